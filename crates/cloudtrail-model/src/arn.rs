@@ -38,8 +38,14 @@ impl Arn {
             return Err(err(format!("longer than {} characters", limits::ARN_CHARS_MAX)));
         }
         let mut parts = text.splitn(6, ':');
-        let (Some(prefix), Some(partition), Some(service), Some(region), Some(account_id), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        let (
+            Some(prefix),
+            Some(partition),
+            Some(service),
+            Some(region),
+            Some(account_id),
+            Some(resource),
+        ) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(err("expected `arn:partition:service:region:account-id:resource`".into()));
         };
@@ -138,7 +144,10 @@ mod tests {
     fn rejects_bad_arns() {
         for (text, reason) in [
             ("arn:aws:iam::1234:user/x", "invalid account id `1234`: expected 12 digits"),
-            ("arn:aws:iam::123456789012", "expected `arn:partition:service:region:account-id:resource`"),
+            (
+                "arn:aws:iam::123456789012",
+                "expected `arn:partition:service:region:account-id:resource`",
+            ),
             ("urn:aws:iam::123456789012:user/x", "must start with `arn:`"),
             ("arn:amazon:iam::123456789012:user/x", "unknown partition `amazon`"),
             ("arn:aws:IAM::123456789012:user/x", "invalid service `IAM`"),
@@ -151,7 +160,14 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "us-gov-west-1", "us-isob-east-1", "eusc-de-east-1", "ap-southeast-5", "il-central-1"] {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+            "ap-southeast-5",
+            "il-central-1",
+        ] {
             assert!(is_region(ok), "{ok}");
         }
         for bad in ["", "us", "us-east", "US-EAST-1", "us-east-1a", "useast1", "a-b-1", "us--1"] {

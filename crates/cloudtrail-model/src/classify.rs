@@ -52,7 +52,9 @@ pub fn is_read_only(event_source: &str, event_name: &str) -> bool {
         return true;
     }
     READ_VERBS.iter().any(|verb| {
-        event_name.strip_prefix(verb).is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        event_name.strip_prefix(verb).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase())
+        })
     })
 }
 
@@ -62,24 +64,55 @@ pub fn is_data_event(event_source: &str, event_name: &str) -> bool {
     match event_source {
         "s3.amazonaws.com" => matches!(
             event_name,
-            "GetObject" | "PutObject" | "DeleteObject" | "DeleteObjects" | "HeadObject"
-                | "CopyObject" | "GetObjectAcl" | "PutObjectAcl" | "GetObjectTagging"
-                | "PutObjectTagging" | "DeleteObjectTagging" | "GetObjectAttributes"
-                | "RestoreObject" | "SelectObjectContent" | "CreateMultipartUpload"
-                | "UploadPart" | "UploadPartCopy" | "CompleteMultipartUpload"
-                | "AbortMultipartUpload" | "ListParts" | "GetObjectRetention"
-                | "PutObjectRetention" | "GetObjectLegalHold" | "PutObjectLegalHold"
+            "GetObject"
+                | "PutObject"
+                | "DeleteObject"
+                | "DeleteObjects"
+                | "HeadObject"
+                | "CopyObject"
+                | "GetObjectAcl"
+                | "PutObjectAcl"
+                | "GetObjectTagging"
+                | "PutObjectTagging"
+                | "DeleteObjectTagging"
+                | "GetObjectAttributes"
+                | "RestoreObject"
+                | "SelectObjectContent"
+                | "CreateMultipartUpload"
+                | "UploadPart"
+                | "UploadPartCopy"
+                | "CompleteMultipartUpload"
+                | "AbortMultipartUpload"
+                | "ListParts"
+                | "GetObjectRetention"
+                | "PutObjectRetention"
+                | "GetObjectLegalHold"
+                | "PutObjectLegalHold"
         ),
-        "lambda.amazonaws.com" => event_name == "Invoke" || event_name == "InvokeWithResponseStream",
+        "lambda.amazonaws.com" => {
+            event_name == "Invoke" || event_name == "InvokeWithResponseStream"
+        }
         "dynamodb.amazonaws.com" => matches!(
             event_name,
-            "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem" | "Query" | "Scan"
-                | "BatchGetItem" | "BatchWriteItem" | "TransactGetItems" | "TransactWriteItems"
+            "GetItem"
+                | "PutItem"
+                | "UpdateItem"
+                | "DeleteItem"
+                | "Query"
+                | "Scan"
+                | "BatchGetItem"
+                | "BatchWriteItem"
+                | "TransactGetItems"
+                | "TransactWriteItems"
         ),
         "sns.amazonaws.com" => event_name == "Publish" || event_name == "PublishBatch",
         "sqs.amazonaws.com" => matches!(
             event_name,
-            "SendMessage" | "SendMessageBatch" | "ReceiveMessage" | "DeleteMessage" | "DeleteMessageBatch"
+            "SendMessage"
+                | "SendMessageBatch"
+                | "ReceiveMessage"
+                | "DeleteMessage"
+                | "DeleteMessageBatch"
         ),
         _ => false,
     }
@@ -106,7 +139,11 @@ pub fn category(record: &Record) -> EventCategory {
         None => {
             let source = record.event_source().unwrap_or_default();
             let name = record.event_name().unwrap_or_default();
-            if is_data_event(source, name) { EventCategory::Data } else { EventCategory::Management }
+            if is_data_event(source, name) {
+                EventCategory::Data
+            } else {
+                EventCategory::Management
+            }
         }
     }
 }

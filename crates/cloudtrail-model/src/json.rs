@@ -311,7 +311,9 @@ impl fmt::Display for ParseErrorKind {
             ParseErrorKind::TooDeep => {
                 write!(f, "nesting deeper than {} levels", limits::JSON_DEPTH_MAX)
             }
-            ParseErrorKind::TrailingCharacters => f.write_str("trailing characters after the value"),
+            ParseErrorKind::TrailingCharacters => {
+                f.write_str("trailing characters after the value")
+            }
         }
     }
 }
@@ -327,7 +329,13 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid JSON at byte {} (`{}`): {}", self.offset, format_path(&self.path), self.kind)
+        write!(
+            f,
+            "invalid JSON at byte {} (`{}`): {}",
+            self.offset,
+            format_path(&self.path),
+            self.kind
+        )
     }
 }
 
@@ -487,7 +495,12 @@ impl Parser<'_> {
     fn parse_string(&mut self) -> Result<String, ParseError> {
         self.pos += 1; // opening quote
         let start = self.pos;
-        // Fast path: no escapes.
+        // Fast path: no escapes. Skip clean bytes eight at a time.
+        if let Some(idx) = find_special(self.input, self.pos) {
+            self.pos = idx;
+        } else {
+            self.pos = self.input.len();
+        }
         while let Some(&b) = self.input.get(self.pos) {
             match b {
                 b'"' => {
@@ -674,31 +687,58 @@ pub fn write_object(object: &Object, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// Whether any of the 8 bytes in `word` is `"`, `\\` or a control character (< 0x20).
+/// May say yes for a clean word (then the caller looks byte by byte), never no for a dirty one.
+#[inline]
+fn word_needs_attention(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let q = word ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q & HIGH;
+    let b = word ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b & HIGH;
+    (control | quote | backslash) != 0
+}
+
+/// Offset of the first byte at or after `from` that is `"`, `\\` or a control character.
+#[inline]
+fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut idx = from;
+    while idx + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[idx..idx + 8]);
+        if word_needs_attention(u64::from_le_bytes(word)) {
+            break;
+        }
+        idx += 8;
+    }
+    bytes[idx..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|p| idx + p)
+}
+
 /// Appends `s` as a JSON string literal (quotes included).
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut run_start = 0;
-    for (idx, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
+    while let Some(idx) = find_special(bytes, run_start) {
         out.extend_from_slice(&bytes[run_start..idx]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
+        let b = bytes[idx];
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
         }
         run_start = idx + 1;
     }

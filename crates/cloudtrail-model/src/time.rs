@@ -28,11 +28,12 @@ impl EventTime {
         }
         let num = |range: std::ops::Range<usize>| -> Option<u32> {
             let part = b.get(range)?;
-            part.iter().all(u8::is_ascii_digit).then(|| {
-                part.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
-            })
+            part.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| part.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
         };
-        let separators = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+        let separators =
+            b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
         if !separators {
             return Err(err("expected `YYYY-MM-DDTHH:MM:SS`"));
         }

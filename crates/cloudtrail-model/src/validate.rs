@@ -175,7 +175,11 @@ impl Validator {
         if let Some(region) = self.string(&r.aws_region, "$.awsRegion", true)
             && !arn::is_region(region)
         {
-            self.push("$.awsRegion", Rule::InvalidFormat, format!("`{}` is not a region name like `us-east-1`", clip(region)));
+            self.push(
+                "$.awsRegion",
+                Rule::InvalidFormat,
+                format!("`{}` is not a region name like `us-east-1`", clip(region)),
+            );
         }
         // `eventID` exists since eventVersion 1.01.
         let needs_event_id = version.is_none_or(|v| v >= EventVersion { major: 1, minor: 1 });
@@ -185,19 +189,31 @@ impl Validator {
             self.push(
                 "$.eventID",
                 Rule::InvalidFormat,
-                format!("`{}` must be 1 to {} characters of `[-_A-Za-z0-9]`", clip(id), limits::EVENT_ID_CHARS_MAX),
+                format!(
+                    "`{}` must be 1 to {} characters of `[-_A-Za-z0-9]`",
+                    clip(id),
+                    limits::EVENT_ID_CHARS_MAX
+                ),
             );
         }
         let needs_event_type = version.is_none_or(|v| v >= EventVersion { major: 1, minor: 2 });
         if let Some(event_type) = self.string(&r.event_type, "$.eventType", needs_event_type)
             && EventType::parse(event_type).is_none()
         {
-            self.push("$.eventType", Rule::InvalidValue, one_of(event_type, EventType::ALL.iter().map(|t| t.as_str())));
+            self.push(
+                "$.eventType",
+                Rule::InvalidValue,
+                one_of(event_type, EventType::ALL.iter().map(|t| t.as_str())),
+            );
         }
         if let Some(category) = self.string(&r.event_category, "$.eventCategory", false)
             && EventCategory::parse(category).is_none()
         {
-            self.push("$.eventCategory", Rule::InvalidValue, one_of(category, EventCategory::ALL.iter().map(|c| c.as_str())));
+            self.push(
+                "$.eventCategory",
+                Rule::InvalidValue,
+                one_of(category, EventCategory::ALL.iter().map(|c| c.as_str())),
+            );
         }
         if let Some(account) = self.string(&r.recipient_account_id, "$.recipientAccountId", false) {
             self.account_id("$.recipientAccountId", account);
@@ -205,20 +221,30 @@ impl Validator {
 
         if insight {
             if r.insight_details.is_absent() {
-                self.push("$.insightDetails", Rule::Required, "Insights records must have `insightDetails`");
+                self.push(
+                    "$.insightDetails",
+                    Rule::Required,
+                    "Insights records must have `insightDetails`",
+                );
             }
         } else {
             self.string(&r.event_source, "$.eventSource", true);
             self.string(&r.event_name, "$.eventName", true);
             self.string(&r.source_ip_address, "$.sourceIPAddress", true);
             match &r.user_identity {
-                Field::Absent => self.push("$.userIdentity", Rule::Required, "required member is missing"),
+                Field::Absent => {
+                    self.push("$.userIdentity", Rule::Required, "required member is missing")
+                }
                 Field::Present(identity) => self.user_identity(identity),
                 Field::Mistyped(raw) => self.wrong_type("$.userIdentity", "object", raw),
             }
         }
         if let Field::Present(details) = &r.insight_details {
-            self.duplicates("$.insightDetails", details.extra(), crate::record::InsightDetails::FIELD_NAMES);
+            self.duplicates(
+                "$.insightDetails",
+                details.extra(),
+                crate::record::InsightDetails::FIELD_NAMES,
+            );
         }
 
         for (field, path) in [
@@ -230,7 +256,15 @@ impl Validator {
             if let Some(text) = self.string(field, path, false)
                 && text.len() > limits::SHORT_TEXT_BYTES_MAX
             {
-                self.push(path, Rule::TooLarge, format!("{} bytes, larger than the {} byte limit", text.len(), limits::SHORT_TEXT_BYTES_MAX));
+                self.push(
+                    path,
+                    Rule::TooLarge,
+                    format!(
+                        "{} bytes, larger than the {} byte limit",
+                        text.len(),
+                        limits::SHORT_TEXT_BYTES_MAX
+                    ),
+                );
             }
         }
         for (field, path) in [
@@ -241,19 +275,44 @@ impl Validator {
         ] {
             self.string(field, path, false);
         }
-        if let Some(text) = self.string(&r.session_credential_from_console, "$.sessionCredentialFromConsole", false)
+        if let Some(text) =
+            self.string(&r.session_credential_from_console, "$.sessionCredentialFromConsole", false)
             && text != "true"
         {
-            self.push("$.sessionCredentialFromConsole", Rule::InvalidValue, format!("must be the string `true`, found `{}`", clip(text)));
+            self.push(
+                "$.sessionCredentialFromConsole",
+                Rule::InvalidValue,
+                format!("must be the string `true`, found `{}`", clip(text)),
+            );
         }
         self.boolean(&r.read_only, "$.readOnly");
         self.boolean(&r.management_event, "$.managementEvent");
 
-        self.nullable_object(&r.request_parameters, "$.requestParameters", limits::PAYLOAD_OBJECT_BYTES_MAX);
-        self.nullable_object(&r.response_elements, "$.responseElements", limits::PAYLOAD_OBJECT_BYTES_MAX);
-        self.object(&r.service_event_details, "$.serviceEventDetails", limits::PAYLOAD_OBJECT_BYTES_MAX);
-        self.object(&r.additional_event_data, "$.additionalEventData", limits::ADDITIONAL_DATA_BYTES_MAX);
-        self.object(&r.edge_device_details, "$.edgeDeviceDetails", limits::ADDITIONAL_DATA_BYTES_MAX);
+        self.nullable_object(
+            &r.request_parameters,
+            "$.requestParameters",
+            limits::PAYLOAD_OBJECT_BYTES_MAX,
+        );
+        self.nullable_object(
+            &r.response_elements,
+            "$.responseElements",
+            limits::PAYLOAD_OBJECT_BYTES_MAX,
+        );
+        self.object(
+            &r.service_event_details,
+            "$.serviceEventDetails",
+            limits::PAYLOAD_OBJECT_BYTES_MAX,
+        );
+        self.object(
+            &r.additional_event_data,
+            "$.additionalEventData",
+            limits::ADDITIONAL_DATA_BYTES_MAX,
+        );
+        self.object(
+            &r.edge_device_details,
+            "$.edgeDeviceDetails",
+            limits::ADDITIONAL_DATA_BYTES_MAX,
+        );
         self.object(&r.event_context, "$.eventContext", limits::RECORD_BYTES_MAX);
         self.typed_object(&r.insight_details, "$.insightDetails");
         self.typed_object(&r.addendum, "$.addendum");
@@ -286,7 +345,8 @@ impl Validator {
         if let Some(text) = self.string(&identity.arn, "$.userIdentity.arn", false) {
             self.arn("$.userIdentity.arn", text);
         }
-        if let Some(account) = self.string(&identity.account_id, "$.userIdentity.accountId", false) {
+        if let Some(account) = self.string(&identity.account_id, "$.userIdentity.accountId", false)
+        {
             self.account_id("$.userIdentity.accountId", account);
         }
         match &identity.session_context {
@@ -303,7 +363,9 @@ impl Validator {
         self.duplicates(base, context.extra(), SessionContext::FIELD_NAMES);
         match &context.session_issuer {
             Field::Absent => {}
-            Field::Mistyped(raw) => self.wrong_type(&format!("{base}.sessionIssuer"), "object", raw),
+            Field::Mistyped(raw) => {
+                self.wrong_type(&format!("{base}.sessionIssuer"), "object", raw)
+            }
             Field::Present(issuer) => self.session_issuer(issuer),
         }
         self.typed_object(&context.web_id_federation_data, &format!("{base}.webIdFederationData"));
@@ -316,13 +378,24 @@ impl Validator {
                     && text != "true"
                     && text != "false"
                 {
-                    self.push(path, Rule::InvalidValue, format!("must be the string `true` or `false`, found `{}`", clip(text)));
+                    self.push(
+                        path,
+                        Rule::InvalidValue,
+                        format!("must be the string `true` or `false`, found `{}`", clip(text)),
+                    );
                 }
                 let path = format!("{base}.attributes.creationDate");
                 if let Some(text) = self.string(&attributes.creation_date, &path, false)
                     && EventTime::parse(text).is_err()
                 {
-                    self.push(path, Rule::InvalidFormat, format!("`{}` is not a UTC timestamp like `2026-11-19T07:42:18Z`", clip(text)));
+                    self.push(
+                        path,
+                        Rule::InvalidFormat,
+                        format!(
+                            "`{}` is not a UTC timestamp like `2026-11-19T07:42:18Z`",
+                            clip(text)
+                        ),
+                    );
                 }
             }
         }
@@ -373,12 +446,21 @@ impl Validator {
 
     fn account_id(&mut self, path: &str, text: &str) {
         if !arn::is_account_id(text) {
-            self.push(path, Rule::InvalidFormat, format!("`{}` is not an account id: expected 12 digits", clip(text)));
+            self.push(
+                path,
+                Rule::InvalidFormat,
+                format!("`{}` is not an account id: expected 12 digits", clip(text)),
+            );
         }
     }
 
     /// Checks a string member; returns its text when present and well typed.
-    fn string<'r>(&mut self, field: &'r Field<String>, path: &str, required: bool) -> Option<&'r str> {
+    fn string<'r>(
+        &mut self,
+        field: &'r Field<String>,
+        path: &str,
+        required: bool,
+    ) -> Option<&'r str> {
         match field {
             Field::Absent => {
                 if required {
@@ -425,7 +507,11 @@ impl Validator {
     fn object_size(&mut self, path: &str, object: &Object, bytes_max: usize) {
         let len = object.encoded_len();
         if len > bytes_max {
-            self.push(path, Rule::TooLarge, format!("{len} bytes, larger than the {bytes_max} byte limit"));
+            self.push(
+                path,
+                Rule::TooLarge,
+                format!("{len} bytes, larger than the {bytes_max} byte limit"),
+            );
         }
     }
 
@@ -440,7 +526,11 @@ impl Validator {
             if repeated {
                 let path = format_path(&[json::PathSegment::Member(name.clone())]);
                 let path = format!("{base}{}", &path[1..]);
-                self.push(path, Rule::DuplicateMember, format!("member `{}` occurs more than once", clip(name)));
+                self.push(
+                    path,
+                    Rule::DuplicateMember,
+                    format!("member `{}` occurs more than once", clip(name)),
+                );
             }
         }
     }
@@ -466,4 +556,3 @@ fn clip(text: &str) -> String {
         text.chars().take(SHOWN_CHARS_MAX).collect::<String>() + "…"
     }
 }
-

@@ -60,8 +60,10 @@ pub struct Summary {
 }
 
 /// Relative traffic per hour of day (UTC): quiet nights, busy working hours.
-const HOURLY_WEIGHT: [u64; 24] =
-    [30, 25, 22, 20, 20, 25, 40, 70, 110, 140, 150, 150, 140, 150, 150, 145, 135, 115, 90, 70, 55, 45, 38, 33];
+const HOURLY_WEIGHT: [u64; 24] = [
+    30, 25, 22, 20, 20, 25, 40, 70, 110, 140, 150, 150, 140, 150, 150, 145, 135, 115, 90, 70, 55,
+    45, 38, 33,
+];
 /// Weekend traffic relative to weekdays, in percent.
 const WEEKEND_PERCENT: u64 = 40;
 
@@ -77,6 +79,11 @@ pub struct Generator {
     tables: Tables,
     story: storyline::Story,
     quiet: bool,
+    regions: Weighted<&'static str>,
+    /// `eventTime` text of the last second formatted, reused while the clock stays in it.
+    time_cache: (i64, String),
+    /// Text of the start of the current hour (session creation dates).
+    hour_cache: (i64, String),
 }
 
 struct Tables {
@@ -125,6 +132,13 @@ pub(crate) struct Principal {
     pub(crate) unique_id: String,
     pub(crate) access_key_id: String,
     pub(crate) ip: String,
+    /// `userIdentity.arn` (user, assumed-role session, root or federated user).
+    arn: String,
+    /// `userIdentity.principalId` of role sessions (`AROA…:session`).
+    session_principal_id: String,
+    /// `sessionContext.sessionIssuer.arn`.
+    issuer_arn: String,
+    session_name: String,
 }
 
 /// A uniform integer in `0..n` (n > 0), from the top bits of one draw.
@@ -132,9 +146,20 @@ pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
 }
 
-/// `n` characters from `alphabet`.
+/// `n` characters from `alphabet` (at most 64 symbols; ten characters per random draw, so
+/// long tokens are cheap; the slight modulo bias does not matter for synthetic ids).
 pub(crate) fn random_text(rng: &mut ChaCha8Rng, alphabet: &[u8], n: usize) -> String {
-    (0..n).map(|_| alphabet[below(rng, alphabet.len() as u64) as usize] as char).collect()
+    debug_assert!(alphabet.len() <= 64);
+    let mut out = String::with_capacity(n);
+    let mut bits = 0u64;
+    for idx in 0..n {
+        if idx % 10 == 0 {
+            bits = rng.next_u64();
+        }
+        out.push(alphabet[(bits & 63) as usize % alphabet.len()] as char);
+        bits >>= 6;
+    }
+    out
 }
 
 pub(crate) const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -168,12 +193,31 @@ impl Generator {
                 let ip = match (spec.kind, spec.agent) {
                     (Kind::Service, _) => spec.name.to_owned(),
                     (Kind::Role(Session::Ec2 | Session::Assumed), _) => {
-                        format!("10.{}.{}.{}", 20 + account_idx, below(&mut rng, 16), 4 + below(&mut rng, 250))
+                        format!(
+                            "10.{}.{}.{}",
+                            20 + account_idx,
+                            below(&mut rng, 16),
+                            4 + below(&mut rng, 250)
+                        )
                     }
-                    (_, Agent::Console | Agent::Cli) => format!("203.0.113.{}", 10 + below(&mut rng, 200)),
+                    (_, Agent::Console | Agent::Cli) => {
+                        format!("203.0.113.{}", 10 + below(&mut rng, 200))
+                    }
                     _ => format!("198.51.100.{}", 10 + below(&mut rng, 200)),
                 };
-                principals.push(Principal { spec, account_id, unique_id, access_key_id, ip });
+                let mut principal = Principal {
+                    spec,
+                    account_id,
+                    unique_id,
+                    access_key_id,
+                    ip,
+                    arn: String::new(),
+                    session_principal_id: String::new(),
+                    issuer_arn: String::new(),
+                    session_name: String::new(),
+                };
+                principal.derive_names();
+                principals.push(principal);
                 principal_weights.push(u64::from(*account_weight) * u64::from(spec.weight));
             }
         }
@@ -204,6 +248,9 @@ impl Generator {
             tables,
             story,
             quiet,
+            regions: Weighted::new(catalog::REGIONS.iter().map(|(r, w)| (*r, *w))),
+            time_cache: (i64::MIN, String::new()),
+            hour_cache: (i64::MIN, String::new()),
         }
     }
 
@@ -268,19 +315,28 @@ impl Generator {
         let region = if catalog::is_global_source(op.source) {
             "us-east-1"
         } else {
-            let regions = Weighted::new(catalog::REGIONS.iter().map(|(r, w)| (*r, *w)));
-            regions.pick(&mut self.rng)
+            self.regions.pick(&mut self.rng)
         };
-        let error = if op.shape != Shape::ConsoleLogin && op.shape != Shape::ServiceEvent && below(&mut self.rng, 1000) < 25 {
-            let errors: Vec<&(&str, &str)> = catalog::errors_for(op.source)
+        let error = if op.shape != Shape::ConsoleLogin
+            && op.shape != Shape::ServiceEvent
+            && below(&mut self.rng, 1000) < 25
+        {
+            let errors = catalog::errors_for(op.source);
+            let n_allowed = errors
                 .iter()
                 .filter(|(code, _)| !(self.quiet && catalog::is_unauthorized_error(code)))
-                .collect();
-            Some(*errors[below(&mut self.rng, errors.len() as u64) as usize])
+                .count();
+            let pick = below(&mut self.rng, n_allowed as u64) as usize;
+            errors
+                .iter()
+                .filter(|(code, _)| !(self.quiet && catalog::is_unauthorized_error(code)))
+                .nth(pick)
+                .copied()
         } else {
             None
         };
-        let event = Event { principal: principal_idx, op, region, error, seconds: self.now_ms / 1000 };
+        let event =
+            Event { principal: principal_idx, op, region, error, seconds: self.now_ms / 1000 };
         self.write_event(&event, out)
     }
 
@@ -300,7 +356,15 @@ impl Generator {
             mfa_used = !(7..15).contains(&roll);
         }
         let identity_type = identity_type_name(principal, op);
-        let event_time = cloudtrail_model::time::format_unix_seconds(event.seconds);
+        if self.time_cache.0 != event.seconds {
+            self.time_cache =
+                (event.seconds, cloudtrail_model::time::format_unix_seconds(event.seconds));
+        }
+        let event_time = &self.time_cache.1;
+        let hour_start = event.seconds - event.seconds.rem_euclid(3600);
+        if self.hour_cache.0 != hour_start {
+            self.hour_cache = (hour_start, cloudtrail_model::time::format_unix_seconds(hour_start));
+        }
         let version = match op.source {
             "signin.amazonaws.com" => "1.09",
             "s3.amazonaws.com" => "1.10",
@@ -308,11 +372,18 @@ impl Generator {
         };
         let category = if data { "Data" } else { "Management" };
         let subject = Subject::choose(op, principal.account_id, rng);
-        let ctx = RecordContext { principal, op, region: event.region, seconds: event.seconds, subject };
+        let ctx = RecordContext {
+            principal,
+            op,
+            region: event.region,
+            seconds: event.seconds,
+            subject,
+            session_created: &self.hour_cache.1,
+        };
         writer::object(out, |o| {
             o.str("eventVersion", version);
             o.obj("userIdentity", |u| write_identity(u, &ctx, rng, login_failed));
-            o.str("eventTime", &event_time);
+            o.str("eventTime", event_time);
             o.str("eventSource", op.source);
             o.str("eventName", op.name);
             o.str("awsRegion", event.region);
@@ -360,7 +431,10 @@ impl Generator {
                     t.str("clientProvidedHostHeader", &host_header(op.source, event.region));
                 });
             }
-            if principal.spec.agent == Agent::Console && !console_login && principal.spec.kind != Kind::IdentityCenter {
+            if principal.spec.agent == Agent::Console
+                && !console_login
+                && principal.spec.kind != Kind::IdentityCenter
+            {
                 o.str("sessionCredentialFromConsole", "true");
             }
         });
@@ -391,6 +465,8 @@ pub(crate) struct RecordContext<'a> {
     pub(crate) region: &'static str,
     pub(crate) seconds: i64,
     subject: Subject,
+    /// `creationDate` of the current sessions: the start of the hour.
+    session_created: &'a str,
 }
 
 /// The resources one call touches, drawn once so parameters and `resources` agree.
@@ -422,6 +498,29 @@ impl Subject {
             _ => {}
         }
         subject
+    }
+}
+
+impl Principal {
+    fn derive_names(&mut self) {
+        let account = self.account_id;
+        let name = self.spec.name;
+        match self.spec.kind {
+            Kind::IamUser => self.arn = format!("arn:aws:iam::{account}:user/{name}"),
+            Kind::Role(session) => {
+                self.session_name = session_name(self, session);
+                self.arn =
+                    format!("arn:aws:sts::{account}:assumed-role/{name}/{}", self.session_name);
+                self.session_principal_id = format!("{}:{}", self.unique_id, self.session_name);
+                self.issuer_arn = role_arn(self, session);
+            }
+            Kind::Root => self.arn = format!("arn:aws:iam::{account}:root"),
+            Kind::Federated => {
+                self.arn = format!("arn:aws:sts::{account}:federated-user/{name}");
+                self.issuer_arn = format!("arn:aws:iam::{account}:user/jenkins-broker");
+            }
+            Kind::Service | Kind::IdentityCenter => {}
+        }
     }
 }
 
@@ -464,7 +563,8 @@ fn role_arn(principal: &Principal, session: Session) -> String {
 
 /// Temporary access key id, stable for an hour per principal (sessions last about that long).
 fn session_key(principal: &Principal, seconds: i64) -> String {
-    let mut x = (seconds / 3600) as u64 ^ principal.unique_id.bytes().fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
+    let mut x = (seconds / 3600) as u64
+        ^ principal.unique_id.bytes().fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(b));
     let mut key = String::with_capacity(20);
     key.push_str("ASIA");
     for _ in 0..16 {
@@ -474,14 +574,19 @@ fn session_key(principal: &Principal, seconds: i64) -> String {
     key
 }
 
-fn session_attributes(o: &mut Obj<'_>, seconds: i64, mfa: bool) {
+fn session_attributes(o: &mut Obj<'_>, created: &str, mfa: bool) {
     o.obj("attributes", |a| {
-        a.str("creationDate", &cloudtrail_model::time::format_unix_seconds(seconds - seconds.rem_euclid(3600)));
+        a.str("creationDate", created);
         a.str("mfaAuthenticated", if mfa { "true" } else { "false" });
     });
 }
 
-fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng, login_failed: bool) {
+fn write_identity(
+    u: &mut Obj<'_>,
+    ctx: &RecordContext<'_>,
+    rng: &mut ChaCha8Rng,
+    login_failed: bool,
+) {
     let principal = ctx.principal;
     let account = principal.account_id;
     match ctx.op.shape {
@@ -507,7 +612,7 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
             u.str("type", "IAMUser");
             u.str("principalId", &principal.unique_id);
             if !login_failed {
-                u.str("arn", &format!("arn:aws:iam::{account}:user/{}", principal.spec.name));
+                u.str("arn", &principal.arn);
             }
             u.str("accountId", account);
             if ctx.op.shape == Shape::ConsoleLogin {
@@ -522,22 +627,22 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
                 u.obj("sessionContext", |s| {
                     s.obj("sessionIssuer", |_| {});
                     s.obj("webIdFederationData", |_| {});
-                    session_attributes(s, ctx.seconds, true);
+                    session_attributes(s, ctx.session_created, true);
                 });
             }
         }
         Kind::Role(session) => {
-            let name = session_name(principal, session);
+            let name = &principal.session_name;
             u.str("type", "AssumedRole");
-            u.str("principalId", &format!("{}:{name}", principal.unique_id));
-            u.str("arn", &format!("arn:aws:sts::{account}:assumed-role/{}/{name}", principal.spec.name));
+            u.str("principalId", &principal.session_principal_id);
+            u.str("arn", &principal.arn);
             u.str("accountId", account);
             u.str("accessKeyId", &session_key(principal, ctx.seconds));
             u.obj("sessionContext", |s| {
                 s.obj("sessionIssuer", |i| {
                     i.str("type", "Role");
                     i.str("principalId", &principal.unique_id);
-                    i.str("arn", &role_arn(principal, session));
+                    i.str("arn", &principal.issuer_arn);
                     i.str("accountId", account);
                     i.str("userName", principal.spec.name);
                 });
@@ -547,7 +652,7 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
                         w.obj("attributes", |_| {});
                     }
                 });
-                session_attributes(s, ctx.seconds, false);
+                session_attributes(s, ctx.session_created, false);
                 if session == Session::Ec2 {
                     s.str("ec2RoleDelivery", "2.0");
                 }
@@ -555,11 +660,17 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
             match session {
                 Session::Ec2 => u.obj("inScopeOf", |i| {
                     i.str("issuerType", "AWS::EC2::Instance");
-                    i.str("credentialsIssuedTo", &format!("arn:aws:ec2:{}:{account}:instance/{name}", ctx.region));
+                    i.str(
+                        "credentialsIssuedTo",
+                        &format!("arn:aws:ec2:{}:{account}:instance/{name}", ctx.region),
+                    );
                 }),
                 Session::Lambda => u.obj("inScopeOf", |i| {
                     i.str("issuerType", "AWS::Lambda::Function");
-                    i.str("credentialsIssuedTo", &format!("arn:aws:lambda:{}:{account}:function:{name}", ctx.region));
+                    i.str(
+                        "credentialsIssuedTo",
+                        &format!("arn:aws:lambda:{}:{account}:function:{name}", ctx.region),
+                    );
                 }),
                 _ => {}
             }
@@ -567,7 +678,7 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
         Kind::Root => {
             u.str("type", "Root");
             u.str("principalId", account);
-            u.str("arn", &format!("arn:aws:iam::{account}:root"));
+            u.str("arn", &principal.arn);
             u.str("accountId", account);
             if ctx.op.shape == Shape::ConsoleLogin {
                 u.str("accessKeyId", "");
@@ -576,7 +687,7 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
                 u.obj("sessionContext", |s| {
                     s.obj("sessionIssuer", |_| {});
                     s.obj("webIdFederationData", |_| {});
-                    session_attributes(s, ctx.seconds, true);
+                    session_attributes(s, ctx.session_created, true);
                 });
             }
         }
@@ -587,19 +698,19 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
         Kind::Federated => {
             u.str("type", "FederatedUser");
             u.str("principalId", &format!("{account}:{}", principal.spec.name));
-            u.str("arn", &format!("arn:aws:sts::{account}:federated-user/{}", principal.spec.name));
+            u.str("arn", &principal.arn);
             u.str("accountId", account);
             u.str("accessKeyId", &session_key(principal, ctx.seconds));
             u.obj("sessionContext", |s| {
                 s.obj("sessionIssuer", |i| {
                     i.str("type", "IAMUser");
                     i.str("principalId", &principal.unique_id);
-                    i.str("arn", &format!("arn:aws:iam::{account}:user/jenkins-broker"));
+                    i.str("arn", &principal.issuer_arn);
                     i.str("accountId", account);
                     i.str("userName", "jenkins-broker");
                 });
                 s.obj("webIdFederationData", |_| {});
-                session_attributes(s, ctx.seconds, false);
+                session_attributes(s, ctx.session_created, false);
             });
         }
         Kind::IdentityCenter => {
@@ -607,7 +718,10 @@ fn write_identity(u: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng
             u.str("accountId", account);
             u.obj("onBehalfOf", |b| {
                 b.str("userId", "94482488-3041-7026-18f3-be45837cd0e4");
-                b.str("identityStoreArn", &format!("arn:aws:identitystore::{account}:identitystore/d-9067642ac7"));
+                b.str(
+                    "identityStoreArn",
+                    &format!("arn:aws:identitystore::{account}:identitystore/d-9067642ac7"),
+                );
             });
             u.str("credentialId", &random_text(rng, UPPER_ALNUM, 20));
         }
@@ -619,12 +733,22 @@ fn user_agent(spec: &PrincipalSpec, op: &Op) -> &'static str {
         return "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     }
     match spec.agent {
-        Agent::Cli => "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard",
+        Agent::Cli => {
+            "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard"
+        }
         Agent::Console => "AWS Internal",
-        Agent::SdkJava => "aws-sdk-java/2.29.15 Linux/6.1.115 OpenJDK_64-Bit_Server_VM/21.0.5+11-LTS Java/21.0.5 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/standard",
-        Agent::SdkPython => "Boto3/1.35.68 md/Botocore#1.35.68 ua/2.0 os/linux#6.1.115 md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.68",
-        Agent::SdkNode => "aws-sdk-js/3.699.0 ua/2.1 os/linux#5.10.228 lang/js md/nodejs#20.18.0 api/dynamodb#3.699.0 exec-env/AWS_Lambda_nodejs20.x",
-        Agent::Terraform => "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.78.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.5 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64",
+        Agent::SdkJava => {
+            "aws-sdk-java/2.29.15 Linux/6.1.115 OpenJDK_64-Bit_Server_VM/21.0.5+11-LTS Java/21.0.5 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/standard"
+        }
+        Agent::SdkPython => {
+            "Boto3/1.35.68 md/Botocore#1.35.68 ua/2.0 os/linux#6.1.115 md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.68"
+        }
+        Agent::SdkNode => {
+            "aws-sdk-js/3.699.0 ua/2.1 os/linux#5.10.228 lang/js md/nodejs#20.18.0 api/dynamodb#3.699.0 exec-env/AWS_Lambda_nodejs20.x"
+        }
+        Agent::Terraform => {
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.78.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.5 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64"
+        }
         Agent::AwsService => spec.name,
     }
 }
@@ -655,19 +779,34 @@ fn object_key(rng: &mut ChaCha8Rng, bucket: &str) -> String {
     }
 }
 
-fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng, failed: bool, login_failed: bool, mfa_used: bool) {
+fn write_payload(
+    o: &mut Obj<'_>,
+    ctx: &RecordContext<'_>,
+    rng: &mut ChaCha8Rng,
+    failed: bool,
+    login_failed: bool,
+    mfa_used: bool,
+) {
     let account = ctx.principal.account_id;
     let region = ctx.region;
     let read_only = classify::is_read_only(ctx.op.source, ctx.op.name);
     match ctx.op.shape {
         Shape::ConsoleLogin => {
             o.null("requestParameters");
-            o.obj("responseElements", |r| r.str("ConsoleLogin", if login_failed { "Failure" } else { "Success" }));
+            o.obj("responseElements", |r| {
+                r.str("ConsoleLogin", if login_failed { "Failure" } else { "Success" })
+            });
             o.obj("additionalEventData", |a| {
-                a.str("LoginTo", "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true");
+                a.str(
+                    "LoginTo",
+                    "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true",
+                );
                 a.str("MobileVersion", "No");
                 if mfa_used {
-                    a.str("MFAIdentifier", &format!("arn:aws:iam::{account}:mfa/{}", ctx.principal.spec.name));
+                    a.str(
+                        "MFAIdentifier",
+                        &format!("arn:aws:iam::{account}:mfa/{}", ctx.principal.spec.name),
+                    );
                 }
                 a.str("MFAUsed", if mfa_used { "Yes" } else { "No" });
             });
@@ -675,7 +814,7 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
         Shape::S3Object => {
             let (bucket, key) = (&ctx.subject.bucket, &ctx.subject.key);
             o.obj("requestParameters", |p| {
-                p.str("bucketName", &bucket);
+                p.str("bucketName", bucket);
                 p.str("Host", &format!("{bucket}.s3.{region}.amazonaws.com"));
                 p.str("key", key);
             });
@@ -690,7 +829,14 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
                 a.str("CipherSuite", "TLS_AES_128_GCM_SHA256");
                 a.num("bytesTransferredIn", if read_only { 0 } else { bytes });
                 a.str("AuthenticationMethod", "AuthHeader");
-                a.str("x-amz-id-2", &random_text(rng, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 56));
+                a.str(
+                    "x-amz-id-2",
+                    &random_text(
+                        rng,
+                        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                        56,
+                    ),
+                );
                 a.num("bytesTransferredOut", if read_only { bytes } else { 0 });
             });
         }
@@ -721,7 +867,8 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             });
         }
         Shape::LambdaInvoke => {
-            let arn = format!("arn:aws:lambda:{region}:{account}:function:{}", ctx.subject.function);
+            let arn =
+                format!("arn:aws:lambda:{region}:{account}:function:{}", ctx.subject.function);
             o.obj("requestParameters", |p| p.str("functionName", &arn));
             o.null("responseElements");
             o.obj("additionalEventData", |a| a.str("functionVersion", &format!("{arn}:$LATEST")));
@@ -740,7 +887,10 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             o.null("responseElements");
         }
         Shape::KmsKey => {
-            let key_id = format!("arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a{:02}", below(rng, 4));
+            let key_id = format!(
+                "arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a{:02}",
+                below(rng, 4)
+            );
             o.obj("requestParameters", |p| {
                 p.str("keyId", &key_id);
                 if ctx.op.name != "DescribeKey" {
@@ -760,8 +910,16 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             write_credentials(o, ctx, rng, failed, target, &session);
         }
         Shape::AssumeRoleWithWebIdentity | Shape::AssumeRoleWithSaml => {
-            let target = if ctx.op.shape == Shape::AssumeRoleWithSaml { "AWSReservedSSO_ReadOnlyAccess_9a8b7c6d5e4f3a2b" } else { "ci-deployer" };
-            let session = if ctx.op.shape == Shape::AssumeRoleWithSaml { "alice@example.com".to_owned() } else { format!("gha-{}", random_text(rng, HEX, 6)) };
+            let target = if ctx.op.shape == Shape::AssumeRoleWithSaml {
+                "AWSReservedSSO_ReadOnlyAccess_9a8b7c6d5e4f3a2b"
+            } else {
+                "ci-deployer"
+            };
+            let session = if ctx.op.shape == Shape::AssumeRoleWithSaml {
+                "alice@example.com".to_owned()
+            } else {
+                format!("gha-{}", random_text(rng, HEX, 6))
+            };
             o.obj("requestParameters", |p| {
                 p.str("roleArn", &format!("arn:aws:iam::{account}:role/{target}"));
                 p.str("roleSessionName", &session);
@@ -772,14 +930,18 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
         Shape::Ec2Instance | Shape::RunInstances => {
             let instance = format!("i-0{}", random_text(rng, HEX, 16));
             o.obj("requestParameters", |p| {
-                p.obj("instancesSet", |s| s.arr("items", |items| items.obj(|i| i.str("instanceId", &instance))));
+                p.obj("instancesSet", |s| {
+                    s.arr("items", |items| items.obj(|i| i.str("instanceId", &instance)))
+                });
             });
             if read_only || failed {
                 o.null("responseElements");
             } else {
                 o.obj("responseElements", |r| {
                     r.str("requestId", &uuid(rng));
-                    r.obj("instancesSet", |s| s.arr("items", |items| items.obj(|i| i.str("instanceId", &instance))));
+                    r.obj("instancesSet", |s| {
+                        s.arr("items", |items| items.obj(|i| i.str("instanceId", &instance)))
+                    });
                 });
             }
         }
@@ -790,15 +952,24 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             o.null("responseElements");
         }
         Shape::IamUser => {
-            o.obj("requestParameters", |p| p.str("userName", ["alice", "bob", "carol", "ci-bot"][below(rng, 4) as usize]));
+            o.obj("requestParameters", |p| {
+                p.str("userName", ["alice", "bob", "carol", "ci-bot"][below(rng, 4) as usize])
+            });
             o.null("responseElements");
         }
         Shape::IamRole => {
-            o.obj("requestParameters", |p| p.str("roleName", ["app-server", "orders-handler", "ci-deployer"][below(rng, 3) as usize]));
+            o.obj("requestParameters", |p| {
+                p.str(
+                    "roleName",
+                    ["app-server", "orders-handler", "ci-deployer"][below(rng, 3) as usize],
+                )
+            });
             o.null("responseElements");
         }
         Shape::IamPolicy => {
-            o.obj("requestParameters", |p| p.str("policyArn", &format!("arn:aws:iam::{account}:policy/orders-service-access")));
+            o.obj("requestParameters", |p| {
+                p.str("policyArn", &format!("arn:aws:iam::{account}:policy/orders-service-access"))
+            });
             o.null("responseElements");
         }
         Shape::DynamoTable => {
@@ -806,7 +977,14 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             o.null("responseElements");
         }
         Shape::Secret => {
-            o.obj("requestParameters", |p| p.str("secretId", &format!("arn:aws:secretsmanager:{region}:{account}:secret:prod/orders/db-AbCdEf")));
+            o.obj("requestParameters", |p| {
+                p.str(
+                    "secretId",
+                    &format!(
+                        "arn:aws:secretsmanager:{region}:{account}:secret:prod/orders/db-AbCdEf"
+                    ),
+                )
+            });
             o.null("responseElements");
         }
         Shape::Parameter => {
@@ -821,11 +999,18 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             o.null("responseElements");
         }
         Shape::Trail => {
-            o.obj("requestParameters", |p| p.str("name", &format!("arn:aws:cloudtrail:us-east-1:{account}:trail/management-events")));
+            o.obj("requestParameters", |p| {
+                p.str(
+                    "name",
+                    &format!("arn:aws:cloudtrail:us-east-1:{account}:trail/management-events"),
+                )
+            });
             o.null("responseElements");
         }
         Shape::ConfigRecorder => {
-            o.obj("requestParameters", |p| p.obj("configurationRecorder", |c| c.str("name", "default")));
+            o.obj("requestParameters", |p| {
+                p.obj("configurationRecorder", |c| c.str("name", "default"))
+            });
             o.null("responseElements");
         }
         Shape::LambdaFunction => {
@@ -833,7 +1018,9 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
             o.null("responseElements");
         }
         Shape::Paged => {
-            o.obj("requestParameters", |p| p.num("maxResults", [50, 100, 1000][below(rng, 3) as usize]));
+            o.obj("requestParameters", |p| {
+                p.num("maxResults", [50, 100, 1000][below(rng, 3) as usize])
+            });
             o.null("responseElements");
         }
         Shape::Organization | Shape::Bare => {
@@ -843,12 +1030,21 @@ fn write_payload(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng,
         Shape::ServiceEvent => {
             o.null("requestParameters");
             o.null("responseElements");
-            o.obj("serviceEventDetails", |d| d.str("keyId", "5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a00"));
+            o.obj("serviceEventDetails", |d| {
+                d.str("keyId", "5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a00")
+            });
         }
     }
 }
 
-fn write_credentials(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8Rng, failed: bool, role: &str, session: &str) {
+fn write_credentials(
+    o: &mut Obj<'_>,
+    ctx: &RecordContext<'_>,
+    rng: &mut ChaCha8Rng,
+    failed: bool,
+    role: &str,
+    session: &str,
+) {
     if failed {
         o.null("responseElements");
         return;
@@ -857,8 +1053,20 @@ fn write_credentials(o: &mut Obj<'_>, ctx: &RecordContext<'_>, rng: &mut ChaCha8
     o.obj("responseElements", |r| {
         r.obj("credentials", |c| {
             c.str("accessKeyId", &format!("ASIA{}", random_text(rng, KEY_CHARS, 16)));
-            c.str("sessionToken", &random_text(rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 64));
-            c.str("expiration", &cloudtrail_model::time::format_unix_seconds(ctx.seconds + 3600).replace('T', " ").replace('Z', ""));
+            c.str(
+                "sessionToken",
+                &random_text(
+                    rng,
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                    64,
+                ),
+            );
+            c.str(
+                "expiration",
+                &cloudtrail_model::time::format_unix_seconds(ctx.seconds + 3600)
+                    .replace('T', " ")
+                    .replace('Z', ""),
+            );
         });
         r.obj("assumedRoleUser", |a| {
             a.str("assumedRoleId", &format!("AROA{}:{session}", random_text(rng, KEY_CHARS, 17)));

@@ -55,7 +55,16 @@ fn the_mix_is_realistic() {
             *m.entry(s.identity_type).or_default() += 1;
             m
         });
-    for t in ["IAMUser", "AssumedRole", "Root", "FederatedUser", "AWSService", "IdentityCenterUser", "SAMLUser", "WebIdentityUser"] {
+    for t in [
+        "IAMUser",
+        "AssumedRole",
+        "Root",
+        "FederatedUser",
+        "AWSService",
+        "IdentityCenterUser",
+        "SAMLUser",
+        "WebIdentityUser",
+    ] {
         assert!(identity_types.get(t).copied().unwrap_or(0) > 0, "no {t}: {identity_types:?}");
     }
     assert!(identity_types["AssumedRole"] > summaries.len() / 2, "role sessions dominate");
@@ -65,13 +74,23 @@ fn the_mix_is_realistic() {
         assert!(count(&|s| s.error_code == Some(code)) > 0, "no {code}");
     }
     let n_data = count(&|s| s.event_category == "Data");
-    assert!((summaries.len() / 5..summaries.len() * 3 / 5).contains(&n_data), "{n_data} data events");
-    let sources: std::collections::BTreeSet<&str> = summaries.iter().map(|s| s.event_source).collect();
+    assert!(
+        (summaries.len() / 5..summaries.len() * 3 / 5).contains(&n_data),
+        "{n_data} data events"
+    );
+    let sources: std::collections::BTreeSet<&str> =
+        summaries.iter().map(|s| s.event_source).collect();
     assert!(sources.len() >= 20, "{sources:?}");
     let names: std::collections::BTreeSet<&str> = summaries.iter().map(|s| s.event_name).collect();
     assert!(names.len() >= 80, "{} event names", names.len());
-    assert_eq!(summaries.iter().map(|s| s.account_id).collect::<std::collections::BTreeSet<_>>().len(), 3);
-    assert_eq!(summaries.iter().map(|s| s.aws_region).collect::<std::collections::BTreeSet<_>>().len(), 5);
+    assert_eq!(
+        summaries.iter().map(|s| s.account_id).collect::<std::collections::BTreeSet<_>>().len(),
+        3
+    );
+    assert_eq!(
+        summaries.iter().map(|s| s.aws_region).collect::<std::collections::BTreeSet<_>>().len(),
+        5
+    );
 
     // Console sign-ins: with MFA, without MFA, and failed.
     let (mut with_mfa, mut without_mfa, mut failed) = (0, 0, 0);
@@ -88,13 +107,20 @@ fn the_mix_is_realistic() {
             other => panic!("unexpected sign-in {other:?}"),
         }
     }
-    assert!(with_mfa > without_mfa && without_mfa > 0 && failed > 0, "{with_mfa} {without_mfa} {failed}");
+    assert!(
+        with_mfa > without_mfa && without_mfa > 0 && failed > 0,
+        "{with_mfa} {without_mfa} {failed}"
+    );
 }
 
 #[test]
 fn traffic_follows_the_working_day() {
     // One event a second on average, from a Monday at midnight: a little over a day.
-    let config = Config { events_per_second: 1, start_unix_seconds: 1_793_577_600, ..config(5, 100_000, Storyline::None) };
+    let config = Config {
+        events_per_second: 1,
+        start_unix_seconds: 1_793_577_600,
+        ..config(5, 100_000, Storyline::None)
+    };
     let (records, _, _) = generate(config);
     let mut per_hour = [0u64; 24];
     for bytes in &records {
@@ -119,13 +145,11 @@ fn cis_relevant(record: &Record) -> bool {
     let root = record.identity_type() == Some(cloudtrail_model::IdentityType::Root)
         && record.user_identity.get().is_some_and(|u| u.invoked_by.is_absent())
         && record.event_type.as_deref() != Some("AwsServiceEvent");
-    let mfa_used = record
-        .additional_event_data
-        .get()
-        .and_then(|d| d.get("MFAUsed"))
-        .and_then(|v| v.as_str());
+    let mfa_used =
+        record.additional_event_data.get().and_then(|d| d.get("MFAUsed")).and_then(|v| v.as_str());
     let sign_in_without_mfa = name == "ConsoleLogin" && mfa_used.is_some_and(|m| m != "Yes");
-    let sign_in_failed = name == "ConsoleLogin" && record.error_message.as_deref() == Some("Failed authentication");
+    let sign_in_failed =
+        name == "ConsoleLogin" && record.error_message.as_deref() == Some("Failed authentication");
     catalog::is_cis_monitored_call(source, name)
         || catalog::is_unauthorized_error(error)
         || root
@@ -145,7 +169,10 @@ fn attack_storyline_is_the_only_cis_signal() {
         assert!(summaries[p.index as usize].planted);
         metrics.extend(p.cis_metrics.iter().copied());
         let sidecar = cloudtrail_model::json::parse(p.to_json().as_bytes()).unwrap();
-        assert_eq!(sidecar.as_object().unwrap().get("eventID").unwrap().as_str(), Some(p.event_id.as_str()));
+        assert_eq!(
+            sidecar.as_object().unwrap().get("eventID").unwrap().as_str(),
+            Some(p.event_id.as_str())
+        );
     }
     // Every CIS monitoring topic of cis-pack.md §2 is planted at least once.
     assert_eq!(metrics.len(), 15, "{metrics:?}");
@@ -154,7 +181,12 @@ fn attack_storyline_is_the_only_cis_signal() {
         planted.iter().filter(|p| !p.cis_metrics.is_empty()).map(|p| p.index).collect();
     for (idx, bytes) in records.iter().enumerate() {
         let record = Record::parse(bytes).unwrap();
-        assert_eq!(cis_relevant(&record), cis_planted.contains(&(idx as u64)), "record {idx}: {}", String::from_utf8_lossy(bytes));
+        assert_eq!(
+            cis_relevant(&record),
+            cis_planted.contains(&(idx as u64)),
+            "record {idx}: {}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 

@@ -26,14 +26,23 @@ fn escapes_like_python() {
 
 #[test]
 fn errors_name_offset_and_path() {
-    check_error(br#"{"a":{"b":[1,tru]}}"#, "invalid JSON at byte 16 (`$.a.b[1]`): unexpected character `]`");
+    check_error(
+        br#"{"a":{"b":[1,tru]}}"#,
+        "invalid JSON at byte 16 (`$.a.b[1]`): unexpected character `]`",
+    );
     check_error(b"{\"a\":\"x\xff\"}", "invalid JSON at byte 7 (`$.a`): invalid UTF-8");
-    check_error(br#"{"a":"\ud800"}"#, "invalid JSON at byte 12 (`$.a`): string escape is an unpaired UTF-16 surrogate");
+    check_error(
+        br#"{"a":"\ud800"}"#,
+        "invalid JSON at byte 12 (`$.a`): string escape is an unpaired UTF-16 surrogate",
+    );
     check_error(br#"{"a":01}"#, "invalid JSON at byte 6 (`$`): unexpected character `1`");
     check_error(br#"{"a":1.}"#, "invalid JSON at byte 7 (`$.a`): invalid number");
     check_error(br#"{} x"#, "invalid JSON at byte 3 (`$`): trailing characters after the value");
     check_error(b"", "invalid JSON at byte 0 (`$`): unexpected end of input");
-    check_error(br#"{"a b":[{"c":"#, "invalid JSON at byte 13 (`$[\"a b\"][0].c`): unexpected end of input");
+    check_error(
+        br#"{"a b":[{"c":"#,
+        "invalid JSON at byte 13 (`$[\"a b\"][0].c`): unexpected end of input",
+    );
 }
 
 #[test]

@@ -7,8 +7,12 @@ fn check_roundtrip(input: &str) {
 
 #[test]
 fn roundtrip_keeps_order_unknown_members_and_wrong_types() {
-    check_roundtrip(r#"{"zzz":1,"eventName":"X","p_any":{"a":[1.50,"b"]},"eventVersion":"1.08","managementEvent":"True","eventName":"dup"}"#);
-    check_roundtrip(r#"{"userIdentity":{"sessionContext":{"sessionIssuer":{},"attributes":{"mfaAuthenticated":"true","x":0}},"type":"IAMUser"},"resources":[{"ARN":"a","weird":null},7]}"#);
+    check_roundtrip(
+        r#"{"zzz":1,"eventName":"X","p_any":{"a":[1.50,"b"]},"eventVersion":"1.08","managementEvent":"True","eventName":"dup"}"#,
+    );
+    check_roundtrip(
+        r#"{"userIdentity":{"sessionContext":{"sessionIssuer":{},"attributes":{"mfaAuthenticated":"true","x":0}},"type":"IAMUser"},"resources":[{"ARN":"a","weird":null},7]}"#,
+    );
 }
 
 #[test]
@@ -26,7 +30,10 @@ fn fields_set_later_are_written_after_parsed_ones() {
     record.event_id = Field::Present("id-1".into());
     record.event_name = Field::Present("Y".into());
     record.push_extra("added", Value::Bool(true));
-    assert_eq!(String::from_utf8(record.to_json_bytes()).unwrap(), r#"{"eventName":"Y","other":1,"eventID":"id-1","added":true}"#);
+    assert_eq!(
+        String::from_utf8(record.to_json_bytes()).unwrap(),
+        r#"{"eventName":"Y","other":1,"eventID":"id-1","added":true}"#
+    );
     record.event_name = Field::Absent;
     assert_eq!(record.member_names(), ["other", "eventID", "added"]);
 }

@@ -38,7 +38,11 @@ fn assert_same_json(input: &[u8], output: &[u8], what: &str) {
     let b: serde_json::Value = serde_json::from_slice(output).unwrap();
     assert_eq!(a, b, "{what}: values differ");
     assert_eq!(member_order(&a), member_order(&b), "{what}: member order differs");
-    assert_eq!(json::parse(input).unwrap(), json::parse(output).unwrap(), "{what}: number text differs");
+    assert_eq!(
+        json::parse(input).unwrap(),
+        json::parse(output).unwrap(),
+        "{what}: number text differs"
+    );
 }
 
 fn member_order(value: &serde_json::Value) -> Vec<String> {

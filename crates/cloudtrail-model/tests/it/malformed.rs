@@ -61,7 +61,17 @@ fn the_base_record_is_valid() {
 
 #[test]
 fn required_members() {
-    for name in ["eventTime", "eventVersion", "awsRegion", "eventID", "eventSource", "eventName", "sourceIPAddress", "userIdentity", "eventType"] {
+    for name in [
+        "eventTime",
+        "eventVersion",
+        "awsRegion",
+        "eventID",
+        "eventSource",
+        "eventName",
+        "sourceIPAddress",
+        "userIdentity",
+        "eventType",
+    ] {
         check(|r| drop(r.remove(name)), &format!("$.{name}"), Rule::Required);
     }
 }
@@ -70,26 +80,49 @@ fn required_members() {
 fn event_time_format() {
     check(|r| r.insert("eventTime", s("2026-11-19 08:03:12")), "$.eventTime", Rule::InvalidFormat);
     check(|r| r.insert("eventTime", s("2026-02-30T08:03:12Z")), "$.eventTime", Rule::InvalidFormat);
-    check(|r| r.insert("eventTime", s("2026-11-19T08:03:12+02:00")), "$.eventTime", Rule::InvalidFormat);
+    check(
+        |r| r.insert("eventTime", s("2026-11-19T08:03:12+02:00")),
+        "$.eventTime",
+        Rule::InvalidFormat,
+    );
     check(|r| r.insert("eventTime", num("1.666275403e+12")), "$.eventTime", Rule::WrongType);
 }
 
 #[test]
 fn arns_accounts_regions_ids() {
     check(|r| set_identity(r, "arn", s("not-an-arn")), "$.userIdentity.arn", Rule::InvalidFormat);
-    check(|r| set_identity(r, "accountId", s("2109876543210")), "$.userIdentity.accountId", Rule::InvalidFormat);
-    check(|r| r.insert("recipientAccountId", s("12345")), "$.recipientAccountId", Rule::InvalidFormat);
+    check(
+        |r| set_identity(r, "accountId", s("2109876543210")),
+        "$.userIdentity.accountId",
+        Rule::InvalidFormat,
+    );
+    check(
+        |r| r.insert("recipientAccountId", s("12345")),
+        "$.recipientAccountId",
+        Rule::InvalidFormat,
+    );
     check(|r| r.insert("awsRegion", s("moon-1")), "$.awsRegion", Rule::InvalidFormat);
     check(|r| r.insert("eventID", s("has spaces in it")), "$.eventID", Rule::InvalidFormat);
     check(|r| r.insert("eventVersion", s("2.0")), "$.eventVersion", Rule::InvalidFormat);
     check(|r| r.insert("eventVersion", s("latest")), "$.eventVersion", Rule::InvalidFormat);
     check(
-        |r| r.insert("resources", json::parse(br#"[{"ARN":"arn:aws:ec2:eu-central-1:21098765432:instance/i-1"}]"#).unwrap()),
+        |r| {
+            r.insert(
+                "resources",
+                json::parse(br#"[{"ARN":"arn:aws:ec2:eu-central-1:21098765432:instance/i-1"}]"#)
+                    .unwrap(),
+            )
+        },
         "$.resources[0].ARN",
         Rule::InvalidFormat,
     );
     check(
-        |r| r.insert("resources", json::parse(br#"[{"ARN":"arn:aws:s3:::b"},{"accountId":"x"}]"#).unwrap()),
+        |r| {
+            r.insert(
+                "resources",
+                json::parse(br#"[{"ARN":"arn:aws:s3:::b"},{"accountId":"x"}]"#).unwrap(),
+            )
+        },
         "$.resources[1].accountId",
         Rule::InvalidFormat,
     );
@@ -116,15 +149,27 @@ fn wrong_types() {
     check(|r| r.insert("resources", Value::Object(Object::new())), "$.resources", Rule::WrongType);
     check(|r| r.insert("userIdentity", s("root")), "$.userIdentity", Rule::WrongType);
     check(|r| r.insert("sourceIPAddress", num("3232235777")), "$.sourceIPAddress", Rule::WrongType);
-    check(|r| r.insert("sessionCredentialFromConsole", Value::Bool(true)), "$.sessionCredentialFromConsole", Rule::WrongType);
-    check(|r| r.insert("additionalEventData", Value::Array(vec![])), "$.additionalEventData", Rule::WrongType);
+    check(
+        |r| r.insert("sessionCredentialFromConsole", Value::Bool(true)),
+        "$.sessionCredentialFromConsole",
+        Rule::WrongType,
+    );
+    check(
+        |r| r.insert("additionalEventData", Value::Array(vec![])),
+        "$.additionalEventData",
+        Rule::WrongType,
+    );
 }
 
 #[test]
 fn enumerated_values() {
     check(|r| r.insert("eventType", s("AwsMagic")), "$.eventType", Rule::InvalidValue);
     check(|r| r.insert("eventCategory", s("management")), "$.eventCategory", Rule::InvalidValue);
-    check(|r| r.insert("sessionCredentialFromConsole", s("false")), "$.sessionCredentialFromConsole", Rule::InvalidValue);
+    check(
+        |r| r.insert("sessionCredentialFromConsole", s("false")),
+        "$.sessionCredentialFromConsole",
+        Rule::InvalidValue,
+    );
     check(
         |r| {
             let mut identity = obj(r, "userIdentity");
@@ -157,17 +202,48 @@ fn duplicate_members() {
     let mut ui = obj(&mut identity, "userIdentity");
     ui.push("arn", s("arn:aws:iam::210987654321:root"));
     identity.insert("userIdentity", Value::Object(ui));
-    check_bytes(Value::Object(identity).to_json().as_bytes(), "$.userIdentity.arn", Rule::DuplicateMember);
+    check_bytes(
+        Value::Object(identity).to_json().as_bytes(),
+        "$.userIdentity.arn",
+        Rule::DuplicateMember,
+    );
 }
 
 #[test]
 fn sizes() {
     let big = "x".repeat(300 * 1024);
-    check(|r| r.insert("requestParameters", json::parse(format!(r#"{{"blob":"{big}"}}"#).as_bytes()).unwrap()), "$", Rule::TooLarge);
+    check(
+        |r| {
+            r.insert(
+                "requestParameters",
+                json::parse(format!(r#"{{"blob":"{big}"}}"#).as_bytes()).unwrap(),
+            )
+        },
+        "$",
+        Rule::TooLarge,
+    );
     let medium = "x".repeat(120 * 1024);
-    check(|r| r.insert("requestParameters", json::parse(format!(r#"{{"blob":"{medium}"}}"#).as_bytes()).unwrap()), "$.requestParameters", Rule::TooLarge);
+    check(
+        |r| {
+            r.insert(
+                "requestParameters",
+                json::parse(format!(r#"{{"blob":"{medium}"}}"#).as_bytes()).unwrap(),
+            )
+        },
+        "$.requestParameters",
+        Rule::TooLarge,
+    );
     let small = "x".repeat(30 * 1024);
-    check(|r| r.insert("additionalEventData", json::parse(format!(r#"{{"blob":"{small}"}}"#).as_bytes()).unwrap()), "$.additionalEventData", Rule::TooLarge);
+    check(
+        |r| {
+            r.insert(
+                "additionalEventData",
+                json::parse(format!(r#"{{"blob":"{small}"}}"#).as_bytes()).unwrap(),
+            )
+        },
+        "$.additionalEventData",
+        Rule::TooLarge,
+    );
     check(|r| r.insert("userAgent", s(&"a".repeat(1025))), "$.userAgent", Rule::TooLarge);
     check(|r| r.insert("errorMessage", s(&"e".repeat(2000))), "$.errorMessage", Rule::TooLarge);
 }
@@ -179,7 +255,11 @@ fn broken_json() {
     bad_utf8[at] = 0xff;
     check_bytes(&bad_utf8, "$.eventName", Rule::InvalidJson);
     let cut = VALID.find("i-0a1b2c3d4e5f60718").unwrap();
-    check_bytes(&VALID.as_bytes()[..cut], "$.requestParameters.instancesSet.items[0].instanceId", Rule::InvalidJson);
+    check_bytes(
+        &VALID.as_bytes()[..cut],
+        "$.requestParameters.instancesSet.items[0].instanceId",
+        Rule::InvalidJson,
+    );
     check_bytes(b"[1,2,3]", "$", Rule::NotAnObject);
     check_bytes(b"\"a record\"", "$", Rule::NotAnObject);
     check_bytes(b"", "$", Rule::InvalidJson);

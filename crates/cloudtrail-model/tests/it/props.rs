@@ -25,8 +25,9 @@ fn arb_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
             // Unique names: serde_json, the independent reader, merges duplicates.
-            prop::collection::btree_map(any::<String>(), inner, 0..8)
-                .prop_map(|members| Value::Object(Object::from_members(members.into_iter().collect()))),
+            prop::collection::btree_map(any::<String>(), inner, 0..8).prop_map(|members| {
+                Value::Object(Object::from_members(members.into_iter().collect()))
+            }),
         ]
     })
 }

@@ -1,0 +1,124 @@
+//! The command-line grammar (clap derive) and logging setup; nothing here does the work.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "opentrail",
+    version,
+    about = "A self-hosted audit trail that behaves like AWS CloudTrail"
+)]
+pub(crate) struct Args {
+    /// More log output (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+    /// Only errors in the log output.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Generate realistic CloudTrail records (deterministic for a given seed).
+    Gen(GenArgs),
+    /// Run the OpenTrail service.
+    Serve(ServeArgs),
+    /// Measure throughput of OpenTrail's building blocks.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct GenArgs {
+    /// Number of records to generate (planted storyline events included).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) count: u64,
+    /// Seed of the random stream: the same seed gives the same bytes on every machine.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Time of the first event (`YYYY-MM-DDTHH:MM:SSZ`).
+    #[arg(long, default_value = "2026-11-02T00:00:00Z")]
+    pub(crate) start: String,
+    /// Average events per second over a week (the hourly and weekday rhythm moves around it).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) events_per_second: u32,
+    /// Output shape: one record per line, or a CloudTrail log-file body `{"Records":[...]}`.
+    #[arg(long, value_enum, default_value_t = GenFormat::Ndjson)]
+    pub(crate) format: GenFormat,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Weave a storyline into the background traffic.
+    #[arg(long, value_enum, default_value_t = StorylineArg::None)]
+    pub(crate) storyline: StorylineArg,
+    /// Where to list the planted storyline events (default: `<output>.planted.json`).
+    #[arg(long)]
+    pub(crate) planted: Option<PathBuf>,
+    /// Print the mix (services, event names, identities, errors, categories) to stderr.
+    #[arg(long)]
+    pub(crate) stats: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GenFormat {
+    Ndjson,
+    Logfile,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StorylineArg {
+    None,
+    Attack,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9471", env = "OPENTRAIL_LISTEN")]
+    pub(crate) listen: SocketAddr,
+    /// Directory for all state (default: `$XDG_DATA_HOME/opentrail` or `~/.local/share/opentrail`).
+    #[arg(long, env = "OPENTRAIL_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct BenchArgs {
+    #[command(subcommand)]
+    pub(crate) target: BenchTarget,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum BenchTarget {
+    /// Parse, serialise and validate records: the shared corpus and generated records.
+    Model {
+        /// Directory holding the corpus (`records/*.ndjson`); default: `../shared/data/cloudtrail`.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// How many generated records to measure on.
+        #[arg(long, default_value_t = 200_000)]
+        records: u64,
+    },
+    /// Generate records into memory on one thread.
+    Gen {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+    },
+}
+
+/// Logs go to stderr; `-v`/`-q` or `RUST_LOG` choose the level.
+pub(crate) fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

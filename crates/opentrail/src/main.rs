@@ -1,0 +1,40 @@
+//! The `opentrail` binary: the only place that reads argv, the environment and config files.
+//! It parses the command line (`cli`), then hands validated settings to the library crates.
+
+mod bench;
+mod cli;
+mod generate;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes: 0 success, 1 the command failed (message on stderr), 2 bad command line.
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    cli::init_logging(args.verbose, args.quiet);
+    let result = match args.command {
+        cli::Command::Gen(gen_args) => generate::run(gen_args),
+        cli::Command::Serve(serve_args) => serve::run(serve_args),
+        cli::Command::Bench(bench_args) => bench::run(bench_args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `opentrail gen | head` closing the pipe early is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

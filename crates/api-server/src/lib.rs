@@ -1,17 +1,65 @@
-//! OpenTrail's HTTP surface: the only crate that speaks HTTP. Today it serves `GET /health`;
-//! the CloudTrail, CloudTrail Data, S3-read and native ingest APIs join it as they land.
+//! OpenTrail's HTTP surface: the only crate that speaks HTTP.
+//!
+//! Routes today: `GET /health`, `GET /ready`, CloudTrail Data `POST /PutAuditEvents`
+//! (rest-json, SigV4 service `cloudtrail-data`) and the native `POST /v1/events` (NDJSON or a
+//! log-file body, optionally gzip, SigV4 service `opentrail`). Every answer carries
+//! `x-amzn-RequestId`; errors use AWS's JSON error shape.
+
+mod audit_events;
+mod auth;
+mod error;
+pub mod limits;
+mod native;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use axum::Json;
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde_json::json;
 
+pub use crate::auth::Caller;
+pub use crate::error::ApiError;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub ingestor: Arc<ingest::Ingestor>,
+    pub catalog: Arc<catalog::Catalog>,
+    keys: auth::Keys,
+}
+
+impl AppState {
+    /// Loads the access keys from the catalog.
+    pub fn new(ingestor: Arc<ingest::Ingestor>, catalog: Arc<catalog::Catalog>) -> Result<AppState, catalog::Error> {
+        let keys = auth::Keys::new(catalog.access_keys()?);
+        Ok(AppState { ingestor, catalog, keys })
+    }
+
+    fn now(&self) -> SystemTime {
+        let millis = self.ingestor.clock().now_unix_millis().max(0) as u64;
+        SystemTime::UNIX_EPOCH + Duration::from_millis(millis)
+    }
+
+    fn now_unix_millis(&self) -> i64 {
+        self.ingestor.clock().now_unix_millis()
+    }
+}
+
 /// Builds the router (kept separate from serving so tests drive it without a socket).
-pub fn router() -> Router {
-    Router::new().route("/health", get(health)).fallback(not_found)
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/PutAuditEvents", post(audit_events::put_audit_events))
+        .route("/v1/events", post(native::ingest_events))
+        .fallback(not_found)
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
@@ -23,13 +71,58 @@ pub async fn serve(
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
+/// A fresh request id (lower-case UUID v4).
+pub fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The OS random source failing is not worth failing a request for: fall back to the
+        // clock, which still gives a unique-enough id for correlation.
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
+}
+
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = new_request_id();
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
-async fn not_found() -> (StatusCode, Json<serde_json::Value>) {
-    (StatusCode::NOT_FOUND, Json(json!({ "message": "no such endpoint; try `GET /health`" })))
+/// Ready when events can be accepted: the WAL works and the disk has room.
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    if let Some(failure) = state.ingestor.wal().failure() {
+        let body = json!({ "status": "unavailable", "reason": format!("write-ahead log failed: {failure}; restart OpenTrail") });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    if let Err(err) = state.ingestor.check_capacity() {
+        let body = json!({ "status": "unavailable", "reason": err.to_string() });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    Json(json!({ "status": "ready", "walEnd": state.ingestor.wal().durable_end().0 })).into_response()
 }
 
-#[cfg(test)]
-mod tests;
+async fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "UnknownOperationException",
+        "no such endpoint; OpenTrail serves `POST /PutAuditEvents`, `POST /v1/events`, `GET /health` and `GET /ready`",
+    )
+    .into_response()
+}
+
+/// Reads a request body of at most `limit` bytes.
+async fn read_body(body: axum::body::Body, limit: usize, what: &str) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::validation(format!("{what} is larger than the {limit} byte limit"))
+    })
+}
+

@@ -30,6 +30,30 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Measure throughput of OpenTrail's building blocks.
     Bench(BenchArgs),
+    /// Inspect the write-ahead log.
+    Wal(WalArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct WalArgs {
+    #[command(subcommand)]
+    pub(crate) command: WalCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum WalCommand {
+    /// Print every stored record as NDJSON (safe while the server runs).
+    Dump(WalDumpArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct WalDumpArgs {
+    /// The data directory of `opentrail serve`.
+    #[arg(long, env = "OPENTRAIL_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Wrap each record with its WAL position, kind, ingestion time and event id.
+    #[arg(long)]
+    pub(crate) with_envelope: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -83,6 +107,12 @@ pub(crate) struct ServeArgs {
     /// Directory for all state (default: `$XDG_DATA_HOME/opentrail` or `~/.local/share/opentrail`).
     #[arg(long, env = "OPENTRAIL_DATA_DIR")]
     pub(crate) data_dir: Option<PathBuf>,
+    /// Region of the account created on first start (requests carry their own region).
+    #[arg(long, default_value = "us-east-1", env = "OPENTRAIL_REGION")]
+    pub(crate) region: String,
+    /// Refuse new events (503) while the data directory's file system has less free space.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub(crate) disk_free_bytes_min: u64,
 }
 
 #[derive(clap::Args, Debug)]

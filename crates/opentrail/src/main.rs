@@ -2,9 +2,11 @@
 //! It parses the command line (`cli`), then hands validated settings to the library crates.
 
 mod bench;
+mod bootstrap;
 mod cli;
 mod generate;
 mod serve;
+mod wal_dump;
 
 use std::process::ExitCode;
 
@@ -18,6 +20,9 @@ fn main() -> ExitCode {
         cli::Command::Gen(gen_args) => generate::run(gen_args),
         cli::Command::Serve(serve_args) => serve::run(serve_args),
         cli::Command::Bench(bench_args) => bench::run(bench_args),
+        cli::Command::Wal(wal_args) => match wal_args.command {
+            cli::WalCommand::Dump(dump_args) => wal_dump::run(dump_args),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

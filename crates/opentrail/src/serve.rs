@@ -1,9 +1,13 @@
-//! `opentrail serve`: starts the HTTP service and stops it gracefully on SIGINT or SIGTERM.
+//! `opentrail serve`: opens the catalog and the WAL under the data directory, bootstraps the
+//! first account on first start, serves HTTP, and on SIGINT/SIGTERM finishes in-flight
+//! requests, fsyncs the WAL and exits 0.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::bootstrap;
 use crate::cli::ServeArgs;
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -13,41 +17,71 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("create data directory `{}`", data_dir.display()))?;
+    let catalog = Arc::new(
+        catalog::Catalog::open(&data_dir.join("catalog.sqlite")).context("open the catalog")?,
+    );
+    let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
+    let now_unix = clock.now_unix_millis() / 1000;
+    let bootstrap = bootstrap::ensure(&catalog, &args.region, now_unix).context("bootstrap the catalog")?;
+
+    let mut config = ingest::IngestConfig::recommended();
+    config.disk_free_bytes_min = args.disk_free_bytes_min;
+    let (ingestor, report) = ingest::Ingestor::open(&data_dir.join("wal"), config, clock)
+        .context("open the write-ahead log (see the message for what to do)")?;
+    if let Some(tail) = &report.truncated_tail {
+        tracing::warn!(?tail, "recovered the WAL: truncated a torn tail left by a crash (never acknowledged)");
+    }
+    let ingestor = Arc::new(ingestor);
+    let state = Arc::new(api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog))?);
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("opentrail-api")
         .build()
         .context("start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
-            format!(
-                "listen on `{}` (is another server using it? pick one with `--listen`)",
-                args.listen
-            )
+            format!("listen on `{}` (is another server using it? pick one with `--listen`)", args.listen)
         })?;
         let local = listener.local_addr().context("read the listening address")?;
-        tracing::info!(address = %local, data_dir = %data_dir.display(), "opentrail listening");
-        print_banner(local, &data_dir);
-        api_server::serve(listener, api_server::router(), shutdown_signal())
-            .await
-            .context("serve HTTP")?;
-        tracing::info!("opentrail stopped");
+        let endpoint = format!("http://{local}");
+        let env_path = bootstrap::write_admin_env(&data_dir, &bootstrap, &endpoint).context("write admin.env")?;
+        tracing::info!(address = %local, data_dir = %data_dir.display(), wal_end = %report.end_lsn, "opentrail listening");
+        print_banner(&endpoint, &data_dir, &env_path, &bootstrap);
+        api_server::serve(listener, api_server::router(state), shutdown_signal()).await.context("serve HTTP")?;
         anyhow::Ok(())
-    })
+    });
+    ingestor.shutdown().context("flush the write-ahead log")?;
+    tracing::info!("opentrail stopped");
+    result
 }
 
-/// Tells the operator where the service is. Best effort: a closed stdout must not stop it.
-fn print_banner(local: std::net::SocketAddr, data_dir: &std::path::Path) {
+/// Tells the operator where the service is and how to use it. Best effort: a closed stdout
+/// must not stop the service.
+fn print_banner(endpoint: &str, data_dir: &Path, env_path: &Path, bootstrap: &bootstrap::Bootstrap) {
     use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    let _ =
-        writeln!(stdout, "OpenTrail listening on http://{local} (data in {})", data_dir.display());
-    let _ = writeln!(stdout, "  health: curl http://{local}/health");
-    let _ = stdout.flush();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "OpenTrail listening on {endpoint} (data in {})", data_dir.display());
+    if bootstrap.first_start {
+        let _ = writeln!(
+            out,
+            "First start: created account {} with an admin access key and the default channel.",
+            bootstrap.admin_key.account_id
+        );
+    }
+    let _ = writeln!(out, "Credentials for the AWS CLI are in {} (mode 0600). Try:", env_path.display());
+    let _ = writeln!(out, "  set -a; . {}; set +a", env_path.display());
+    let _ = writeln!(
+        out,
+        r#"  aws cloudtrail-data put-audit-events --channel-arn "$OPENTRAIL_DEFAULT_CHANNEL_ARN" --audit-events '[{{"id":"first","eventData":"{{\"version\":\"1.0\",\"userIdentity\":{{\"type\":\"AppUser\",\"principalId\":\"me\"}},\"eventSource\":\"my.app\",\"eventName\":\"Hello\",\"eventTime\":\"2026-11-21T00:00:00Z\",\"UID\":\"1\",\"recipientAccountId\":\"{}\"}}"}}]'"#,
+        bootstrap.admin_key.account_id
+    );
+    let _ = writeln!(out, "  opentrail wal dump --data-dir {}", data_dir.display());
+    let _ = out.flush();
 }
 
 /// `$XDG_DATA_HOME/opentrail`, else `~/.local/share/opentrail`.
-fn default_data_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn default_data_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir).join("opentrail"));
     }

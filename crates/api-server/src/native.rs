@@ -1,0 +1,220 @@
+//! Native ingest, `POST /v1/events`: CloudTrail records as NDJSON or a log-file body
+//! (`{"Records":[...]}`), optionally gzip-encoded; each record validated, completed
+//! (`eventID`, `eventTime`, `recipientAccountId` where absent), stored, and answered one by one.
+//!
+//! Answer (HTTP 200 once the body could be read):
+//! `{"accepted": n, "duplicates": n, "rejected": n, "results": [{"index": 0, "status":
+//! "accepted"|"duplicate"|"rejected"|"retry", "eventID": "...", "errors": [{"path", "rule",
+//! "message"}]}]}`. A duplicate is a record whose `eventID` was already stored (within the
+//! deduplication window); it is not stored again and its `eventID` is the stored one.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cloudtrail_model::json::{self, Value};
+use cloudtrail_model::Field;
+use cloudtrail_model::{Record, validate};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::limits;
+use crate::{AppState, new_request_id, read_body};
+
+pub(crate) async fn ingest_events(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    match handle(&state, request).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+enum Checked {
+    Ready { item: ingest::Item },
+    Rejected { errors: Vec<serde_json::Value> },
+}
+
+async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, limits::NATIVE_BODY_BYTES_MAX, "the request body").await?;
+    let caller = state.keys.authenticate(&parts, &body, "opentrail", state.now())?;
+    let gzip = match parts.headers.get("content-encoding").map(|v| v.to_str().unwrap_or("?")) {
+        None | Some("identity") => false,
+        Some("gzip") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                format!("Content-Encoding `{other}` is not supported; send the body plain or `gzip`"),
+            ));
+        }
+    };
+    let now_ms = state.now_unix_millis();
+    // Decoding and validation are CPU work: keep them off the async workers.
+    let checked = tokio::task::spawn_blocking(move || {
+        let decoded = if gzip { gunzip(&body)? } else { body.to_vec() };
+        let records = split_records(&decoded)?;
+        Ok::<_, ApiError>(records.iter().map(|bytes| check_record(bytes, &caller.account_id, now_ms)).collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|err| ApiError::internal(&err))??;
+
+    let mut items = Vec::new();
+    let mut results: Vec<serde_json::Value> = Vec::with_capacity(checked.len());
+    let mut item_indexes = Vec::new();
+    for (index, checked) in checked.into_iter().enumerate() {
+        match checked {
+            Checked::Ready { item } => {
+                item_indexes.push(index);
+                items.push(item);
+                results.push(serde_json::Value::Null);
+            }
+            Checked::Rejected { errors } => {
+                results.push(json!({ "index": index, "status": "rejected", "errors": errors }));
+            }
+        }
+    }
+    let outcomes = state.ingestor.append(items).await.map_err(ApiError::from_ingest)?;
+    let (mut n_accepted, mut n_duplicates, mut n_retry) = (0, 0, 0);
+    for (index, outcome) in item_indexes.into_iter().zip(outcomes) {
+        results[index] = match outcome {
+            ingest::Outcome::Stored { event_id } => {
+                n_accepted += 1;
+                json!({ "index": index, "status": "accepted", "eventID": event_id })
+            }
+            ingest::Outcome::Duplicate { event_id } => {
+                n_duplicates += 1;
+                json!({ "index": index, "status": "duplicate", "eventID": event_id })
+            }
+            ingest::Outcome::InFlight => {
+                n_retry += 1;
+                json!({ "index": index, "status": "retry", "errors": [{
+                    "path": "$.eventID", "rule": "in-flight",
+                    "message": "a record with this eventID is being stored by another request; retry",
+                }]})
+            }
+        };
+    }
+    let n_rejected = results.len() - n_accepted - n_duplicates - n_retry;
+    let body = json!({
+        "accepted": n_accepted,
+        "duplicates": n_duplicates,
+        "rejected": n_rejected,
+        "retry": n_retry,
+        "results": results,
+    })
+    .to_string();
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut decoded = Vec::new();
+    let limit = limits::NATIVE_DECODED_BYTES_MAX as u64;
+    flate2::read::MultiGzDecoder::new(body)
+        .take(limit + 1)
+        .read_to_end(&mut decoded)
+        .map_err(|err| ApiError::bad_request("InvalidRequest", format!("the body is not valid gzip: {err}")))?;
+    if decoded.len() as u64 > limit {
+        return Err(ApiError::validation(format!("the decoded body is larger than the {limit} byte limit")));
+    }
+    Ok(decoded)
+}
+
+/// A log-file body (`{"Records":[...]}`) or NDJSON (one record per line; a single object is
+/// one record).
+fn split_records(body: &[u8]) -> Result<Vec<Vec<u8>>, ApiError> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() {
+        return Err(ApiError::validation("the body is empty: send NDJSON records or {\"Records\":[...]}"));
+    }
+    let records: Vec<Vec<u8>> = match json::parse(trimmed) {
+        Ok(Value::Object(object)) if object.get("Records").is_some() => match object.get("Records") {
+            Some(Value::Array(items)) => items.iter().map(|v| v.to_json().into_bytes()).collect(),
+            _ => return Err(ApiError::validation("`Records` must be an array of records")),
+        },
+        Ok(Value::Object(_)) => vec![trimmed.to_vec()],
+        _ => trimmed
+            .split(|b| *b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+            .filter(|line| !line.trim_ascii().is_empty())
+            .map(<[u8]>::to_vec)
+            .collect(),
+    };
+    if records.len() > limits::NATIVE_RECORDS_PER_REQUEST_MAX {
+        return Err(ApiError::validation(format!(
+            "the body has {} records, more than the {} record limit per request",
+            records.len(),
+            limits::NATIVE_RECORDS_PER_REQUEST_MAX
+        )));
+    }
+    Ok(records)
+}
+
+/// Validates one record, filling `eventID`, `eventTime` and `recipientAccountId` if absent.
+fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
+    let rejected = |invalid: validate::Invalid| Checked::Rejected {
+        errors: invalid
+            .0
+            .iter()
+            .map(|e| json!({ "path": e.path, "rule": e.rule.as_str(), "message": e.message }))
+            .collect(),
+    };
+    // Size, JSON syntax and object shape are checked by the same routine as everything else,
+    // on the bytes as sent; the completed record is validated again below.
+    let mut record = match parse_object(bytes) {
+        Ok(record) => record,
+        Err(invalid) => return rejected(invalid),
+    };
+    let supplied_id = record.event_id.is_present();
+    if record.event_id.is_absent() {
+        record.event_id = Field::Present(new_request_id());
+    }
+    if record.event_time.is_absent() {
+        record.event_time = Field::Present(cloudtrail_model::time::format_unix_seconds(now_ms.div_euclid(1000)));
+    }
+    if record.recipient_account_id.is_absent() {
+        record.recipient_account_id = Field::Present(account_id.to_owned());
+    }
+    if let Err(invalid) = validate::validate(&record) {
+        return rejected(invalid);
+    }
+    let event_id = record.event_id().unwrap_or_default().to_owned();
+    let recipient = record.recipient_account_id.as_deref().unwrap_or_default();
+    let dedup_key = if supplied_id { format!("n:{recipient}:{event_id}") } else { String::new() };
+    let payload = ingest::Envelope {
+        kind: ingest::Kind::CloudTrailRecord,
+        ingested_at_ms: now_ms,
+        dedup_key: &dedup_key,
+        event_id: &event_id,
+        channel_arn: "",
+        record: &record.to_json_bytes(),
+    }
+    .to_vec();
+    Checked::Ready { item: ingest::Item { dedup_key, event_id, payload } }
+}
+
+fn parse_object(bytes: &[u8]) -> Result<Record, validate::Invalid> {
+    if bytes.len() > cloudtrail_model::limits::RECORD_BYTES_MAX {
+        return Err(validate::Invalid(vec![validate::ValidationError {
+            path: "$".into(),
+            rule: validate::Rule::TooLarge,
+            message: format!("record is {} bytes, larger than the {} byte limit", bytes.len(), cloudtrail_model::limits::RECORD_BYTES_MAX),
+        }]));
+    }
+    match json::parse(bytes) {
+        Ok(Value::Object(object)) => Ok(Record::from_object(object)),
+        Ok(other) => Err(validate::Invalid(vec![validate::ValidationError {
+            path: "$".into(),
+            rule: validate::Rule::NotAnObject,
+            message: format!("a record must be a JSON object, found {}", other.type_name()),
+        }])),
+        Err(err) => Err(validate::Invalid(vec![validate::ValidationError {
+            path: json::format_path(&err.path),
+            rule: validate::Rule::InvalidJson,
+            message: format!("{} at byte {}", err.kind, err.offset),
+        }])),
+    }
+}

@@ -1,0 +1,342 @@
+//! The write path: every accepted event is framed in an [`envelope`], deduplicated, appended to
+//! the WAL, and acknowledged only after the WAL has fsynced it.
+//!
+//! What this crate guarantees:
+//! - **Nothing acknowledged is lost.** [`Ingestor::append`] returns success only after the
+//!   WAL's fsync for the batch completed.
+//! - **Retries are not stored twice.** An item with a deduplication key already stored within
+//!   the window (24 hours by default, bounded by [`IngestConfig::dedup_entries_max`]) is
+//!   answered with the event id of the first copy. The index is rebuilt from the WAL at start,
+//!   so a retry after a crash is caught too.
+//! - **Bounded memory, explicit backpressure.** When the WAL queue is full or free disk space
+//!   is below [`IngestConfig::disk_free_bytes_min`], appends fail fast with an error the API
+//!   turns into `503` + `Retry-After`; nothing is buffered without bound.
+//!
+//! It is not: a parser or validator of records (callers hand over finished envelopes), or an
+//! HTTP layer.
+
+pub mod envelope;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use crate::envelope::{Envelope, Kind};
+
+/// A source of the current time, injected so tests control it.
+pub trait Clock: Send + Sync {
+    fn now_unix_millis(&self) -> i64;
+}
+
+/// The operating system's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix_millis(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+}
+
+/// Settings of the write path.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    pub wal: wal::WalConfig,
+    /// How long a deduplication key is remembered.
+    pub dedup_window: Duration,
+    /// At most this many keys are remembered (oldest forgotten first).
+    pub dedup_entries_max: usize,
+    /// Appends are refused while the WAL's file system has less free space than this.
+    pub disk_free_bytes_min: u64,
+    /// How often free space is measured.
+    pub disk_check_interval: Duration,
+}
+
+impl IngestConfig {
+    pub fn recommended() -> IngestConfig {
+        IngestConfig {
+            wal: wal::WalConfig::recommended(),
+            dedup_window: Duration::from_secs(24 * 3600),
+            dedup_entries_max: 4_000_000,
+            disk_free_bytes_min: 256 * 1024 * 1024,
+            disk_check_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Why an append was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the write-ahead log is busy; retry shortly")]
+    Backpressure,
+    #[error("free disk space is {free_bytes} bytes, below the {min_bytes} byte minimum; free space or lower `disk_free_bytes_min`")]
+    DiskLow { free_bytes: u64, min_bytes: u64 },
+    #[error(transparent)]
+    Wal(#[from] wal::Error),
+    #[error("WAL record at `{lsn}` cannot be read: {source}")]
+    Envelope { lsn: wal::Lsn, source: envelope::DecodeError },
+}
+
+impl Error {
+    /// Whether the caller should retry later (and tell its client to).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Backpressure | Error::DiskLow { .. })
+    }
+}
+
+/// One event ready to store.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Empty: never deduplicated (the id was assigned by OpenTrail, so no retry can repeat it).
+    pub dedup_key: String,
+    pub event_id: String,
+    /// The encoded [`Envelope`].
+    pub payload: Vec<u8>,
+}
+
+/// What happened to one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored now, durably.
+    Stored { event_id: String },
+    /// Stored earlier (same key within the window); `event_id` is the first copy's.
+    Duplicate { event_id: String },
+    /// The same key is being written by a request still in flight; retry shortly.
+    InFlight,
+}
+
+/// The write path: WAL, deduplication index and disk guard.
+pub struct Ingestor {
+    wal: wal::Wal,
+    dedup: Mutex<Dedup>,
+    config: IngestConfig,
+    clock: Arc<dyn Clock>,
+    disk: Arc<DiskGuard>,
+}
+
+impl Ingestor {
+    /// Opens (or creates) the WAL in `dir` and rebuilds the deduplication index from it.
+    pub fn open(dir: &Path, config: IngestConfig, clock: Arc<dyn Clock>) -> Result<(Ingestor, wal::RecoveryReport), Error> {
+        let (wal, report) = wal::Wal::open_std(dir, config.wal.clone())?;
+        let mut dedup = Dedup::new(config.dedup_window, config.dedup_entries_max);
+        let now = clock.now_unix_millis();
+        let mut n_keys = 0usize;
+        for entry in wal.read_from(wal.first_lsn())? {
+            let (lsn, payload) = entry?;
+            let envelope = Envelope::decode(&payload).map_err(|source| Error::Envelope { lsn, source })?;
+            if !envelope.dedup_key.is_empty() {
+                dedup.insert_durable(envelope.dedup_key, envelope.event_id, envelope.ingested_at_ms, now);
+                n_keys += 1;
+            }
+        }
+        tracing::info!(n_keys, end = %wal.durable_end(), "deduplication index rebuilt from the WAL");
+        let disk = DiskGuard::start(dir.to_path_buf(), config.disk_free_bytes_min, config.disk_check_interval);
+        Ok((Ingestor { wal, dedup: Mutex::new(dedup), config, clock, disk }, report))
+    }
+
+    pub fn wal(&self) -> &wal::Wal {
+        &self.wal
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Fails fast when the disk is too full to accept writes.
+    pub fn check_capacity(&self) -> Result<(), Error> {
+        let free_bytes = self.disk.free_bytes.load(Ordering::Relaxed);
+        if self.disk.low.load(Ordering::Relaxed) {
+            return Err(Error::DiskLow { free_bytes, min_bytes: self.config.disk_free_bytes_min });
+        }
+        Ok(())
+    }
+
+    /// Stores `items` durably (one WAL batch), skipping ones already stored; the outcomes are
+    /// in the order of `items`. Returns only after the fsync, or with an error when nothing of
+    /// this call is acknowledged.
+    pub async fn append(&self, items: Vec<Item>) -> Result<Vec<Outcome>, Error> {
+        self.check_capacity()?;
+        let now = self.clock.now_unix_millis();
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut claimed: Vec<String> = Vec::new();
+        let mut payloads = Vec::with_capacity(items.len());
+        {
+            let mut dedup = self.lock_dedup();
+            for item in items {
+                if item.dedup_key.is_empty() {
+                    outcomes.push(Outcome::Stored { event_id: item.event_id });
+                    payloads.push(item.payload);
+                    continue;
+                }
+                match dedup.claim(&item.dedup_key, &item.event_id, now) {
+                    Claim::New => {
+                        claimed.push(item.dedup_key);
+                        outcomes.push(Outcome::Stored { event_id: item.event_id });
+                        payloads.push(item.payload);
+                    }
+                    Claim::Stored(event_id) => outcomes.push(Outcome::Duplicate { event_id }),
+                    Claim::InFlight => outcomes.push(Outcome::InFlight),
+                }
+            }
+        }
+        if payloads.is_empty() {
+            return Ok(outcomes);
+        }
+        let result = match self.wal.append(payloads) {
+            Ok(ticket) => ticket.await,
+            Err(wal::Error::Backpressure) => Err(wal::Error::Backpressure),
+            Err(err) => Err(err),
+        };
+        let mut dedup = self.lock_dedup();
+        match result {
+            Ok(_range) => {
+                for key in &claimed {
+                    dedup.confirm(key);
+                }
+                Ok(outcomes)
+            }
+            Err(err) => {
+                for key in &claimed {
+                    dedup.release(key);
+                }
+                Err(match err {
+                    wal::Error::Backpressure => Error::Backpressure,
+                    other => Error::Wal(other),
+                })
+            }
+        }
+    }
+
+    /// Drains the WAL queue, fsyncs and stops the writer.
+    pub fn shutdown(&self) -> Result<(), Error> {
+        self.disk.stop.store(true, Ordering::Relaxed);
+        Ok(self.wal.shutdown()?)
+    }
+
+    fn lock_dedup(&self) -> std::sync::MutexGuard<'_, Dedup> {
+        // The index holds no invariant a panic could break halfway (each update is one map
+        // operation), so a poisoned lock is safe to keep using.
+        self.dedup.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+enum Claim {
+    New,
+    Stored(String),
+    InFlight,
+}
+
+struct DedupEntry {
+    event_id: String,
+    at_ms: i64,
+    durable: bool,
+}
+
+/// Deduplication keys seen within the window, oldest first for eviction.
+struct Dedup {
+    map: HashMap<String, DedupEntry>,
+    order: VecDeque<(i64, String)>,
+    window_ms: i64,
+    entries_max: usize,
+}
+
+impl Dedup {
+    fn new(window: Duration, entries_max: usize) -> Dedup {
+        Dedup { map: HashMap::new(), order: VecDeque::new(), window_ms: window.as_millis() as i64, entries_max }
+    }
+
+    fn evict(&mut self, now: i64) {
+        while let Some((at, _)) = self.order.front() {
+            let expired = now - *at > self.window_ms;
+            if !expired && self.order.len() <= self.entries_max {
+                break;
+            }
+            let Some((at, key)) = self.order.pop_front() else { break };
+            // Only forget durable entries; an in-flight claim is released by its writer.
+            if self.map.get(&key).is_some_and(|e| e.at_ms == at && e.durable) {
+                self.map.remove(&key);
+            }
+        }
+    }
+
+    fn insert_durable(&mut self, key: &str, event_id: &str, at_ms: i64, now: i64) {
+        if now - at_ms > self.window_ms {
+            return;
+        }
+        self.map.insert(key.to_owned(), DedupEntry { event_id: event_id.to_owned(), at_ms, durable: true });
+        self.order.push_back((at_ms, key.to_owned()));
+        self.evict(now);
+    }
+
+    fn claim(&mut self, key: &str, event_id: &str, now: i64) -> Claim {
+        self.evict(now);
+        match self.map.get(key) {
+            Some(entry) if entry.durable => Claim::Stored(entry.event_id.clone()),
+            Some(_) => Claim::InFlight,
+            None => {
+                self.map.insert(key.to_owned(), DedupEntry { event_id: event_id.to_owned(), at_ms: now, durable: false });
+                self.order.push_back((now, key.to_owned()));
+                Claim::New
+            }
+        }
+    }
+
+    fn confirm(&mut self, key: &str) {
+        if let Some(entry) = self.map.get_mut(key) {
+            entry.durable = true;
+        }
+    }
+
+    fn release(&mut self, key: &str) {
+        if self.map.get(key).is_some_and(|e| !e.durable) {
+            self.map.remove(key);
+        }
+    }
+}
+
+/// Measures free space of the WAL's file system in the background.
+struct DiskGuard {
+    free_bytes: AtomicU64,
+    low: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl DiskGuard {
+    fn start(dir: PathBuf, min_bytes: u64, interval: Duration) -> Arc<DiskGuard> {
+        let guard = Arc::new(DiskGuard { free_bytes: AtomicU64::new(u64::MAX), low: AtomicBool::new(false), stop: AtomicBool::new(false) });
+        guard.measure(&dir, min_bytes);
+        let background = Arc::clone(&guard);
+        let spawned = std::thread::Builder::new().name("opentrail-disk-guard".into()).spawn(move || {
+            while !background.stop.load(Ordering::Relaxed) && Arc::strong_count(&background) > 1 {
+                std::thread::sleep(interval);
+                background.measure(&dir, min_bytes);
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::warn!(%err, "cannot start the disk-space guard; free space is measured once");
+        }
+        guard
+    }
+
+    fn measure(&self, dir: &Path, min_bytes: u64) {
+        match rustix::fs::statvfs(dir) {
+            Ok(stat) => {
+                let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+                self.free_bytes.store(free, Ordering::Relaxed);
+                let was_low = self.low.swap(free < min_bytes, Ordering::Relaxed);
+                if free < min_bytes && !was_low {
+                    tracing::warn!(free_bytes = free, min_bytes, "free disk space is low: refusing new events");
+                } else if free >= min_bytes && was_low {
+                    tracing::info!(free_bytes = free, "free disk space recovered: accepting events");
+                }
+            }
+            Err(err) => tracing::warn!(%err, dir = %dir.display(), "cannot measure free disk space"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -19,7 +19,10 @@ use crate::{AppState, Caller, new_request_id, read_body};
 /// The `eventVersion` OpenTrail writes on integration events (AWS does not document one).
 pub(crate) const INTEGRATION_EVENT_VERSION: &str = "1.0";
 
-pub(crate) async fn put_audit_events(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub(crate) async fn put_audit_events(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> Response {
     match handle(&state, request).await {
         Ok(response) => response,
         Err(err) => err.into_response(),
@@ -47,18 +50,24 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
             _ => {}
         }
     }
-    let channel_param = channel_param.ok_or_else(|| ApiError::validation("query parameter `channelArn` is required"))?;
+    let channel_param = channel_param
+        .ok_or_else(|| ApiError::validation("query parameter `channelArn` is required"))?;
     let channel = find_channel(state, &channel_param)?;
     if channel.account_id != caller.account_id {
         return Err(ApiError::bad_request(
             "ChannelInsufficientPermission",
-            format!("account {} may not send events to channel {}", caller.account_id, channel.channel_arn),
+            format!(
+                "account {} may not send events to channel {}",
+                caller.account_id, channel.channel_arn
+            ),
         ));
     }
     if let Some(external_id) = &external_id {
         let n_chars = external_id.chars().count();
         let allowed = |c: char| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c);
-        if !(limits::EXTERNAL_ID_CHARS_MIN..=limits::EXTERNAL_ID_CHARS_MAX).contains(&n_chars) || !external_id.chars().all(allowed) {
+        if !(limits::EXTERNAL_ID_CHARS_MIN..=limits::EXTERNAL_ID_CHARS_MAX).contains(&n_chars)
+            || !external_id.chars().all(allowed)
+        {
             return Err(ApiError::validation(format!(
                 "`externalId` must be {} to {} characters of `[\\w+=,.@:/-]`",
                 limits::EXTERNAL_ID_CHARS_MIN,
@@ -118,27 +127,39 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
 fn find_channel(state: &AppState, param: &str) -> Result<catalog::Channel, ApiError> {
     let is_uuid = |s: &str| s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     let well_formed = match arn::Arn::parse(param) {
-        Ok(parsed) => parsed.service == "cloudtrail" && parsed.resource.strip_prefix("channel/").is_some_and(is_uuid),
+        Ok(parsed) => {
+            parsed.service == "cloudtrail"
+                && parsed.resource.strip_prefix("channel/").is_some_and(is_uuid)
+        }
         Err(_) => is_uuid(param),
     };
     if !well_formed {
         return Err(ApiError::bad_request(
             "InvalidChannelARN",
-            format!("`{}` is not a channel ARN (arn:aws:cloudtrail:<region>:<account>:channel/<uuid>) or channel id", clip(param)),
+            format!(
+                "`{}` is not a channel ARN (arn:aws:cloudtrail:<region>:<account>:channel/<uuid>) or channel id",
+                clip(param)
+            ),
         ));
     }
     match state.catalog.channel(param) {
         Ok(Some(channel)) => Ok(channel),
-        Ok(None) => Err(ApiError::bad_request("ChannelNotFound", format!("channel {} not found", clip(param)))),
+        Ok(None) => Err(ApiError::bad_request(
+            "ChannelNotFound",
+            format!("channel {} not found", clip(param)),
+        )),
         Err(err) => Err(ApiError::internal(&err)),
     }
 }
 
 /// Request-level checks: JSON shape, 1 to 100 events, ids well formed and unique.
 fn parse_body(body: &[u8]) -> Result<Vec<Submitted>, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|err| ApiError::serialization(format!("the request body is not valid JSON: {err}")))?;
-    let object = value.as_object().ok_or_else(|| ApiError::serialization("the request body must be a JSON object"))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|err| {
+        ApiError::serialization(format!("the request body is not valid JSON: {err}"))
+    })?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| ApiError::serialization("the request body must be a JSON object"))?;
     let events = match object.get("auditEvents") {
         None => return Err(ApiError::validation("`auditEvents` is required")),
         Some(serde_json::Value::Array(events)) => events,
@@ -153,7 +174,9 @@ fn parse_body(body: &[u8]) -> Result<Vec<Submitted>, ApiError> {
     }
     let mut submitted = Vec::with_capacity(events.len());
     for (idx, event) in events.iter().enumerate() {
-        let event = event.as_object().ok_or_else(|| ApiError::serialization(format!("`auditEvents[{idx}]` must be an object")))?;
+        let event = event.as_object().ok_or_else(|| {
+            ApiError::serialization(format!("`auditEvents[{idx}]` must be an object"))
+        })?;
         let text = |name: &str, required: bool| -> Result<Option<String>, ApiError> {
             match event.get(name) {
                 None | Some(serde_json::Value::Null) if required => {
@@ -161,7 +184,9 @@ fn parse_body(body: &[u8]) -> Result<Vec<Submitted>, ApiError> {
                 }
                 None | Some(serde_json::Value::Null) => Ok(None),
                 Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(ApiError::serialization(format!("`auditEvents[{idx}].{name}` must be a string"))),
+                Some(_) => Err(ApiError::serialization(format!(
+                    "`auditEvents[{idx}].{name}` must be a string"
+                ))),
             }
         };
         let id = text("id", true)?.unwrap_or_default();
@@ -175,7 +200,10 @@ fn parse_body(body: &[u8]) -> Result<Vec<Submitted>, ApiError> {
             )));
         }
         if submitted.iter().any(|s: &Submitted| s.id == id) {
-            return Err(ApiError::bad_request("DuplicatedAuditEventId", format!("the id `{id}` occurs more than once in `auditEvents`")));
+            return Err(ApiError::bad_request(
+                "DuplicatedAuditEventId",
+                format!("the id `{id}` occurs more than once in `auditEvents`"),
+            ));
         }
         let event_data = text("eventData", true)?.unwrap_or_default();
         let checksum = text("eventDataChecksum", false)?;
@@ -187,54 +215,104 @@ fn parse_body(body: &[u8]) -> Result<Vec<Submitted>, ApiError> {
 type EntryError = (&'static str, String);
 
 /// Checks one event and builds the stored record (cloudtrail-data-api.md §6).
-fn build_record(event: &Submitted, channel: &catalog::Channel, caller: &Caller, now_ms: i64, event_id: &str) -> Result<Vec<u8>, EntryError> {
+fn build_record(
+    event: &Submitted,
+    channel: &catalog::Channel,
+    caller: &Caller,
+    now_ms: i64,
+    event_id: &str,
+) -> Result<Vec<u8>, EntryError> {
     if let Some(checksum) = &event.checksum {
-        let computed = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(event.event_data.as_bytes()));
+        let computed = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(event.event_data.as_bytes()));
         if *checksum != computed {
-            return Err(("InvalidChecksum", "eventDataChecksum does not match the SHA-256 of eventData".into()));
+            return Err((
+                "InvalidChecksum",
+                "eventDataChecksum does not match the SHA-256 of eventData".into(),
+            ));
         }
     }
     if event.event_data.len() > limits::AUDIT_EVENT_DATA_BYTES_MAX {
         return Err((
             "FieldTooLong",
-            format!("eventData is {} bytes, larger than the {} byte limit", event.event_data.len(), limits::AUDIT_EVENT_DATA_BYTES_MAX),
+            format!(
+                "eventData is {} bytes, larger than the {} byte limit",
+                event.event_data.len(),
+                limits::AUDIT_EVENT_DATA_BYTES_MAX
+            ),
         ));
     }
     let data = match json::parse(event.event_data.as_bytes()) {
         Ok(Value::Object(object)) => object,
-        Ok(other) => return Err(("InvalidData", format!("eventData must be a JSON object, found {}", other.type_name()))),
+        Ok(other) => {
+            return Err((
+                "InvalidData",
+                format!("eventData must be a JSON object, found {}", other.type_name()),
+            ));
+        }
         Err(err) => return Err(("InvalidData", format!("eventData is not valid JSON: {err}"))),
     };
-    let text = |name: &str, required: bool, chars_max: usize| -> Result<Option<String>, EntryError> {
-        text_member(&data, name, &format!("eventData.{name}"), required, chars_max)
-    };
+    let text =
+        |name: &str, required: bool, chars_max: usize| -> Result<Option<String>, EntryError> {
+            text_member(&data, name, &format!("eventData.{name}"), required, chars_max)
+        };
     text("version", true, limits::EVENT_DATA_VERSION_CHARS_MAX)?;
     match data.get("userIdentity") {
         None => return Err(("FieldNotFound", "eventData.userIdentity is required".into())),
         Some(Value::Object(identity)) => {
-            text_member(identity, "type", "eventData.userIdentity.type", true, limits::EVENT_DATA_IDENTITY_TYPE_CHARS_MAX)?;
-            text_member(identity, "principalId", "eventData.userIdentity.principalId", true, limits::EVENT_DATA_TEXT_CHARS_MAX)?;
+            text_member(
+                identity,
+                "type",
+                "eventData.userIdentity.type",
+                true,
+                limits::EVENT_DATA_IDENTITY_TYPE_CHARS_MAX,
+            )?;
+            text_member(
+                identity,
+                "principalId",
+                "eventData.userIdentity.principalId",
+                true,
+                limits::EVENT_DATA_TEXT_CHARS_MAX,
+            )?;
             if let Some(details) = identity.get("details")
                 && !matches!(details, Value::Object(_))
             {
-                return Err(("InvalidData", "eventData.userIdentity.details must be an object".into()));
+                return Err((
+                    "InvalidData",
+                    "eventData.userIdentity.details must be an object".into(),
+                ));
             }
         }
-        Some(other) => return Err(("InvalidData", format!("eventData.userIdentity must be an object, found {}", other.type_name()))),
+        Some(other) => {
+            return Err((
+                "InvalidData",
+                format!("eventData.userIdentity must be an object, found {}", other.type_name()),
+            ));
+        }
     }
     text("userAgent", false, limits::EVENT_DATA_TEXT_CHARS_MAX)?;
     text("eventSource", true, limits::EVENT_DATA_TEXT_CHARS_MAX)?;
     text("eventName", true, limits::EVENT_DATA_TEXT_CHARS_MAX)?;
     let event_time = text("eventTime", true, 64)?.unwrap_or_default();
-    let event_time = parse_integration_time(&event_time)
-        .ok_or_else(|| ("InvalidData", format!("eventData.eventTime `{}` is not a UTC time like `2026-11-20T21:40:03`", clip(&event_time))))?;
+    let event_time = parse_integration_time(&event_time).ok_or_else(|| {
+        (
+            "InvalidData",
+            format!(
+                "eventData.eventTime `{}` is not a UTC time like `2026-11-20T21:40:03`",
+                clip(&event_time)
+            ),
+        )
+    })?;
     text("UID", true, limits::EVENT_DATA_TEXT_CHARS_MAX)?;
     text("errorCode", false, limits::EVENT_DATA_ERROR_CHARS_MAX)?;
     text("errorMessage", false, limits::EVENT_DATA_ERROR_CHARS_MAX)?;
     if let Some(ip) = text("sourceIPAddress", false, 64)?
         && ip.parse::<std::net::IpAddr>().is_err()
     {
-        return Err(("InvalidData", format!("eventData.sourceIPAddress `{}` is not an IPv4 or IPv6 address", clip(&ip))));
+        return Err((
+            "InvalidData",
+            format!("eventData.sourceIPAddress `{}` is not an IPv4 or IPv6 address", clip(&ip)),
+        ));
     }
     for (name, bytes_max) in [
         ("requestParameters", limits::EVENT_DATA_PAYLOAD_BYTES_MAX),
@@ -246,17 +324,31 @@ fn build_record(event: &Submitted, channel: &catalog::Channel, caller: &Caller, 
             Some(Value::Object(object)) => {
                 let len = object.encoded_len();
                 if len > bytes_max {
-                    return Err(("FieldTooLong", format!("eventData.{name} is {len} bytes, larger than the {bytes_max} byte limit")));
+                    return Err((
+                        "FieldTooLong",
+                        format!(
+                            "eventData.{name} is {len} bytes, larger than the {bytes_max} byte limit"
+                        ),
+                    ));
                 }
             }
-            Some(other) => return Err(("InvalidData", format!("eventData.{name} must be an object, found {}", other.type_name()))),
+            Some(other) => {
+                return Err((
+                    "InvalidData",
+                    format!("eventData.{name} must be an object, found {}", other.type_name()),
+                ));
+            }
         }
     }
     let recipient = text("recipientAccountId", true, 12)?.unwrap_or_default();
     if recipient != channel.account_id {
         return Err((
             "InvalidRecipient",
-            format!("eventData.recipientAccountId `{}` is not the channel owner {}", clip(&recipient), channel.account_id),
+            format!(
+                "eventData.recipientAccountId `{}` is not the channel owner {}",
+                clip(&recipient),
+                channel.account_id
+            ),
         ));
     }
 
@@ -278,25 +370,42 @@ fn build_record(event: &Submitted, channel: &catalog::Channel, caller: &Caller, 
     Ok(out)
 }
 
-fn text_member(object: &Object, name: &str, path: &str, required: bool, chars_max: usize) -> Result<Option<String>, EntryError> {
+fn text_member(
+    object: &Object,
+    name: &str,
+    path: &str,
+    required: bool,
+    chars_max: usize,
+) -> Result<Option<String>, EntryError> {
     match object.get(name) {
         None if required => Err(("FieldNotFound", format!("{path} is required"))),
         None => Ok(None),
         Some(Value::String(text)) => {
             let n_chars = text.chars().count();
             if n_chars > chars_max {
-                Err(("FieldTooLong", format!("{path} is {n_chars} characters, longer than the {chars_max} character limit")))
+                Err((
+                    "FieldTooLong",
+                    format!(
+                        "{path} is {n_chars} characters, longer than the {chars_max} character limit"
+                    ),
+                ))
             } else {
                 Ok(Some(text.clone()))
             }
         }
-        Some(other) => Err(("InvalidData", format!("{path} must be a string, found {}", other.type_name()))),
+        Some(other) => {
+            Err(("InvalidData", format!("{path} must be a string, found {}", other.type_name())))
+        }
     }
 }
 
 /// `yyyy-MM-ddTHH:mm:ss`, with an optional `Z` and fractional seconds.
 fn parse_integration_time(text: &str) -> Option<EventTime> {
-    if text.ends_with('Z') { EventTime::parse(text).ok() } else { EventTime::parse(&format!("{text}Z")).ok() }
+    if text.ends_with('Z') {
+        EventTime::parse(text).ok()
+    } else {
+        EventTime::parse(&format!("{text}Z")).ok()
+    }
 }
 
 /// Lake's time format: `yyyy-MM-ddTHH:mm:ss`, UTC, no zone letter.
@@ -307,5 +416,9 @@ fn lake_time(unix_seconds: i64) -> String {
 }
 
 fn clip(text: &str) -> String {
-    if text.chars().count() <= 200 { text.to_owned() } else { text.chars().take(200).collect::<String>() + "…" }
+    if text.chars().count() <= 200 {
+        text.to_owned()
+    } else {
+        text.chars().take(200).collect::<String>() + "…"
+    }
 }

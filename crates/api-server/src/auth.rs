@@ -25,15 +25,30 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn new(keys: Vec<catalog::AccessKey>) -> Keys {
-        Keys { keys: keys.into_iter().filter(|k| k.active).map(|k| (k.access_key_id.clone(), k)).collect() }
+        Keys {
+            keys: keys
+                .into_iter()
+                .filter(|k| k.active)
+                .map(|k| (k.access_key_id.clone(), k))
+                .collect(),
+        }
     }
 
     /// Verifies the request's signature for `service` and says who sent it.
-    pub(crate) fn authenticate(&self, parts: &Parts, body: &[u8], service: &str, now: SystemTime) -> Result<Caller, ApiError> {
+    pub(crate) fn authenticate(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        service: &str,
+        now: SystemTime,
+    ) -> Result<Caller, ApiError> {
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(parts.headers.len());
         for (name, value) in &parts.headers {
             let value = value.to_str().map_err(|_| {
-                ApiError::bad_request("IncompleteSignatureException", format!("header `{name}` is not valid text"))
+                ApiError::bad_request(
+                    "IncompleteSignatureException",
+                    format!("header `{name}` is not valid text"),
+                )
             })?;
             headers.push((name.as_str(), value));
         }
@@ -59,7 +74,10 @@ impl Keys {
             tracing::info!(error = %err, service, "authentication failed");
             ApiError::from_sigv4(&err)
         })?;
-        let key = self.keys.get(&verified.access_key_id).ok_or_else(|| ApiError::internal(&"verified key vanished"))?;
+        let key = self
+            .keys
+            .get(&verified.access_key_id)
+            .ok_or_else(|| ApiError::internal(&"verified key vanished"))?;
         Ok(Caller {
             access_key_id: key.access_key_id.clone(),
             account_id: key.account_id.clone(),

@@ -35,18 +35,30 @@ impl ApiError {
     /// Internal failures say nothing about the inside; the cause is logged once, here.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "the request failed for an internal reason; it was not stored")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            "the request failed for an internal reason; it was not stored",
+        )
     }
 
     pub fn from_ingest(err: ingest::Error) -> ApiError {
         match err {
             ingest::Error::Backpressure => ApiError {
                 retry_after: Some(1),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ThrottlingException", "the write-ahead log is saturated; retry after a short wait")
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ThrottlingException",
+                    "the write-ahead log is saturated; retry after a short wait",
+                )
             },
             err @ ingest::Error::DiskLow { .. } => ApiError {
                 retry_after: Some(5),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", err.to_string())
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    err.to_string(),
+                )
             },
             other => ApiError::internal(&other),
         }

@@ -35,7 +35,10 @@ pub struct AppState {
 
 impl AppState {
     /// Loads the access keys from the catalog.
-    pub fn new(ingestor: Arc<ingest::Ingestor>, catalog: Arc<catalog::Catalog>) -> Result<AppState, catalog::Error> {
+    pub fn new(
+        ingestor: Arc<ingest::Ingestor>,
+        catalog: Arc<catalog::Catalog>,
+    ) -> Result<AppState, catalog::Error> {
         let keys = auth::Keys::new(catalog.access_keys()?);
         Ok(AppState { ingestor, catalog, keys })
     }
@@ -77,7 +80,8 @@ pub fn new_request_id() -> String {
     if getrandom::fill(&mut bytes).is_err() {
         // The OS random source failing is not worth failing a request for: fall back to the
         // clock, which still gives a unique-enough id for correlation.
-        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos =
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         bytes = nanos.to_le_bytes();
     }
     cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
@@ -107,7 +111,8 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         let body = json!({ "status": "unavailable", "reason": err.to_string() });
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    Json(json!({ "status": "ready", "walEnd": state.ingestor.wal().durable_end().0 })).into_response()
+    Json(json!({ "status": "ready", "walEnd": state.ingestor.wal().durable_end().0 }))
+        .into_response()
 }
 
 async fn not_found() -> Response {
@@ -120,9 +125,15 @@ async fn not_found() -> Response {
 }
 
 /// Reads a request body of at most `limit` bytes.
-async fn read_body(body: axum::body::Body, limit: usize, what: &str) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::validation(format!("{what} is larger than the {limit} byte limit"))
-    })
+async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+    what: &str,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::validation(format!("{what} is larger than the {limit} byte limit")))
 }
 
+#[cfg(test)]
+mod tests;

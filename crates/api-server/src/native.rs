@@ -14,8 +14,8 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cloudtrail_model::json::{self, Value};
 use cloudtrail_model::Field;
+use cloudtrail_model::json::{self, Value};
 use cloudtrail_model::{Record, validate};
 use serde_json::json;
 
@@ -23,7 +23,10 @@ use crate::error::ApiError;
 use crate::limits;
 use crate::{AppState, new_request_id, read_body};
 
-pub(crate) async fn ingest_events(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub(crate) async fn ingest_events(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> Response {
     match handle(&state, request).await {
         Ok(response) => response,
         Err(err) => err.into_response(),
@@ -46,7 +49,9 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "UnsupportedMediaType",
-                format!("Content-Encoding `{other}` is not supported; send the body plain or `gzip`"),
+                format!(
+                    "Content-Encoding `{other}` is not supported; send the body plain or `gzip`"
+                ),
             ));
         }
     };
@@ -55,7 +60,12 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     let checked = tokio::task::spawn_blocking(move || {
         let decoded = if gzip { gunzip(&body)? } else { body.to_vec() };
         let records = split_records(&decoded)?;
-        Ok::<_, ApiError>(records.iter().map(|bytes| check_record(bytes, &caller.account_id, now_ms)).collect::<Vec<_>>())
+        Ok::<_, ApiError>(
+            records
+                .iter()
+                .map(|bytes| check_record(bytes.as_ref(), &caller.account_id, now_ms))
+                .collect::<Vec<_>>(),
+        )
     })
     .await
     .map_err(|err| ApiError::internal(&err))??;
@@ -113,34 +123,44 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let mut decoded = Vec::new();
     let limit = limits::NATIVE_DECODED_BYTES_MAX as u64;
-    flate2::read::MultiGzDecoder::new(body)
-        .take(limit + 1)
-        .read_to_end(&mut decoded)
-        .map_err(|err| ApiError::bad_request("InvalidRequest", format!("the body is not valid gzip: {err}")))?;
+    flate2::read::MultiGzDecoder::new(body).take(limit + 1).read_to_end(&mut decoded).map_err(
+        |err| ApiError::bad_request("InvalidRequest", format!("the body is not valid gzip: {err}")),
+    )?;
     if decoded.len() as u64 > limit {
-        return Err(ApiError::validation(format!("the decoded body is larger than the {limit} byte limit")));
+        return Err(ApiError::validation(format!(
+            "the decoded body is larger than the {limit} byte limit"
+        )));
     }
     Ok(decoded)
 }
 
 /// A log-file body (`{"Records":[...]}`) or NDJSON (one record per line; a single object is
 /// one record).
-fn split_records(body: &[u8]) -> Result<Vec<Vec<u8>>, ApiError> {
+fn split_records(body: &[u8]) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, ApiError> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
-        return Err(ApiError::validation("the body is empty: send NDJSON records or {\"Records\":[...]}"));
+        return Err(ApiError::validation(
+            "the body is empty: send NDJSON records or {\"Records\":[...]}",
+        ));
     }
-    let records: Vec<Vec<u8>> = match json::parse(trimmed) {
-        Ok(Value::Object(object)) if object.get("Records").is_some() => match object.get("Records") {
-            Some(Value::Array(items)) => items.iter().map(|v| v.to_json().into_bytes()).collect(),
+    // A log file or a single (possibly pretty-printed) record is one JSON document. NDJSON
+    // fails that parse right after its first line, so trying costs one record's parse.
+    let whole = if trimmed.starts_with(b"{") { json::parse(trimmed).ok() } else { None };
+    let records: Vec<std::borrow::Cow<'_, [u8]>> = match whole {
+        Some(Value::Object(object)) if object.get("Records").is_some() => match object
+            .get("Records")
+        {
+            Some(Value::Array(items)) => {
+                items.iter().map(|v| std::borrow::Cow::Owned(v.to_json().into_bytes())).collect()
+            }
             _ => return Err(ApiError::validation("`Records` must be an array of records")),
         },
-        Ok(Value::Object(_)) => vec![trimmed.to_vec()],
+        Some(Value::Object(_)) => vec![std::borrow::Cow::Borrowed(trimmed)],
         _ => trimmed
             .split(|b| *b == b'\n')
             .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
             .filter(|line| !line.trim_ascii().is_empty())
-            .map(<[u8]>::to_vec)
+            .map(std::borrow::Cow::Borrowed)
             .collect(),
     };
     if records.len() > limits::NATIVE_RECORDS_PER_REQUEST_MAX {
@@ -173,12 +193,14 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
         record.event_id = Field::Present(new_request_id());
     }
     if record.event_time.is_absent() {
-        record.event_time = Field::Present(cloudtrail_model::time::format_unix_seconds(now_ms.div_euclid(1000)));
+        record.event_time =
+            Field::Present(cloudtrail_model::time::format_unix_seconds(now_ms.div_euclid(1000)));
     }
     if record.recipient_account_id.is_absent() {
         record.recipient_account_id = Field::Present(account_id.to_owned());
     }
-    if let Err(invalid) = validate::validate(&record) {
+    let encoded = record.to_json_bytes();
+    if let Err(invalid) = validate::validate_encoded(&record, encoded.len()) {
         return rejected(invalid);
     }
     let event_id = record.event_id().unwrap_or_default().to_owned();
@@ -190,7 +212,7 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
         dedup_key: &dedup_key,
         event_id: &event_id,
         channel_arn: "",
-        record: &record.to_json_bytes(),
+        record: &encoded,
     }
     .to_vec();
     Checked::Ready { item: ingest::Item { dedup_key, event_id, payload } }
@@ -201,7 +223,11 @@ fn parse_object(bytes: &[u8]) -> Result<Record, validate::Invalid> {
         return Err(validate::Invalid(vec![validate::ValidationError {
             path: "$".into(),
             rule: validate::Rule::TooLarge,
-            message: format!("record is {} bytes, larger than the {} byte limit", bytes.len(), cloudtrail_model::limits::RECORD_BYTES_MAX),
+            message: format!(
+                "record is {} bytes, larger than the {} byte limit",
+                bytes.len(),
+                cloudtrail_model::limits::RECORD_BYTES_MAX
+            ),
         }]));
     }
     match json::parse(bytes) {

@@ -29,4 +29,6 @@ pub use record::{
 };
 pub use time::EventTime;
 pub use typed::{Field, FromJson, ToJson};
-pub use validate::{Invalid, Rule, ValidationError, parse_and_validate, validate};
+pub use validate::{
+    Invalid, Rule, ValidationError, parse_and_validate, validate, validate_encoded,
+};

@@ -123,8 +123,14 @@ pub fn parse_and_validate(bytes: &[u8]) -> Result<Record, Invalid> {
 
 /// Checks a parsed record against CloudTrail's rules.
 pub fn validate(record: &Record) -> Result<(), Invalid> {
+    validate_encoded(record, encoded_len(record))
+}
+
+/// [`validate`] for a caller that has already serialised the record: `encoded_len` is the
+/// length of `record.to_json_bytes()` (saves serialising it a second time).
+pub fn validate_encoded(record: &Record, encoded_len: usize) -> Result<(), Invalid> {
     let mut v = Validator { errors: Vec::new() };
-    v.record(record);
+    v.record(record, encoded_len);
     if v.errors.is_empty() { Ok(()) } else { Err(Invalid(v.errors)) }
 }
 
@@ -139,8 +145,7 @@ impl Validator {
         }
     }
 
-    fn record(&mut self, r: &Record) {
-        let encoded_len = encoded_len(r);
+    fn record(&mut self, r: &Record, encoded_len: usize) {
         if encoded_len > limits::RECORD_BYTES_MAX {
             self.push(
                 "$",

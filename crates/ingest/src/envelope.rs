@@ -73,7 +73,12 @@ impl<'a> Envelope<'a> {
         assert!(self.dedup_key.len() <= usize::from(u16::MAX), "dedup key too long");
         assert!(self.event_id.len() <= usize::from(u16::MAX), "event id too long");
         assert!(self.channel_arn.len() <= usize::from(u16::MAX), "channel ARN too long");
-        out.reserve(17 + self.dedup_key.len() + self.event_id.len() + self.channel_arn.len() + self.record.len());
+        out.reserve(
+            17 + self.dedup_key.len()
+                + self.event_id.len()
+                + self.channel_arn.len()
+                + self.record.len(),
+        );
         out.push(VERSION);
         out.push(self.kind.to_byte());
         out.extend_from_slice(&self.ingested_at_ms.to_le_bytes());
@@ -100,12 +105,18 @@ impl<'a> Envelope<'a> {
         }
         let kind = bytes.get(1).copied().and_then(Kind::from_byte).ok_or(err(1, "unknown kind"))?;
         pos += 2;
-        let time: [u8; 8] = bytes.get(pos..pos + 8).and_then(|s| s.try_into().ok()).ok_or(err(pos, "truncated time"))?;
+        let time: [u8; 8] = bytes
+            .get(pos..pos + 8)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(err(pos, "truncated time"))?;
         let ingested_at_ms = i64::from_le_bytes(time);
         pos += 8;
         let mut texts = [""; 3];
         for text in &mut texts {
-            let len: [u8; 2] = bytes.get(pos..pos + 2).and_then(|s| s.try_into().ok()).ok_or(err(pos, "truncated length"))?;
+            let len: [u8; 2] = bytes
+                .get(pos..pos + 2)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(err(pos, "truncated length"))?;
             pos += 2;
             let len = usize::from(u16::from_le_bytes(len));
             let raw = bytes.get(pos..pos + len).ok_or(err(pos, "truncated text"))?;

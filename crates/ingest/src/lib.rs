@@ -72,7 +72,9 @@ impl IngestConfig {
 pub enum Error {
     #[error("the write-ahead log is busy; retry shortly")]
     Backpressure,
-    #[error("free disk space is {free_bytes} bytes, below the {min_bytes} byte minimum; free space or lower `disk_free_bytes_min`")]
+    #[error(
+        "free disk space is {free_bytes} bytes, below the {min_bytes} byte minimum; free space or lower `disk_free_bytes_min`"
+    )]
     DiskLow { free_bytes: u64, min_bytes: u64 },
     #[error(transparent)]
     Wal(#[from] wal::Error),
@@ -119,21 +121,35 @@ pub struct Ingestor {
 
 impl Ingestor {
     /// Opens (or creates) the WAL in `dir` and rebuilds the deduplication index from it.
-    pub fn open(dir: &Path, config: IngestConfig, clock: Arc<dyn Clock>) -> Result<(Ingestor, wal::RecoveryReport), Error> {
+    pub fn open(
+        dir: &Path,
+        config: IngestConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Ingestor, wal::RecoveryReport), Error> {
         let (wal, report) = wal::Wal::open_std(dir, config.wal.clone())?;
         let mut dedup = Dedup::new(config.dedup_window, config.dedup_entries_max);
         let now = clock.now_unix_millis();
         let mut n_keys = 0usize;
         for entry in wal.read_from(wal.first_lsn())? {
             let (lsn, payload) = entry?;
-            let envelope = Envelope::decode(&payload).map_err(|source| Error::Envelope { lsn, source })?;
+            let envelope =
+                Envelope::decode(&payload).map_err(|source| Error::Envelope { lsn, source })?;
             if !envelope.dedup_key.is_empty() {
-                dedup.insert_durable(envelope.dedup_key, envelope.event_id, envelope.ingested_at_ms, now);
+                dedup.insert_durable(
+                    envelope.dedup_key,
+                    envelope.event_id,
+                    envelope.ingested_at_ms,
+                    now,
+                );
                 n_keys += 1;
             }
         }
         tracing::info!(n_keys, end = %wal.durable_end(), "deduplication index rebuilt from the WAL");
-        let disk = DiskGuard::start(dir.to_path_buf(), config.disk_free_bytes_min, config.disk_check_interval);
+        let disk = DiskGuard::start(
+            dir.to_path_buf(),
+            config.disk_free_bytes_min,
+            config.disk_check_interval,
+        );
         Ok((Ingestor { wal, dedup: Mutex::new(dedup), config, clock, disk }, report))
     }
 
@@ -245,7 +261,12 @@ struct Dedup {
 
 impl Dedup {
     fn new(window: Duration, entries_max: usize) -> Dedup {
-        Dedup { map: HashMap::new(), order: VecDeque::new(), window_ms: window.as_millis() as i64, entries_max }
+        Dedup {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            window_ms: window.as_millis() as i64,
+            entries_max,
+        }
     }
 
     fn evict(&mut self, now: i64) {
@@ -266,7 +287,10 @@ impl Dedup {
         if now - at_ms > self.window_ms {
             return;
         }
-        self.map.insert(key.to_owned(), DedupEntry { event_id: event_id.to_owned(), at_ms, durable: true });
+        self.map.insert(
+            key.to_owned(),
+            DedupEntry { event_id: event_id.to_owned(), at_ms, durable: true },
+        );
         self.order.push_back((at_ms, key.to_owned()));
         self.evict(now);
     }
@@ -277,7 +301,10 @@ impl Dedup {
             Some(entry) if entry.durable => Claim::Stored(entry.event_id.clone()),
             Some(_) => Claim::InFlight,
             None => {
-                self.map.insert(key.to_owned(), DedupEntry { event_id: event_id.to_owned(), at_ms: now, durable: false });
+                self.map.insert(
+                    key.to_owned(),
+                    DedupEntry { event_id: event_id.to_owned(), at_ms: now, durable: false },
+                );
                 self.order.push_back((now, key.to_owned()));
                 Claim::New
             }
@@ -306,15 +333,21 @@ struct DiskGuard {
 
 impl DiskGuard {
     fn start(dir: PathBuf, min_bytes: u64, interval: Duration) -> Arc<DiskGuard> {
-        let guard = Arc::new(DiskGuard { free_bytes: AtomicU64::new(u64::MAX), low: AtomicBool::new(false), stop: AtomicBool::new(false) });
+        let guard = Arc::new(DiskGuard {
+            free_bytes: AtomicU64::new(u64::MAX),
+            low: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        });
         guard.measure(&dir, min_bytes);
         let background = Arc::clone(&guard);
-        let spawned = std::thread::Builder::new().name("opentrail-disk-guard".into()).spawn(move || {
-            while !background.stop.load(Ordering::Relaxed) && Arc::strong_count(&background) > 1 {
-                std::thread::sleep(interval);
-                background.measure(&dir, min_bytes);
-            }
-        });
+        let spawned =
+            std::thread::Builder::new().name("opentrail-disk-guard".into()).spawn(move || {
+                while !background.stop.load(Ordering::Relaxed) && Arc::strong_count(&background) > 1
+                {
+                    std::thread::sleep(interval);
+                    background.measure(&dir, min_bytes);
+                }
+            });
         if let Err(err) = spawned {
             tracing::warn!(%err, "cannot start the disk-space guard; free space is measured once");
         }
@@ -328,12 +361,21 @@ impl DiskGuard {
                 self.free_bytes.store(free, Ordering::Relaxed);
                 let was_low = self.low.swap(free < min_bytes, Ordering::Relaxed);
                 if free < min_bytes && !was_low {
-                    tracing::warn!(free_bytes = free, min_bytes, "free disk space is low: refusing new events");
+                    tracing::warn!(
+                        free_bytes = free,
+                        min_bytes,
+                        "free disk space is low: refusing new events"
+                    );
                 } else if free >= min_bytes && was_low {
-                    tracing::info!(free_bytes = free, "free disk space recovered: accepting events");
+                    tracing::info!(
+                        free_bytes = free,
+                        "free disk space recovered: accepting events"
+                    );
                 }
             }
-            Err(err) => tracing::warn!(%err, dir = %dir.display(), "cannot measure free disk space"),
+            Err(err) => {
+                tracing::warn!(%err, dir = %dir.display(), "cannot measure free disk space")
+            }
         }
     }
 }

@@ -31,7 +31,10 @@ async fn duplicates_are_answered_with_the_first_event_id_even_after_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FakeClock(AtomicI64::new(1_000_000)));
     let (ingestor, _) = Ingestor::open(dir.path(), config(), clock.clone()).unwrap();
-    let outcomes = ingestor.append(vec![item("k1", "e1"), item("k1", "e1-again"), item("", "e2")]).await.unwrap();
+    let outcomes = ingestor
+        .append(vec![item("k1", "e1"), item("k1", "e1-again"), item("", "e2")])
+        .await
+        .unwrap();
     assert_eq!(
         outcomes,
         vec![
@@ -60,9 +63,15 @@ async fn keys_expire_after_the_window() {
     let (ingestor, _) = Ingestor::open(dir.path(), config, clock.clone()).unwrap();
     ingestor.append(vec![item("k", "e1")]).await.unwrap();
     clock.0.store(59_000, Ordering::Relaxed);
-    assert_eq!(ingestor.append(vec![item("k", "e2")]).await.unwrap(), vec![Outcome::Duplicate { event_id: "e1".into() }]);
+    assert_eq!(
+        ingestor.append(vec![item("k", "e2")]).await.unwrap(),
+        vec![Outcome::Duplicate { event_id: "e1".into() }]
+    );
     clock.0.store(61_000, Ordering::Relaxed);
-    assert_eq!(ingestor.append(vec![item("k", "e3")]).await.unwrap(), vec![Outcome::Stored { event_id: "e3".into() }]);
+    assert_eq!(
+        ingestor.append(vec![item("k", "e3")]).await.unwrap(),
+        vec![Outcome::Stored { event_id: "e3".into() }]
+    );
 }
 
 #[tokio::test]

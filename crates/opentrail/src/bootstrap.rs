@@ -24,26 +24,37 @@ const REGION_SETTING: &str = "bootstrap.region";
 
 pub(crate) fn ensure(catalog: &Catalog, region: &str, now_unix: i64) -> anyhow::Result<Bootstrap> {
     if let Some(key_id) = catalog.setting(KEY_SETTING)? {
-        let admin_key = catalog
-            .access_keys()?
-            .into_iter()
-            .find(|k| k.access_key_id == key_id)
-            .context("the catalog names an admin key that does not exist; the catalog is damaged")?;
-        let channel_arn = catalog.setting(CHANNEL_SETTING)?.context("the catalog has no default channel")?;
-        let default_channel = catalog.channel(&channel_arn)?.context("the default channel is missing from the catalog")?;
+        let admin_key =
+            catalog.access_keys()?.into_iter().find(|k| k.access_key_id == key_id).context(
+                "the catalog names an admin key that does not exist; the catalog is damaged",
+            )?;
+        let channel_arn =
+            catalog.setting(CHANNEL_SETTING)?.context("the catalog has no default channel")?;
+        let default_channel = catalog
+            .channel(&channel_arn)?
+            .context("the default channel is missing from the catalog")?;
         let region = catalog.setting(REGION_SETTING)?.unwrap_or_else(|| region.to_owned());
         return Ok(Bootstrap { admin_key, default_channel, region, first_start: false });
     }
-    anyhow::ensure!(cloudtrail_model::arn::is_region(region), "`--region {region}` is not a region name like `us-east-1`");
+    anyhow::ensure!(
+        cloudtrail_model::arn::is_region(region),
+        "`--region {region}` is not a region name like `us-east-1`"
+    );
     let account_id = {
         let digits = random_text(b"0123456789", 12)?;
         let first = random_text(b"123456789", 1)?;
         format!("{first}{}", &digits[1..])
     };
-    catalog.create_account(&Account { account_id: account_id.clone(), name: "default".into() }, now_unix)?;
+    catalog.create_account(
+        &Account { account_id: account_id.clone(), name: "default".into() },
+        now_unix,
+    )?;
     let admin_key = AccessKey {
         access_key_id: format!("AKIA{}", random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)?),
-        secret_access_key: random_text(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)?,
+        secret_access_key: random_text(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            40,
+        )?,
         account_id: account_id.clone(),
         principal_type: "Root".into(),
         principal_arn: format!("arn:aws:iam::{account_id}:root"),
@@ -73,7 +84,11 @@ pub(crate) fn ensure(catalog: &Catalog, region: &str, now_unix: i64) -> anyhow::
 }
 
 /// Writes `DIR/admin.env` (mode 0600) through a temporary file, fsync and rename.
-pub(crate) fn write_admin_env(data_dir: &Path, bootstrap: &Bootstrap, endpoint: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_admin_env(
+    data_dir: &Path,
+    bootstrap: &Bootstrap,
+    endpoint: &str,
+) -> anyhow::Result<PathBuf> {
     let path = data_dir.join("admin.env");
     let tmp = data_dir.join("admin.env.tmp");
     let text = format!(
@@ -108,7 +123,8 @@ fn random_text(alphabet: &[u8], n: usize) -> anyhow::Result<String> {
     let mut spare = [0u8; 1];
     for mut b in bytes {
         while usize::from(b) >= limit {
-            getrandom::fill(&mut spare).map_err(|e| anyhow::anyhow!("read the OS random source: {e}"))?;
+            getrandom::fill(&mut spare)
+                .map_err(|e| anyhow::anyhow!("read the OS random source: {e}"))?;
             b = spare[0];
         }
         out.push(alphabet[usize::from(b) % alphabet.len()] as char);

@@ -132,6 +132,22 @@ pub(crate) enum BenchTarget {
         #[arg(long, default_value_t = 200_000)]
         records: u64,
     },
+    /// Sustained ingest through a real server (fsync on): events/s and acknowledgement latency
+    /// for each combination of concurrent clients and batch size.
+    Ingest {
+        /// Concurrent clients, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+        clients: Vec<usize>,
+        /// Events per request, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,100")]
+        batch: Vec<usize>,
+        /// Seconds measured per combination (after one second of warm-up).
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Data directory of the server (default: a fresh directory under the system temp dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Generate records into memory on one thread.
     Gen {
         #[arg(long, default_value_t = 1_000_000)]

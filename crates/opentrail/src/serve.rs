@@ -22,14 +22,18 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
     let now_unix = clock.now_unix_millis() / 1000;
-    let bootstrap = bootstrap::ensure(&catalog, &args.region, now_unix).context("bootstrap the catalog")?;
+    let bootstrap =
+        bootstrap::ensure(&catalog, &args.region, now_unix).context("bootstrap the catalog")?;
 
     let mut config = ingest::IngestConfig::recommended();
     config.disk_free_bytes_min = args.disk_free_bytes_min;
     let (ingestor, report) = ingest::Ingestor::open(&data_dir.join("wal"), config, clock)
         .context("open the write-ahead log (see the message for what to do)")?;
     if let Some(tail) = &report.truncated_tail {
-        tracing::warn!(?tail, "recovered the WAL: truncated a torn tail left by a crash (never acknowledged)");
+        tracing::warn!(
+            ?tail,
+            "recovered the WAL: truncated a torn tail left by a crash (never acknowledged)"
+        );
     }
     let ingestor = Arc::new(ingestor);
     let state = Arc::new(api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog))?);
@@ -58,7 +62,12 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Tells the operator where the service is and how to use it. Best effort: a closed stdout
 /// must not stop the service.
-fn print_banner(endpoint: &str, data_dir: &Path, env_path: &Path, bootstrap: &bootstrap::Bootstrap) {
+fn print_banner(
+    endpoint: &str,
+    data_dir: &Path,
+    env_path: &Path,
+    bootstrap: &bootstrap::Bootstrap,
+) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "OpenTrail listening on {endpoint} (data in {})", data_dir.display());
@@ -69,7 +78,11 @@ fn print_banner(endpoint: &str, data_dir: &Path, env_path: &Path, bootstrap: &bo
             bootstrap.admin_key.account_id
         );
     }
-    let _ = writeln!(out, "Credentials for the AWS CLI are in {} (mode 0600). Try:", env_path.display());
+    let _ = writeln!(
+        out,
+        "Credentials for the AWS CLI are in {} (mode 0600). Try:",
+        env_path.display()
+    );
     let _ = writeln!(out, "  set -a; . {}; set +a", env_path.display());
     let _ = writeln!(
         out,

@@ -13,12 +13,18 @@ pub(crate) fn run(args: WalDumpArgs) -> anyhow::Result<()> {
         None => crate::serve::default_data_dir()?,
     };
     let wal_dir = data_dir.join("wal");
-    anyhow::ensure!(wal_dir.is_dir(), "no WAL at `{}`: is `--data-dir` the directory `opentrail serve` uses?", wal_dir.display());
-    let records = wal::read_only(&wal_dir).with_context(|| format!("open the WAL in `{}`", wal_dir.display()))?;
+    anyhow::ensure!(
+        wal_dir.is_dir(),
+        "no WAL at `{}`: is `--data-dir` the directory `opentrail serve` uses?",
+        wal_dir.display()
+    );
+    let records = wal::read_only(&wal_dir)
+        .with_context(|| format!("open the WAL in `{}`", wal_dir.display()))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for entry in records {
         let (lsn, payload) = entry.context("read the WAL")?;
-        let envelope = ingest::Envelope::decode(&payload).with_context(|| format!("decode the WAL record at `{lsn}`"))?;
+        let envelope = ingest::Envelope::decode(&payload)
+            .with_context(|| format!("decode the WAL record at `{lsn}`"))?;
         if args.with_envelope {
             write!(
                 out,

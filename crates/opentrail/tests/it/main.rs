@@ -1,5 +1,7 @@
 //! End-to-end tests of the `opentrail` binary: run it as a user would.
 
+mod client;
+mod crash;
 mod generate;
 mod serve;
 

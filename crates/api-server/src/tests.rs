@@ -1,0 +1,299 @@
+use std::io::Write as _;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use sha2::Digest as _;
+use tower::ServiceExt;
+
+use super::*;
+
+const ACCOUNT: &str = "123456789012";
+const CHANNEL_ID: &str = "01234567-89ab-cdef-0123-456789abcdef";
+const CHANNEL_ARN: &str =
+    "arn:aws:cloudtrail:eu-west-1:123456789012:channel/01234567-89ab-cdef-0123-456789abcdef";
+
+struct Fixture {
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture(disk_free_bytes_min: u64) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog::Catalog::open_in_memory().unwrap();
+    catalog
+        .create_account(&catalog::Account { account_id: ACCOUNT.into(), name: "test".into() }, 0)
+        .unwrap();
+    catalog
+        .create_access_key(
+            &catalog::AccessKey {
+                access_key_id: "AKIDEXAMPLE".into(),
+                secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+                account_id: ACCOUNT.into(),
+                principal_type: "Root".into(),
+                principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+                principal_id: ACCOUNT.into(),
+                user_name: None,
+                active: true,
+            },
+            0,
+        )
+        .unwrap();
+    catalog
+        .create_channel(
+            &catalog::Channel {
+                channel_id: CHANNEL_ID.into(),
+                channel_arn: CHANNEL_ARN.into(),
+                name: "default".into(),
+                source: "Custom".into(),
+                account_id: ACCOUNT.into(),
+                region: "eu-west-1".into(),
+            },
+            0,
+        )
+        .unwrap();
+    let config =
+        ingest::IngestConfig { disk_free_bytes_min, ..ingest::IngestConfig::recommended() };
+    let (ingestor, _) =
+        ingest::Ingestor::open(dir.path(), config, Arc::new(ingest::SystemClock)).unwrap();
+    let state = AppState::new(Arc::new(ingestor), Arc::new(catalog)).unwrap();
+    Fixture { router: router(Arc::new(state)), _dir: dir }
+}
+
+fn signed(
+    service: &str,
+    path: &str,
+    query: &str,
+    body: Vec<u8>,
+    secret: &str,
+    extra: &[(&str, &str)],
+) -> Request<Body> {
+    let credentials = sigv4::Credentials {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: secret.into(),
+        session_token: None,
+    };
+    let mut headers: Vec<(String, String)> = vec![("host".into(), "localhost".into())];
+    headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let params = sigv4::SigningParams {
+        credentials: &credentials,
+        region: "eu-west-1",
+        service,
+        now: SystemTime::now(),
+        uri_encoding: sigv4::UriEncoding::Normal,
+    };
+    sigv4::sign(&mut headers, "POST", path, query, &body, &params);
+    let uri = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
+    let mut request = Request::post(uri);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+fn put_audit_events(body: serde_json::Value) -> Request<Body> {
+    let query = format!(
+        "channelArn={}",
+        form_urlencoded::byte_serialize(CHANNEL_ARN.as_bytes()).collect::<String>()
+    );
+    signed(
+        "cloudtrail-data",
+        "/PutAuditEvents",
+        &query,
+        body.to_string().into_bytes(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    )
+}
+
+async fn call(
+    fixture: &Fixture,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    let response = fixture.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+fn event_data(uid: &str) -> String {
+    json!({
+        "version": "1.0",
+        "userIdentity": {"type": "AppUser", "principalId": "u-1"},
+        "eventSource": "orders.example.internal",
+        "eventName": "CancelOrder",
+        "eventTime": "2026-11-20T21:40:03",
+        "UID": uid,
+        "recipientAccountId": ACCOUNT,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn health_and_ready() {
+    let fixture = fixture(0);
+    let (status, headers, body) =
+        call(&fixture, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert!(headers.contains_key("x-amzn-requestid"));
+    let (status, _, body) =
+        call(&fixture, Request::get("/ready").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")));
+}
+
+#[tokio::test]
+async fn put_audit_events_stores_once_and_reports_per_event() {
+    let fixture = fixture(0);
+    let data = event_data("req-1");
+    let checksum =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data.as_bytes()));
+    let body = json!({"auditEvents": [
+        {"id": "ok", "eventData": data, "eventDataChecksum": checksum},
+        {"id": "bad-sum", "eventData": data, "eventDataChecksum": "AAAA"},
+        {"id": "not-json", "eventData": "{"},
+        {"id": "missing", "eventData": "{\"version\":\"1\"}"},
+    ]});
+    let (status, _, answer) = call(&fixture, put_audit_events(body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["successful"].as_array().unwrap().len(), 1);
+    let event_id = answer["successful"][0]["eventID"].as_str().unwrap().to_owned();
+    let codes: Vec<&str> = answer["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["errorCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["InvalidChecksum", "InvalidData", "FieldNotFound"]);
+    // A retry returns the first event id.
+    let (_, _, again) = call(&fixture, put_audit_events(body)).await;
+    assert_eq!(again["successful"][0]["eventID"].as_str(), Some(event_id.as_str()));
+}
+
+#[tokio::test]
+async fn put_audit_events_request_errors() {
+    let fixture = fixture(0);
+    let many: Vec<serde_json::Value> =
+        (0..101).map(|i| json!({"id": format!("e{i}"), "eventData": "{}"})).collect();
+    for (body, code) in [
+        (json!({"auditEvents": many}), "ValidationException"),
+        (json!({"auditEvents": []}), "ValidationException"),
+        (
+            json!({"auditEvents": [{"id": "a", "eventData": "{}"}, {"id": "a", "eventData": "{}"}]}),
+            "DuplicatedAuditEventId",
+        ),
+        (json!({"auditEvents": [{"id": "bad id!", "eventData": "{}"}]}), "ValidationException"),
+        (json!({"auditEvents": "nope"}), "SerializationException"),
+    ] {
+        let (status, headers, answer) = call(&fixture, put_audit_events(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer["__type"], code, "{answer}");
+        assert_eq!(headers["x-amzn-errortype"], code);
+    }
+    let unknown = "arn%3Aaws%3Acloudtrail%3Aeu-west-1%3A123456789012%3Achannel%2F00000000-0000-0000-0000-000000000000";
+    let request = signed(
+        "cloudtrail-data",
+        "/PutAuditEvents",
+        &format!("channelArn={unknown}"),
+        b"{}".to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    );
+    assert_eq!(call(&fixture, request).await.2["__type"], "ChannelNotFound");
+    let request = signed(
+        "cloudtrail-data",
+        "/PutAuditEvents",
+        "channelArn=not-a-channel",
+        b"{}".to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    );
+    assert_eq!(call(&fixture, request).await.2["__type"], "InvalidChannelARN");
+    let request = signed(
+        "cloudtrail-data",
+        "/PutAuditEvents",
+        &format!("channelArn={CHANNEL_ID}"),
+        b"{not json".to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    );
+    assert_eq!(call(&fixture, request).await.2["__type"], "SerializationException");
+    let request = signed(
+        "cloudtrail-data",
+        "/PutAuditEvents",
+        &format!("channelArn={CHANNEL_ID}"),
+        b"{}".to_vec(),
+        "wrong-secret",
+        &[],
+    );
+    let (status, _, answer) = call(&fixture, request).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("InvalidSignatureException"))
+    );
+    let request = Request::post("/PutAuditEvents").body(Body::from("{}")).unwrap();
+    let (status, _, answer) = call(&fixture, request).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("MissingAuthenticationTokenException"))
+    );
+}
+
+#[tokio::test]
+async fn native_ingest_fills_validates_and_deduplicates() {
+    let fixture = fixture(0);
+    let good = r#"{"eventVersion":"1.11","userIdentity":{"type":"Root","principalId":"123456789012","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012"},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","eventType":"AwsApiCall","eventID":"fixed-id-1"}"#;
+    let bad_arn =
+        good.replace("arn:aws:iam::123456789012:root", "root").replace("fixed-id-1", "fixed-id-2");
+    let body = format!("{good}\n{bad_arn}\nnot json\n");
+    let request = signed(
+        "opentrail",
+        "/v1/events",
+        "",
+        body.clone().into_bytes(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    );
+    let (status, _, answer) = call(&fixture, request).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!((answer["accepted"].as_u64(), answer["rejected"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(answer["results"][1]["errors"][0]["path"], "$.userIdentity.arn");
+    assert_eq!(answer["results"][2]["errors"][0]["rule"], "invalid-json");
+    // Gzip, and the same eventID again: a duplicate, not stored twice.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(good.as_bytes()).unwrap();
+    let request = signed(
+        "opentrail",
+        "/v1/events",
+        "",
+        gz.finish().unwrap(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[("content-encoding", "gzip")],
+    );
+    let (_, _, answer) = call(&fixture, request).await;
+    assert_eq!(answer["results"][0]["status"], "duplicate", "{answer}");
+    assert_eq!(answer["results"][0]["eventID"], "fixed-id-1");
+}
+
+#[tokio::test]
+async fn low_disk_answers_503_with_retry_after() {
+    let fixture = fixture(u64::MAX);
+    let body = json!({"auditEvents": [{"id": "a", "eventData": event_data("1")}]});
+    let (status, headers, answer) = call(&fixture, put_audit_events(body)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer["__type"], "ServiceUnavailable");
+    assert!(headers.contains_key("retry-after"));
+    let (status, _, answer) =
+        call(&fixture, Request::get("/ready").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+}
+
+#[test]
+fn a_full_wal_queue_is_throttling_with_retry_after() {
+    let response = ApiError::from_ingest(ingest::Error::Backpressure).into_response();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["x-amzn-errortype"], "ThrottlingException");
+    assert_eq!(response.headers()["retry-after"], "1");
+}

@@ -1,0 +1,265 @@
+//! `opentrail bench ingest`: starts a real `opentrail serve` (fsync on), drives its native
+//! ingest endpoint with concurrent SigV4-signed clients on the same machine, and reports
+//! accepted events/s and acknowledgement latency (p50, p99) per clients × batch size.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, bail};
+use event_generator::{Config, Generator, Storyline};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// Distinct record templates sent round-robin; each send gets a fresh `eventID`.
+const TEMPLATES: u64 = 20_000;
+
+struct Admin {
+    address: String,
+    credentials: sigv4::Credentials,
+    region: String,
+}
+
+struct CaseResult {
+    n_events: u64,
+    n_errors: u64,
+    latencies_us: Vec<u64>,
+    seconds: f64,
+}
+
+pub(crate) fn run(
+    clients: Vec<usize>,
+    batches: Vec<usize>,
+    seconds: u64,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    if clients.iter().chain(&batches).any(|n| *n == 0) || batches.iter().any(|b| *b > 10_000) {
+        bail!("`--clients` must be at least 1 and `--batch` between 1 and 10000");
+    }
+    let owned_dir = data_dir.is_none();
+    let data_dir = data_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("opentrail-bench-ingest-{}", std::process::id()))
+    });
+    if owned_dir {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("create `{}`", data_dir.display()))?;
+    let (mut server, admin) = start_server(&data_dir)?;
+    let templates = Arc::new(templates());
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let admin = Arc::new(admin);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "server: {} (data in {}, fsync on); {} s per case after 1 s warm-up",
+        admin.address,
+        data_dir.display(),
+        seconds
+    )?;
+    writeln!(
+        out,
+        "{:>7} {:>6} {:>12} {:>10} {:>10} {:>10} {:>7}",
+        "clients", "batch", "events/s", "requests/s", "p50 ms", "p99 ms", "errors"
+    )?;
+    let counter = Arc::new(AtomicU64::new(0));
+    let result = (|| -> anyhow::Result<()> {
+        for &batch in &batches {
+            for &n_clients in &clients {
+                let case = runtime
+                    .block_on(run_case(&admin, &templates, &counter, n_clients, batch, seconds))?;
+                let mut latencies = case.latencies_us;
+                latencies.sort_unstable();
+                let pct = |p: usize| {
+                    latencies.get(latencies.len().saturating_sub(1) * p / 100).copied().unwrap_or(0)
+                        as f64
+                        / 1000.0
+                };
+                writeln!(
+                    out,
+                    "{n_clients:>7} {batch:>6} {:>12.0} {:>10.0} {:>10.2} {:>10.2} {:>7}",
+                    case.n_events as f64 / case.seconds,
+                    latencies.len() as f64 / case.seconds,
+                    pct(50),
+                    pct(99),
+                    case.n_errors
+                )?;
+                out.flush()?;
+            }
+        }
+        Ok(())
+    })();
+    stop_server(&mut server);
+    if owned_dir {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    result
+}
+
+fn start_server(data_dir: &std::path::Path) -> anyhow::Result<(Child, Admin)> {
+    let exe = std::env::current_exe().context("find the opentrail executable")?;
+    let mut child = Command::new(exe)
+        .args(["serve", "--listen", "127.0.0.1:0", "--disk-free-bytes-min", "0", "--data-dir"])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("start `opentrail serve`")?;
+    let mut stdout = BufReader::new(child.stdout.take().context("server stdout")?);
+    let mut first_line = String::new();
+    stdout.read_line(&mut first_line)?;
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let address = first_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .with_context(|| format!("the server did not say where it listens: {first_line:?}"))?
+        .to_owned();
+    let env = std::fs::read_to_string(data_dir.join("admin.env")).context("read admin.env")?;
+    let var = |name: &str| -> anyhow::Result<String> {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+            .with_context(|| format!("{name} missing from admin.env"))
+    };
+    let admin = Admin {
+        address,
+        credentials: sigv4::Credentials {
+            access_key_id: var("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: var("AWS_SECRET_ACCESS_KEY")?,
+            session_token: None,
+        },
+        region: var("AWS_REGION")?,
+    };
+    Ok((child, admin))
+}
+
+fn stop_server(server: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+}
+
+/// Generated records split around their `eventID` value: (before, after).
+fn templates() -> Vec<(String, String)> {
+    let mut generator = Generator::new(Config {
+        seed: 7,
+        count: TEMPLATES,
+        start_unix_seconds: 1_793_577_600,
+        events_per_second: 10,
+        storyline: Storyline::None,
+    });
+    let mut out = Vec::with_capacity(TEMPLATES as usize);
+    let mut buf = Vec::new();
+    while generator.next_into(&mut buf).is_some() {
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        buf.clear();
+        let marker = "\"eventID\":\"";
+        let Some(start) = text.find(marker).map(|i| i + marker.len()) else { continue };
+        let Some(len) = text[start..].find('"') else { continue };
+        out.push((text[..start].to_owned(), text[start + len..].to_owned()));
+    }
+    out
+}
+
+async fn run_case(
+    admin: &Arc<Admin>,
+    templates: &Arc<Vec<(String, String)>>,
+    counter: &Arc<AtomicU64>,
+    n_clients: usize,
+    batch: usize,
+    seconds: u64,
+) -> anyhow::Result<CaseResult> {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(n_clients).build_http();
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(1);
+    let end = measure_from + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..n_clients {
+        let (client, admin, templates, counter) =
+            (client.clone(), Arc::clone(admin), Arc::clone(templates), Arc::clone(counter));
+        tasks.push(tokio::spawn(async move {
+            let mut result =
+                CaseResult { n_events: 0, n_errors: 0, latencies_us: Vec::new(), seconds: 0.0 };
+            while Instant::now() < end {
+                let first = counter.fetch_add(batch as u64, Ordering::Relaxed);
+                let mut body = Vec::with_capacity(batch * 1600);
+                for k in first..first + batch as u64 {
+                    let (before, after) = &templates[(k % templates.len() as u64) as usize];
+                    body.extend_from_slice(before.as_bytes());
+                    body.extend_from_slice(format!("bench-{k:016x}").as_bytes());
+                    body.extend_from_slice(after.as_bytes());
+                    body.push(b'\n');
+                }
+                let sent = Instant::now();
+                let outcome = send(&client, &admin, body).await;
+                let latency = sent.elapsed();
+                if sent < measure_from {
+                    continue;
+                }
+                match outcome {
+                    Ok(n_accepted) if n_accepted == batch as u64 => {
+                        result.n_events += n_accepted;
+                        result.latencies_us.push(latency.as_micros() as u64);
+                    }
+                    _ => result.n_errors += 1,
+                }
+            }
+            result
+        }));
+    }
+    let mut total = CaseResult { n_events: 0, n_errors: 0, latencies_us: Vec::new(), seconds: 0.0 };
+    for task in tasks {
+        let result = task.await.context("a bench client failed")?;
+        total.n_events += result.n_events;
+        total.n_errors += result.n_errors;
+        total.latencies_us.extend(result.latencies_us);
+    }
+    total.seconds = Instant::now().saturating_duration_since(measure_from).as_secs_f64().max(1e-3);
+    Ok(total)
+}
+
+/// Sends one signed batch; returns how many records the server accepted.
+async fn send(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    admin: &Admin,
+    body: Vec<u8>,
+) -> anyhow::Result<u64> {
+    let mut headers = vec![
+        ("host".to_owned(), admin.address.clone()),
+        ("content-type".to_owned(), "application/x-ndjson".to_owned()),
+    ];
+    let params = sigv4::SigningParams {
+        credentials: &admin.credentials,
+        region: &admin.region,
+        service: "opentrail",
+        now: SystemTime::now(),
+        uri_encoding: sigv4::UriEncoding::Normal,
+    };
+    sigv4::sign(&mut headers, "POST", "/v1/events", "", &body, &params);
+    let mut request =
+        hyper::Request::builder().method("POST").uri(format!("http://{}/v1/events", admin.address));
+    for (name, value) in &headers {
+        request = request.header(name, value);
+    }
+    let response = client.request(request.body(Full::new(Bytes::from(body)))?).await?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        bail!("status {status}: {}", String::from_utf8_lossy(&bytes));
+    }
+    let text = std::str::from_utf8(&bytes)?;
+    let accepted = text
+        .strip_prefix("{\"accepted\":")
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("unexpected answer: {}", &text[..text.len().min(200)]))?;
+    Ok(accepted)
+}

@@ -179,8 +179,24 @@ class Server:
         assert match, f"unexpected first stdout line: {line!r}"
         self.endpoint, self.port = match.group(1), int(match.group(2))
         assert Path(match.group(3)) == self.data_dir
+        # The banner is written in one go; its last line names `wal dump`. Wait for the drain
+        # thread to have collected all of it, so tests can read `stdout_lines` without racing.
+        self.wait_for_stdout(lambda line: "opentrail wal dump" in line)
         self.admin = read_env_file(self.data_dir / "admin.env")
         self.env = self._client_env()
+
+    def wait_for_stdout(self, predicate, timeout: float = 10) -> str:
+        """Polls the collected stdout until a line satisfies `predicate`; returns that line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in list(self.stdout_lines):
+                if predicate(line):
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no matching stdout line within {timeout}s: {self.stdout_lines!r}")
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"opentrail exited ({self.proc.returncode}); stderr:\n{self.stderr_text()}")
+            time.sleep(0.01)
 
     def stop(self) -> int:
         """SIGTERM; returns the exit code (waits at most SHUTDOWN_TIMEOUT_S)."""

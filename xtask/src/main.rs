@@ -70,7 +70,21 @@ fn test() -> Result {
     path =
         std::env::join_paths(std::iter::once(venv.join("bin")).chain(std::env::split_paths(&path)))
             .map_err(|e| format!("build PATH: {e}"))?;
-    let (n_passed, n_failed) = run_tests(cargo().args(["test", "--workspace"]).env("PATH", path))?;
+    let (mut n_passed, mut n_failed) =
+        run_tests(cargo().args(["test", "--workspace"]).env("PATH", &path))?;
+    // End-to-end: the real binary driven by the real AWS CLI and boto3.
+    run("build the binary for end-to-end tests", cargo().args(["build", "-p", "opentrail"]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache_dir().join("target"));
+    let (e2e_passed, e2e_failed) = run_tests(
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pytest", "tests/e2e", "-q", "-p", "no:cacheprovider"])
+            .env("PATH", &path)
+            .env("OPENTRAIL_BIN", target.join("debug/opentrail")),
+    )?;
+    n_passed += e2e_passed;
+    n_failed += e2e_failed;
     // The closing line CI reads: the totals over every test binary.
     println!("tests: {n_passed} passed, {n_failed} failed");
     if n_failed > 0 || n_passed == 0 {
@@ -95,6 +109,9 @@ fn run_tests(cmd: &mut Command) -> Result<(u64, u64)> {
             if let Some(rest) = line.strip_prefix("test result: ") {
                 n_passed += count_before(rest, " passed");
                 n_failed += count_before(rest, " failed");
+            } else if is_pytest_summary(&line) {
+                n_passed += count_before(&line, " passed");
+                n_failed += count_before(&line, " failed") + count_before(&line, " error");
             }
         }
     }
@@ -103,6 +120,14 @@ fn run_tests(cmd: &mut Command) -> Result<(u64, u64)> {
         return Err(format!("test failed ({status})"));
     }
     Ok((n_passed, n_failed))
+}
+
+/// pytest's closing line: `12 passed, 1 xfailed in 3.21s` (with `-q`, maybe between `=`).
+fn is_pytest_summary(line: &str) -> bool {
+    let line = line.trim_matches(|c| c == '=' || c == ' ');
+    line.contains(" in ")
+        && line.ends_with('s')
+        && (line.contains(" passed") || line.contains(" failed"))
 }
 
 /// In `ok. 17 passed; 0 failed; ...`, the number before `label`.
@@ -116,12 +141,14 @@ fn count_before(text: &str, label: &str) -> u64 {
 /// returns the virtualenv.
 fn install_test_deps() -> Result<PathBuf> {
     let venv = cache_dir().join("venv");
-    let marker = venv.join(".opentrail-deps-1");
+    let marker = venv.join(".opentrail-deps-2");
     if marker.exists() {
         return Ok(venv);
     }
     std::fs::create_dir_all(cache_dir()).map_err(|e| format!("create cache dir: {e}"))?;
-    run("create python venv", Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    if !venv.join("bin/python").exists() {
+        run("create python venv", Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
     run(
         "install awscli and boto3 from PyPI",
         Command::new(venv.join("bin/pip")).args([

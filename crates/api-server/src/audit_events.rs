@@ -252,6 +252,12 @@ fn build_record(
         }
         Err(err) => return Err(("InvalidData", format!("eventData is not valid JSON: {err}"))),
     };
+    if let Some(path) = first_duplicate_member(&data) {
+        return Err((
+            "InvalidData",
+            format!("eventData{path} occurs more than once: members must be unique"),
+        ));
+    }
     let text =
         |name: &str, required: bool, chars_max: usize| -> Result<Option<String>, EntryError> {
             text_member(&data, name, &format!("eventData.{name}"), required, chars_max)
@@ -340,7 +346,8 @@ fn build_record(
             }
         }
     }
-    let recipient = text("recipientAccountId", true, 12)?.unwrap_or_default();
+    let recipient =
+        text("recipientAccountId", true, limits::EVENT_DATA_TEXT_CHARS_MAX)?.unwrap_or_default();
     if recipient != channel.account_id {
         return Err((
             "InvalidRecipient",
@@ -368,6 +375,28 @@ fn build_record(
     let mut out = Vec::with_capacity(event.event_data.len() + 512);
     json::write_object(&record, &mut out);
     Ok(out)
+}
+
+/// The path (below `eventData`) of the first object member, anywhere in `object`, whose name
+/// occurs twice in its object: JSON readers disagree on which copy wins, so such events are
+/// refused.
+fn first_duplicate_member(object: &Object) -> Option<String> {
+    fn walk(value: &Value, path: &str) -> Option<String> {
+        match value {
+            Value::Object(object) => find(object, path),
+            Value::Array(items) => {
+                items.iter().enumerate().find_map(|(idx, v)| walk(v, &format!("{path}[{idx}]")))
+            }
+            _ => None,
+        }
+    }
+    fn find(object: &Object, path: &str) -> Option<String> {
+        if let Some(name) = object.first_duplicate_name() {
+            return Some(format!("{path}.{name}"));
+        }
+        object.iter().find_map(|(name, v)| walk(v, &format!("{path}.{name}")))
+    }
+    find(object, "")
 }
 
 fn text_member(

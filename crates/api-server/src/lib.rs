@@ -58,8 +58,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/PutAuditEvents", post(audit_events::put_audit_events))
-        .route("/v1/events", post(native::ingest_events))
+        .route("/PutAuditEvents", post(audit_events::put_audit_events).fallback(method_not_allowed))
+        .route("/v1/events", post(native::ingest_events).fallback(method_not_allowed))
         .fallback(not_found)
         .layer(middleware::from_fn(request_id))
         .with_state(state)
@@ -120,6 +120,15 @@ async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "UnknownOperationException",
         "no such endpoint; OpenTrail serves `POST /PutAuditEvents`, `POST /v1/events`, `GET /health` and `GET /ready`",
+    )
+    .into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowedException",
+        format!("`{method}` is not allowed here; use `POST`"),
     )
     .into_response()
 }

@@ -42,9 +42,13 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     let (parts, body) = request.into_parts();
     let body = read_body(body, limits::NATIVE_BODY_BYTES_MAX, "the request body").await?;
     let caller = state.keys.authenticate(&parts, &body, "opentrail", state.now())?;
-    let gzip = match parts.headers.get("content-encoding").map(|v| v.to_str().unwrap_or("?")) {
+    let encoding = parts
+        .headers
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    let gzip = match encoding.as_deref() {
         None | Some("identity") => false,
-        Some("gzip") => true,
+        Some("gzip" | "x-gzip") => true,
         Some(other) => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -189,6 +193,8 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
         Err(invalid) => return rejected(invalid),
     };
     let supplied_id = record.event_id.is_present();
+    let complete =
+        supplied_id && record.event_time.is_present() && record.recipient_account_id.is_present();
     if record.event_id.is_absent() {
         record.event_id = Field::Present(new_request_id());
     }
@@ -199,7 +205,13 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
     if record.recipient_account_id.is_absent() {
         record.recipient_account_id = Field::Present(account_id.to_owned());
     }
-    let encoded = record.to_json_bytes();
+    // A complete record is stored exactly as the producer sent it; a completed one is
+    // written back out (members in their original order, filled ones appended).
+    let encoded: std::borrow::Cow<'_, [u8]> = if complete {
+        std::borrow::Cow::Borrowed(bytes.trim_ascii())
+    } else {
+        std::borrow::Cow::Owned(record.to_json_bytes())
+    };
     if let Err(invalid) = validate::validate_encoded(&record, encoded.len()) {
         return rejected(invalid);
     }

@@ -170,59 +170,101 @@ impl Ingestor {
         Ok(())
     }
 
-    /// Stores `items` durably (one WAL batch), skipping ones already stored; the outcomes are
-    /// in the order of `items`. Returns only after the fsync, or with an error when nothing of
-    /// this call is acknowledged.
+    /// Stores `items` durably, skipping ones already stored; the outcomes are in the order of
+    /// `items`. Items go to the WAL in as few batches as its limits allow. Returns only after
+    /// every batch's fsync, or with an error; after an error, items of batches that did reach
+    /// the disk are remembered, so a retry of the whole call stores nothing twice.
     pub async fn append(&self, items: Vec<Item>) -> Result<Vec<Outcome>, Error> {
         self.check_capacity()?;
         let now = self.clock.now_unix_millis();
         let mut outcomes = Vec::with_capacity(items.len());
-        let mut claimed: Vec<String> = Vec::new();
-        let mut payloads = Vec::with_capacity(items.len());
+        // (payload, claimed key) in order.
+        let mut to_write: Vec<(Vec<u8>, Option<String>)> = Vec::with_capacity(items.len());
         {
             let mut dedup = self.lock_dedup();
+            // Keys claimed by this call: a second copy in the same call is a duplicate of the first.
+            let mut in_this_call: HashMap<String, String> = HashMap::new();
             for item in items {
                 if item.dedup_key.is_empty() {
                     outcomes.push(Outcome::Stored { event_id: item.event_id });
-                    payloads.push(item.payload);
+                    to_write.push((item.payload, None));
+                    continue;
+                }
+                if let Some(event_id) = in_this_call.get(&item.dedup_key) {
+                    outcomes.push(Outcome::Duplicate { event_id: event_id.clone() });
                     continue;
                 }
                 match dedup.claim(&item.dedup_key, &item.event_id, now) {
                     Claim::New => {
-                        claimed.push(item.dedup_key);
+                        in_this_call.insert(item.dedup_key.clone(), item.event_id.clone());
                         outcomes.push(Outcome::Stored { event_id: item.event_id });
-                        payloads.push(item.payload);
+                        to_write.push((item.payload, Some(item.dedup_key)));
                     }
                     Claim::Stored(event_id) => outcomes.push(Outcome::Duplicate { event_id }),
                     Claim::InFlight => outcomes.push(Outcome::InFlight),
                 }
             }
         }
-        if payloads.is_empty() {
-            return Ok(outcomes);
+        // Split into WAL batches within its record and byte limits.
+        let mut batches: Vec<(Vec<Vec<u8>>, Vec<String>)> = Vec::new();
+        let mut batch_bytes = 0usize;
+        for (payload, key) in to_write {
+            let frame_bytes = wal::limits::FRAME_HEADER_BYTES + payload.len();
+            let full = batches.last().is_none_or(|(payloads, _)| {
+                payloads.len() >= wal::limits::BATCH_RECORDS_MAX
+                    || batch_bytes + frame_bytes > wal::limits::BATCH_BYTES_MAX
+            });
+            if full {
+                batches.push((Vec::new(), Vec::new()));
+                batch_bytes = 0;
+            }
+            batch_bytes += frame_bytes;
+            if let Some((payloads, keys)) = batches.last_mut() {
+                payloads.push(payload);
+                keys.extend(key);
+            }
         }
-        let result = match self.wal.append(payloads) {
-            Ok(ticket) => ticket.await,
-            Err(wal::Error::Backpressure) => Err(wal::Error::Backpressure),
-            Err(err) => Err(err),
-        };
+        // Enqueue every batch, then wait for all of them.
+        let mut pending = Vec::with_capacity(batches.len());
+        let mut first_error = None;
+        for (payloads, keys) in batches {
+            if first_error.is_some() {
+                pending.push((None, keys));
+                continue;
+            }
+            match self.wal.append(payloads) {
+                Ok(ticket) => pending.push((Some(ticket), keys)),
+                Err(err) => {
+                    first_error = Some(err);
+                    pending.push((None, keys));
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(pending.len());
+        for (ticket, keys) in pending {
+            let stored = match ticket {
+                Some(ticket) => match ticket.await {
+                    Ok(_) => true,
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                        false
+                    }
+                },
+                None => false,
+            };
+            results.push((stored, keys));
+        }
         let mut dedup = self.lock_dedup();
-        match result {
-            Ok(_range) => {
-                for key in &claimed {
-                    dedup.confirm(key);
-                }
-                Ok(outcomes)
+        for (stored, keys) in &results {
+            for key in keys {
+                if *stored { dedup.confirm(key) } else { dedup.release(key) }
             }
-            Err(err) => {
-                for key in &claimed {
-                    dedup.release(key);
-                }
-                Err(match err {
-                    wal::Error::Backpressure => Error::Backpressure,
-                    other => Error::Wal(other),
-                })
-            }
+        }
+        drop(dedup);
+        match first_error {
+            None => Ok(outcomes),
+            Some(wal::Error::Backpressure) => Err(Error::Backpressure),
+            Some(other) => Err(Error::Wal(other)),
         }
     }
 

@@ -1,45 +1,50 @@
-//! `opentrail serve`: starts, answers `/health`, stops cleanly on SIGTERM.
+//! `opentrail serve`: starts, bootstraps the admin credentials, answers `/health` and
+//! `/ready`, stops cleanly on SIGTERM, and keeps its account across restarts.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
+use std::os::unix::fs::PermissionsExt;
 
-use crate::{opentrail, scratch_dir};
+use crate::client::Server;
+use crate::scratch_dir;
+
+fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
 
 #[test]
 fn serves_health_and_stops_on_sigterm() {
     let dir = scratch_dir("serve-health");
-    let mut child = opentrail()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    // Keep draining stdout so the server never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let address = first_line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
-        .to_owned();
-
-    let mut stream = TcpStream::connect(&address).unwrap();
-    write!(stream, "GET /health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let server = Server::start(&dir);
+    let response = get(&server.admin.address, "/health");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"status\":\"ok\""), "{response}");
+    let response = get(&server.admin.address, "/ready");
+    assert!(response.contains("\"status\":\"ready\""), "{response}");
+    assert!(response.to_ascii_lowercase().contains("x-amzn-requestid"), "{response}");
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    let mode = std::fs::metadata(dir.join("admin.env")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "admin.env holds a secret");
+    let env = std::fs::read_to_string(dir.join("admin.env")).unwrap();
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+        "OPENTRAIL_DEFAULT_CHANNEL_ARN",
+    ] {
+        assert!(env.contains(&format!("{name}=")), "{name} missing:\n{env}");
+    }
+    let first_admin = server.admin.clone();
+    server.terminate();
+
+    // A restart keeps the account, key and channel (and points admin.env at the new port).
+    let server = Server::start(&dir);
+    assert_eq!(server.admin.access_key_id, first_admin.access_key_id);
+    assert_eq!(server.admin.channel_arn, first_admin.channel_arn);
+    server.terminate();
 }

@@ -39,7 +39,8 @@ async fn duplicates_are_answered_with_the_first_event_id_even_after_reopen() {
         outcomes,
         vec![
             Outcome::Stored { event_id: "e1".into() },
-            Outcome::InFlight,
+            // A second copy in the same call is a duplicate of the first.
+            Outcome::Duplicate { event_id: "e1".into() },
             Outcome::Stored { event_id: "e2".into() },
         ]
     );
@@ -83,6 +84,18 @@ async fn low_disk_refuses_writes() {
     assert!(matches!(err, Error::DiskLow { .. }), "{err}");
     assert!(err.is_retryable());
     assert_eq!(ingestor.wal().read_from(ingestor.wal().first_lsn()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_call_larger_than_one_wal_batch_is_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ingestor, _) = Ingestor::open(dir.path(), config(), Arc::new(SystemClock)).unwrap();
+    let n = wal::limits::BATCH_RECORDS_MAX * 2 + 10;
+    let items: Vec<Item> = (0..n).map(|i| item(&format!("k{i}"), &format!("e{i}"))).collect();
+    let outcomes = ingestor.append(items).await.unwrap();
+    assert!(outcomes.iter().all(|o| matches!(o, Outcome::Stored { .. })));
+    assert_eq!(ingestor.wal().read_from(ingestor.wal().first_lsn()).unwrap().count(), n);
+    assert_eq!(ingestor.wal().stats().n_appends, 3);
 }
 
 #[test]

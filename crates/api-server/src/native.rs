@@ -62,7 +62,11 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     let now_ms = state.now_unix_millis();
     // Decoding and validation are CPU work: keep them off the async workers.
     let checked = tokio::task::spawn_blocking(move || {
-        let decoded = if gzip { gunzip(&body)? } else { body.to_vec() };
+        let decoded: std::borrow::Cow<'_, [u8]> = if gzip {
+            std::borrow::Cow::Owned(gunzip(&body)?)
+        } else {
+            std::borrow::Cow::Borrowed(&body)
+        };
         let records = split_records(&decoded)?;
         Ok::<_, ApiError>(
             records
@@ -75,53 +79,84 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     .map_err(|err| ApiError::internal(&err))??;
 
     let mut items = Vec::new();
-    let mut results: Vec<serde_json::Value> = Vec::with_capacity(checked.len());
+    let mut results: Vec<RecordResult> = Vec::with_capacity(checked.len());
     let mut item_indexes = Vec::new();
     for (index, checked) in checked.into_iter().enumerate() {
         match checked {
             Checked::Ready { item } => {
                 item_indexes.push(index);
                 items.push(item);
-                results.push(serde_json::Value::Null);
+                results.push(RecordResult::Rejected(Vec::new()));
             }
-            Checked::Rejected { errors } => {
-                results.push(json!({ "index": index, "status": "rejected", "errors": errors }));
-            }
+            Checked::Rejected { errors } => results.push(RecordResult::Rejected(errors)),
         }
     }
     let outcomes = state.ingestor.append(items).await.map_err(ApiError::from_ingest)?;
-    let (mut n_accepted, mut n_duplicates, mut n_retry) = (0, 0, 0);
     for (index, outcome) in item_indexes.into_iter().zip(outcomes) {
         results[index] = match outcome {
-            ingest::Outcome::Stored { event_id } => {
-                n_accepted += 1;
-                json!({ "index": index, "status": "accepted", "eventID": event_id })
-            }
-            ingest::Outcome::Duplicate { event_id } => {
-                n_duplicates += 1;
-                json!({ "index": index, "status": "duplicate", "eventID": event_id })
-            }
-            ingest::Outcome::InFlight => {
-                n_retry += 1;
-                json!({ "index": index, "status": "retry", "errors": [{
-                    "path": "$.eventID", "rule": "in-flight",
-                    "message": "a record with this eventID is being stored by another request; retry",
-                }]})
-            }
+            ingest::Outcome::Stored { event_id } => RecordResult::Accepted(event_id),
+            ingest::Outcome::Duplicate { event_id } => RecordResult::Duplicate(event_id),
+            ingest::Outcome::InFlight => RecordResult::Retry,
         };
     }
-    let n_rejected = results.len() - n_accepted - n_duplicates - n_retry;
-    let body = json!({
-        "accepted": n_accepted,
-        "duplicates": n_duplicates,
-        "rejected": n_rejected,
-        "retry": n_retry,
-        "results": results,
-    })
-    .to_string();
-    let mut response = (StatusCode::OK, body).into_response();
+    let mut response = (StatusCode::OK, answer(&results)).into_response();
     response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     Ok(response)
+}
+
+enum RecordResult {
+    Accepted(String),
+    Duplicate(String),
+    Rejected(Vec<serde_json::Value>),
+    Retry,
+}
+
+/// The answer body, written directly (one map per record would dominate small records).
+fn answer(results: &[RecordResult]) -> String {
+    let count = |f: fn(&RecordResult) -> bool| results.iter().filter(|r| f(r)).count();
+    let n_accepted = count(|r| matches!(r, RecordResult::Accepted(_)));
+    let n_duplicates = count(|r| matches!(r, RecordResult::Duplicate(_)));
+    let n_rejected = count(|r| matches!(r, RecordResult::Rejected(_)));
+    let n_retry = count(|r| matches!(r, RecordResult::Retry));
+    let mut out = Vec::with_capacity(64 + results.len() * 80);
+    out.extend_from_slice(
+        format!(
+            "{{\"accepted\":{n_accepted},\"duplicates\":{n_duplicates},\"rejected\":{n_rejected},\"retry\":{n_retry},\"results\":["
+        )
+        .as_bytes(),
+    );
+    for (index, result) in results.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(format!("{{\"index\":{index},\"status\":").as_bytes());
+        match result {
+            RecordResult::Accepted(id) | RecordResult::Duplicate(id) => {
+                let status: &[u8] = if matches!(result, RecordResult::Accepted(_)) {
+                    b"\"accepted\""
+                } else {
+                    b"\"duplicate\""
+                };
+                out.extend_from_slice(status);
+                out.extend_from_slice(b",\"eventID\":");
+                json::write_str(id, &mut out);
+            }
+            RecordResult::Rejected(errors) => {
+                out.extend_from_slice(b"\"rejected\",\"errors\":");
+                out.extend_from_slice(
+                    serde_json::Value::Array(errors.clone()).to_string().as_bytes(),
+                );
+            }
+            RecordResult::Retry => {
+                out.extend_from_slice(
+                    br#""retry","errors":[{"path":"$.eventID","rule":"in-flight","message":"a record with this eventID is being stored by another request; retry"}]"#,
+                );
+            }
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {

@@ -33,53 +33,66 @@ pub struct ArnError {
 
 impl Arn {
     pub fn parse(text: &str) -> Result<Arn, ArnError> {
-        let err = |reason: String| ArnError { text: text.chars().take(128).collect(), reason };
-        if text.len() > limits::ARN_CHARS_MAX {
-            return Err(err(format!("longer than {} characters", limits::ARN_CHARS_MAX)));
-        }
-        let mut parts = text.splitn(6, ':');
-        let (
-            Some(prefix),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account_id),
-            Some(resource),
-        ) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(err("expected `arn:partition:service:region:account-id:resource`".into()));
-        };
-        if prefix != "arn" {
-            return Err(err("must start with `arn:`".into()));
-        }
-        if !PARTITIONS.contains(&partition) {
-            return Err(err(format!("unknown partition `{partition}`")));
-        }
-        let service_ok = !service.is_empty()
-            && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !service_ok {
-            return Err(err(format!("invalid service `{service}`")));
-        }
-        if !region.is_empty() && !is_region(region) {
-            return Err(err(format!("invalid region `{region}`")));
-        }
-        if !account_id.is_empty() && account_id != "aws" && !is_account_id(account_id) {
-            return Err(err(format!("invalid account id `{account_id}`: expected 12 digits")));
-        }
-        if resource.is_empty() {
-            return Err(err("resource part is empty".into()));
-        }
-        if resource.chars().any(char::is_control) {
-            return Err(err("resource contains control characters".into()));
-        }
+        let parts = check(text)
+            .map_err(|reason| ArnError { text: text.chars().take(128).collect(), reason })?;
         Ok(Arn {
-            partition: partition.to_owned(),
-            service: service.to_owned(),
-            region: region.to_owned(),
-            account_id: account_id.to_owned(),
-            resource: resource.to_owned(),
+            partition: parts[0].to_owned(),
+            service: parts[1].to_owned(),
+            region: parts[2].to_owned(),
+            account_id: parts[3].to_owned(),
+            resource: parts[4].to_owned(),
         })
     }
+
+    /// Checks `text` without building an [`Arn`] (no allocation unless it is invalid).
+    pub fn validate(text: &str) -> Result<(), ArnError> {
+        check(text)
+            .map(|_| ())
+            .map_err(|reason| ArnError { text: text.chars().take(128).collect(), reason })
+    }
+}
+
+/// The five parts after `arn:` of a valid ARN, or why it is not one.
+fn check(text: &str) -> Result<[&str; 5], String> {
+    if text.len() > limits::ARN_CHARS_MAX {
+        return Err(format!("longer than {} characters", limits::ARN_CHARS_MAX));
+    }
+    let mut parts = text.splitn(6, ':');
+    let (
+        Some(prefix),
+        Some(partition),
+        Some(service),
+        Some(region),
+        Some(account_id),
+        Some(resource),
+    ) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("expected `arn:partition:service:region:account-id:resource`".into());
+    };
+    if prefix != "arn" {
+        return Err("must start with `arn:`".into());
+    }
+    if !PARTITIONS.contains(&partition) {
+        return Err(format!("unknown partition `{partition}`"));
+    }
+    let service_ok = !service.is_empty()
+        && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !service_ok {
+        return Err(format!("invalid service `{service}`"));
+    }
+    if !region.is_empty() && !is_region(region) {
+        return Err(format!("invalid region `{region}`"));
+    }
+    if !account_id.is_empty() && account_id != "aws" && !is_account_id(account_id) {
+        return Err(format!("invalid account id `{account_id}`: expected 12 digits"));
+    }
+    if resource.is_empty() {
+        return Err("resource part is empty".into());
+    }
+    if resource.chars().any(char::is_control) {
+        return Err("resource contains control characters".into());
+    }
+    Ok([partition, service, region, account_id, resource])
 }
 
 impl FromStr for Arn {
@@ -110,13 +123,18 @@ pub fn is_region(text: &str) -> bool {
     if text.len() > 32 {
         return false;
     }
-    let groups: Vec<&str> = text.split('-').collect();
-    let Some((last, words)) = groups.split_last() else { return false };
-    let number_ok = !last.is_empty() && last.len() <= 2 && last.bytes().all(|b| b.is_ascii_digit());
-    let words_ok = (2..=3).contains(&words.len())
-        && words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && (2..=4).contains(&words[0].len());
-    number_ok && words_ok
+    let Some((words, number)) = text.rsplit_once('-') else { return false };
+    let number_ok =
+        !number.is_empty() && number.len() <= 2 && number.bytes().all(|b| b.is_ascii_digit());
+    let mut n_words = 0;
+    for (idx, word) in words.split('-').enumerate() {
+        let word_ok = !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase());
+        if !word_ok || (idx == 0 && !(2..=4).contains(&word.len())) {
+            return false;
+        }
+        n_words += 1;
+    }
+    number_ok && (2..=3).contains(&n_words)
 }
 
 #[cfg(test)]

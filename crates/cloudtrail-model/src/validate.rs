@@ -328,7 +328,7 @@ impl Validator {
             Field::Mistyped(raw) => self.wrong_type("$.resources", "array of objects", raw),
             Field::Present(resources) => {
                 for (idx, resource) in resources.iter().enumerate() {
-                    self.resource(&format!("$.resources[{idx}]"), resource);
+                    self.resource(idx, resource);
                 }
             }
         }
@@ -414,37 +414,62 @@ impl Validator {
     }
 
     fn session_issuer(&mut self, issuer: &SessionIssuer) {
-        let base = "$.userIdentity.sessionContext.sessionIssuer";
-        self.duplicates(base, issuer.extra(), SessionIssuer::FIELD_NAMES);
+        const BASE: &str = "$.userIdentity.sessionContext.sessionIssuer";
+        self.duplicates(BASE, issuer.extra(), SessionIssuer::FIELD_NAMES);
         // Real records carry `"sessionIssuer": {}` for some sessions: every member is optional.
-        self.string(&issuer.issuer_type, &format!("{base}.type"), false);
-        self.string(&issuer.principal_id, &format!("{base}.principalId"), false);
-        self.string(&issuer.user_name, &format!("{base}.userName"), false);
-        let path = format!("{base}.arn");
-        if let Some(text) = self.string(&issuer.arn, &path, false) {
-            self.arn(&path, text);
+        self.string(&issuer.issuer_type, "$.userIdentity.sessionContext.sessionIssuer.type", false);
+        self.string(
+            &issuer.principal_id,
+            "$.userIdentity.sessionContext.sessionIssuer.principalId",
+            false,
+        );
+        self.string(
+            &issuer.user_name,
+            "$.userIdentity.sessionContext.sessionIssuer.userName",
+            false,
+        );
+        const ARN: &str = "$.userIdentity.sessionContext.sessionIssuer.arn";
+        if let Some(text) = self.string(&issuer.arn, ARN, false) {
+            self.arn(ARN, text);
         }
-        let path = format!("{base}.accountId");
-        if let Some(account) = self.string(&issuer.account_id, &path, false) {
-            self.account_id(&path, account);
+        const ACCOUNT: &str = "$.userIdentity.sessionContext.sessionIssuer.accountId";
+        if let Some(account) = self.string(&issuer.account_id, ACCOUNT, false) {
+            self.account_id(ACCOUNT, account);
         }
     }
 
-    fn resource(&mut self, base: &str, resource: &Resource) {
-        self.duplicates(base, resource.extra(), Resource::FIELD_NAMES);
-        let path = format!("{base}.ARN");
-        if let Some(text) = self.string(&resource.arn, &path, false) {
-            self.arn(&path, text);
+    fn resource(&mut self, idx: usize, resource: &Resource) {
+        let base = || format!("$.resources[{idx}]");
+        if !resource.extra().is_empty() {
+            self.duplicates(&base(), resource.extra(), Resource::FIELD_NAMES);
         }
-        let path = format!("{base}.accountId");
-        if let Some(account) = self.string(&resource.account_id, &path, false) {
-            self.account_id(&path, account);
+        match &resource.arn {
+            Field::Present(text) => {
+                if let Err(err) = Arn::validate(text) {
+                    self.push(format!("{}.ARN", base()), Rule::InvalidFormat, err.to_string());
+                }
+            }
+            Field::Mistyped(raw) => self.wrong_type(&format!("{}.ARN", base()), "string", raw),
+            Field::Absent => {}
         }
-        self.string(&resource.resource_type, &format!("{base}.type"), false);
+        match &resource.account_id {
+            Field::Present(account) => {
+                if !arn::is_account_id(account) {
+                    self.account_id(&format!("{}.accountId", base()), account);
+                }
+            }
+            Field::Mistyped(raw) => {
+                self.wrong_type(&format!("{}.accountId", base()), "string", raw)
+            }
+            Field::Absent => {}
+        }
+        if let Field::Mistyped(raw) = &resource.resource_type {
+            self.wrong_type(&format!("{}.type", base()), "string", raw);
+        }
     }
 
     fn arn(&mut self, path: &str, text: &str) {
-        if let Err(err) = Arn::parse(text) {
+        if let Err(err) = Arn::validate(text) {
             self.push(path, Rule::InvalidFormat, err.to_string());
         }
     }

@@ -19,8 +19,8 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Model { corpus, records } => model(corpus, records),
         BenchTarget::Gen { count } => generator(count),
-        BenchTarget::Ingest { clients, batch, seconds, data_dir } => {
-            crate::bench_ingest::run(clients, batch, seconds, data_dir)
+        BenchTarget::Ingest { clients, batch, seconds, rate, data_dir } => {
+            crate::bench_ingest::run(clients, batch, seconds, rate, data_dir)
         }
     }
 }

@@ -37,6 +37,7 @@ pub(crate) fn run(
     clients: Vec<usize>,
     batches: Vec<usize>,
     seconds: u64,
+    rate: u64,
     data_dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     if clients.iter().chain(&batches).any(|n| *n == 0) || batches.iter().any(|b| *b > 10_000) {
@@ -59,10 +60,11 @@ pub(crate) fn run(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "server: {} (data in {}, fsync on); {} s per case after 1 s warm-up",
+        "server: {} (data in {}, fsync on); {} s per case after 1 s warm-up; offered load: {}",
         admin.address,
         data_dir.display(),
-        seconds
+        seconds,
+        if rate == 0 { "as fast as possible".to_owned() } else { format!("{rate} events/s") }
     )?;
     writeln!(
         out,
@@ -73,8 +75,9 @@ pub(crate) fn run(
     let result = (|| -> anyhow::Result<()> {
         for &batch in &batches {
             for &n_clients in &clients {
-                let case = runtime
-                    .block_on(run_case(&admin, &templates, &counter, n_clients, batch, seconds))?;
+                let case = runtime.block_on(run_case(
+                    &admin, &templates, &counter, n_clients, batch, seconds, rate,
+                ))?;
                 let mut latencies = case.latencies_us;
                 latencies.sort_unstable();
                 let pct = |p: usize| {
@@ -175,20 +178,30 @@ async fn run_case(
     n_clients: usize,
     batch: usize,
     seconds: u64,
+    rate: u64,
 ) -> anyhow::Result<CaseResult> {
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).pool_max_idle_per_host(n_clients).build_http();
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(1);
     let end = measure_from + Duration::from_secs(seconds);
+    // With a rate, each client sends one request per `interval`, starting staggered.
+    let interval =
+        (rate > 0).then(|| Duration::from_secs_f64((n_clients * batch) as f64 / rate as f64));
     let mut tasks = Vec::new();
-    for _ in 0..n_clients {
+    for client_idx in 0..n_clients {
         let (client, admin, templates, counter) =
             (client.clone(), Arc::clone(admin), Arc::clone(templates), Arc::clone(counter));
         tasks.push(tokio::spawn(async move {
             let mut result =
                 CaseResult { n_events: 0, n_errors: 0, latencies_us: Vec::new(), seconds: 0.0 };
+            let mut next_send =
+                interval.map(|i| start + i.mul_f64(client_idx as f64 / n_clients as f64));
             while Instant::now() < end {
+                if let (Some(at), Some(interval)) = (next_send.as_mut(), interval) {
+                    tokio::time::sleep_until((*at).into()).await;
+                    *at += interval;
+                }
                 let first = counter.fetch_add(batch as u64, Ordering::Relaxed);
                 let mut body = Vec::with_capacity(batch * 1600);
                 for k in first..first + batch as u64 {

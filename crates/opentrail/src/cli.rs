@@ -144,6 +144,10 @@ pub(crate) enum BenchTarget {
         /// Seconds measured per combination (after one second of warm-up).
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Offered load in events/s, spread evenly over the clients (0: as fast as possible).
+        /// Latency at a fixed rate below saturation is what producers see in practice.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
         /// Data directory of the server (default: a fresh directory under the system temp dir).
         #[arg(long)]
         data_dir: Option<PathBuf>,

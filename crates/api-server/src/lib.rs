@@ -31,6 +31,9 @@ pub struct AppState {
     pub ingestor: Arc<ingest::Ingestor>,
     pub catalog: Arc<catalog::Catalog>,
     keys: auth::Keys,
+    /// Bounds CPU-heavy request work (decoding, validation) to one task per core, so a burst
+    /// of requests queues in order instead of oversubscribing the cores.
+    cpu_permits: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -40,7 +43,8 @@ impl AppState {
         catalog: Arc<catalog::Catalog>,
     ) -> Result<AppState, catalog::Error> {
         let keys = auth::Keys::new(catalog.access_keys()?);
-        Ok(AppState { ingestor, catalog, keys })
+        let n_cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Ok(AppState { ingestor, catalog, keys, cpu_permits: tokio::sync::Semaphore::new(n_cores) })
     }
 
     fn now(&self) -> SystemTime {

@@ -60,7 +60,8 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
         }
     };
     let now_ms = state.now_unix_millis();
-    // Decoding and validation are CPU work: keep them off the async workers.
+    // Decoding and validation are CPU work: keep them off the async workers, one per core.
+    let permit = state.cpu_permits.acquire().await.map_err(|err| ApiError::internal(&err))?;
     let checked = tokio::task::spawn_blocking(move || {
         let decoded: std::borrow::Cow<'_, [u8]> = if gzip {
             std::borrow::Cow::Owned(gunzip(&body)?)
@@ -91,6 +92,8 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
             Checked::Rejected { errors } => results.push(RecordResult::Rejected(errors)),
         }
     }
+    // The CPU work is done; waiting for the fsync must not hold a core's permit.
+    drop(permit);
     let outcomes = state.ingestor.append(items).await.map_err(ApiError::from_ingest)?;
     for (index, outcome) in item_indexes.into_iter().zip(outcomes) {
         results[index] = match outcome {

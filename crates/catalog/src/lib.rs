@@ -44,6 +44,37 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 2: trails (configuration, selectors, logging status) and resource tags.
+    "CREATE TABLE trails (
+        trail_arn TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(account_id),
+        name TEXT NOT NULL,
+        home_region TEXT NOT NULL,
+        s3_bucket_name TEXT NOT NULL,
+        s3_key_prefix TEXT,
+        sns_topic_name TEXT,
+        include_global_service_events INTEGER NOT NULL,
+        is_multi_region_trail INTEGER NOT NULL,
+        log_file_validation_enabled INTEGER NOT NULL,
+        cloud_watch_logs_log_group_arn TEXT,
+        cloud_watch_logs_role_arn TEXT,
+        kms_key_id TEXT,
+        is_organization_trail INTEGER NOT NULL,
+        event_selectors TEXT NOT NULL,
+        has_custom_event_selectors INTEGER NOT NULL,
+        insight_selectors TEXT,
+        is_logging INTEGER NOT NULL DEFAULT 0,
+        start_logging_time_ms INTEGER,
+        stop_logging_time_ms INTEGER,
+        created_at INTEGER NOT NULL,
+        UNIQUE (account_id, name)
+    );
+    CREATE TABLE tags (
+        resource_arn TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (resource_arn, key)
+    );",
 ];
 
 /// What went wrong in the catalog.
@@ -93,6 +124,65 @@ pub struct Channel {
     pub source: String,
     pub account_id: String,
     pub region: String,
+}
+
+/// A trail's stored configuration and logging status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trail {
+    pub trail_arn: String,
+    pub account_id: String,
+    pub name: String,
+    pub home_region: String,
+    pub s3_bucket_name: String,
+    pub s3_key_prefix: Option<String>,
+    pub sns_topic_name: Option<String>,
+    pub include_global_service_events: bool,
+    pub is_multi_region_trail: bool,
+    pub log_file_validation_enabled: bool,
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    pub cloud_watch_logs_role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub is_organization_trail: bool,
+    /// Event selectors in their storage form (compact JSON, owned by the selectors module).
+    pub event_selectors: String,
+    pub has_custom_event_selectors: bool,
+    /// Insight selectors as compact JSON (`[{"InsightType": ...}]`), if any were put.
+    pub insight_selectors: Option<String>,
+    pub is_logging: bool,
+    pub start_logging_time_ms: Option<i64>,
+    pub stop_logging_time_ms: Option<i64>,
+}
+
+const TRAIL_COLUMNS: &str =
+    "trail_arn, account_id, name, home_region, s3_bucket_name, s3_key_prefix,
+    sns_topic_name, include_global_service_events, is_multi_region_trail,
+    log_file_validation_enabled, cloud_watch_logs_log_group_arn, cloud_watch_logs_role_arn,
+    kms_key_id, is_organization_trail, event_selectors, has_custom_event_selectors,
+    insight_selectors, is_logging, start_logging_time_ms, stop_logging_time_ms";
+
+fn trail_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
+    Ok(Trail {
+        trail_arn: row.get(0)?,
+        account_id: row.get(1)?,
+        name: row.get(2)?,
+        home_region: row.get(3)?,
+        s3_bucket_name: row.get(4)?,
+        s3_key_prefix: row.get(5)?,
+        sns_topic_name: row.get(6)?,
+        include_global_service_events: row.get(7)?,
+        is_multi_region_trail: row.get(8)?,
+        log_file_validation_enabled: row.get(9)?,
+        cloud_watch_logs_log_group_arn: row.get(10)?,
+        cloud_watch_logs_role_arn: row.get(11)?,
+        kms_key_id: row.get(12)?,
+        is_organization_trail: row.get(13)?,
+        event_selectors: row.get(14)?,
+        has_custom_event_selectors: row.get(15)?,
+        insight_selectors: row.get(16)?,
+        is_logging: row.get(17)?,
+        start_logging_time_ms: row.get(18)?,
+        stop_logging_time_ms: row.get(19)?,
+    })
 }
 
 /// The catalog: one SQLite connection behind a mutex (writes are rare and small).
@@ -253,6 +343,154 @@ impl Catalog {
             )
             .optional()?;
         Ok(channel)
+    }
+
+    /// Creates a trail; its name must be new in its account.
+    pub fn create_trail(&self, trail: &Trail, now_unix: i64) -> Result<()> {
+        let conn = self.conn();
+        let inserted = conn.execute(
+            &format!(
+                "INSERT INTO trails ({TRAIL_COLUMNS}, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+                 ON CONFLICT DO NOTHING"
+            ),
+            params![
+                trail.trail_arn,
+                trail.account_id,
+                trail.name,
+                trail.home_region,
+                trail.s3_bucket_name,
+                trail.s3_key_prefix,
+                trail.sns_topic_name,
+                trail.include_global_service_events,
+                trail.is_multi_region_trail,
+                trail.log_file_validation_enabled,
+                trail.cloud_watch_logs_log_group_arn,
+                trail.cloud_watch_logs_role_arn,
+                trail.kms_key_id,
+                trail.is_organization_trail,
+                trail.event_selectors,
+                trail.has_custom_event_selectors,
+                trail.insight_selectors,
+                trail.is_logging,
+                trail.start_logging_time_ms,
+                trail.stop_logging_time_ms,
+                now_unix
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(Error::AlreadyExists { what: "trail", name: trail.name.clone() });
+        }
+        Ok(())
+    }
+
+    /// Replaces a trail's stored configuration and status (the ARN identifies it); returns
+    /// whether the trail existed.
+    pub fn update_trail(&self, trail: &Trail) -> Result<bool> {
+        let conn = self.conn();
+        let updated = conn.execute(
+            "UPDATE trails SET s3_bucket_name = ?2, s3_key_prefix = ?3, sns_topic_name = ?4,
+                include_global_service_events = ?5, is_multi_region_trail = ?6,
+                log_file_validation_enabled = ?7, cloud_watch_logs_log_group_arn = ?8,
+                cloud_watch_logs_role_arn = ?9, kms_key_id = ?10, is_organization_trail = ?11,
+                event_selectors = ?12, has_custom_event_selectors = ?13, insight_selectors = ?14,
+                is_logging = ?15, start_logging_time_ms = ?16, stop_logging_time_ms = ?17
+             WHERE trail_arn = ?1",
+            params![
+                trail.trail_arn,
+                trail.s3_bucket_name,
+                trail.s3_key_prefix,
+                trail.sns_topic_name,
+                trail.include_global_service_events,
+                trail.is_multi_region_trail,
+                trail.log_file_validation_enabled,
+                trail.cloud_watch_logs_log_group_arn,
+                trail.cloud_watch_logs_role_arn,
+                trail.kms_key_id,
+                trail.is_organization_trail,
+                trail.event_selectors,
+                trail.has_custom_event_selectors,
+                trail.insight_selectors,
+                trail.is_logging,
+                trail.start_logging_time_ms,
+                trail.stop_logging_time_ms
+            ],
+        )?;
+        Ok(updated == 1)
+    }
+
+    /// Deletes a trail and its tags; returns whether it existed.
+    pub fn delete_trail(&self, trail_arn: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let deleted = tx.execute("DELETE FROM trails WHERE trail_arn = ?1", params![trail_arn])?;
+        tx.execute("DELETE FROM tags WHERE resource_arn = ?1", params![trail_arn])?;
+        tx.commit()?;
+        Ok(deleted == 1)
+    }
+
+    pub fn trail(&self, trail_arn: &str) -> Result<Option<Trail>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {TRAIL_COLUMNS} FROM trails WHERE trail_arn = ?1"),
+                params![trail_arn],
+                trail_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every trail, ordered by ARN (a stable order for listings and pagination).
+    pub fn trails(&self) -> Result<Vec<Trail>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {TRAIL_COLUMNS} FROM trails ORDER BY trail_arn"))?;
+        let rows = stmt.query_map([], trail_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Tags of a resource, ordered by key.
+    pub fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT key, value FROM tags WHERE resource_arn = ?1 ORDER BY key")?;
+        let rows = stmt.query_map(params![resource_arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets tags (replacing values of existing keys) in one transaction.
+    pub fn add_tags(&self, resource_arn: &str, tags: &[(String, String)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (key, value) in tags {
+            tx.execute(
+                "INSERT INTO tags (resource_arn, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value",
+                params![resource_arn, key, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes tags by key (a value, when given, must match for the tag to go).
+    pub fn remove_tags(&self, resource_arn: &str, tags: &[(String, Option<String>)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (key, value) in tags {
+            match value {
+                Some(value) => tx.execute(
+                    "DELETE FROM tags WHERE resource_arn = ?1 AND key = ?2 AND value = ?3",
+                    params![resource_arn, key, value],
+                )?,
+                None => tx.execute(
+                    "DELETE FROM tags WHERE resource_arn = ?1 AND key = ?2",
+                    params![resource_arn, key],
+                )?,
+            };
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {

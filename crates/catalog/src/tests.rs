@@ -74,3 +74,68 @@ fn keys_need_an_existing_account() {
     catalog.set_setting("default_region", "us-east-1").unwrap();
     assert_eq!(catalog.setting("default_region").unwrap().as_deref(), Some("us-east-1"));
 }
+
+fn trail(name: &str) -> Trail {
+    Trail {
+        trail_arn: format!("arn:aws:cloudtrail:us-east-1:123456789012:trail/{name}"),
+        account_id: "123456789012".into(),
+        name: name.into(),
+        home_region: "us-east-1".into(),
+        s3_bucket_name: "audit-logs".into(),
+        s3_key_prefix: Some("prod".into()),
+        sns_topic_name: None,
+        include_global_service_events: true,
+        is_multi_region_trail: false,
+        log_file_validation_enabled: true,
+        cloud_watch_logs_log_group_arn: None,
+        cloud_watch_logs_role_arn: None,
+        kms_key_id: None,
+        is_organization_trail: false,
+        event_selectors: "[]".into(),
+        has_custom_event_selectors: false,
+        insight_selectors: None,
+        is_logging: false,
+        start_logging_time_ms: None,
+        stop_logging_time_ms: None,
+    }
+}
+
+#[test]
+fn trails_lifecycle_and_tags() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    catalog.create_account(&account(), 1).unwrap();
+    catalog.create_trail(&trail("main"), 1).unwrap();
+    assert_eq!(
+        catalog.create_trail(&trail("main"), 2).unwrap_err().to_string(),
+        "trail `main` already exists"
+    );
+    let mut updated = trail("main");
+    updated.is_logging = true;
+    updated.start_logging_time_ms = Some(5);
+    assert!(catalog.update_trail(&updated).unwrap());
+    assert_eq!(catalog.trail(&updated.trail_arn).unwrap(), Some(updated.clone()));
+    catalog.create_trail(&trail("b-other"), 1).unwrap();
+    let names: Vec<String> = catalog.trails().unwrap().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["b-other", "main"]);
+    catalog
+        .add_tags(
+            &updated.trail_arn,
+            &[("team".into(), "sec".into()), ("env".into(), "prod".into())],
+        )
+        .unwrap();
+    catalog.add_tags(&updated.trail_arn, &[("env".into(), "stage".into())]).unwrap();
+    assert_eq!(
+        catalog.tags(&updated.trail_arn).unwrap(),
+        vec![("env".into(), "stage".into()), ("team".into(), "sec".into())]
+    );
+    catalog
+        .remove_tags(
+            &updated.trail_arn,
+            &[("env".into(), Some("prod".into())), ("team".into(), None)],
+        )
+        .unwrap();
+    assert_eq!(catalog.tags(&updated.trail_arn).unwrap(), vec![("env".into(), "stage".into())]);
+    assert!(catalog.delete_trail(&updated.trail_arn).unwrap());
+    assert!(!catalog.delete_trail(&updated.trail_arn).unwrap());
+    assert!(catalog.tags(&updated.trail_arn).unwrap().is_empty());
+}

@@ -13,9 +13,24 @@ pub struct Caller {
     pub access_key_id: String,
     pub account_id: String,
     pub principal_arn: String,
+    /// `Root` or `IAMUser`.
     pub principal_type: String,
+    pub principal_id: String,
+    pub user_name: Option<String>,
     /// The region of the request's credential scope.
     pub region: String,
+}
+
+fn caller_of(key: &catalog::AccessKey, region: String) -> Caller {
+    Caller {
+        access_key_id: key.access_key_id.clone(),
+        account_id: key.account_id.clone(),
+        principal_arn: key.principal_arn.clone(),
+        principal_type: key.principal_type.clone(),
+        principal_id: key.principal_id.clone(),
+        user_name: key.user_name.clone(),
+        region,
+    }
 }
 
 /// Access keys by id, loaded from the catalog.
@@ -78,12 +93,19 @@ impl Keys {
             .keys
             .get(&verified.access_key_id)
             .ok_or_else(|| ApiError::internal(&"verified key vanished"))?;
-        Ok(Caller {
-            access_key_id: key.access_key_id.clone(),
-            account_id: key.account_id.clone(),
-            principal_arn: key.principal_arn.clone(),
-            principal_type: key.principal_type.clone(),
-            region: verified.region,
-        })
+        Ok(caller_of(key, verified.region))
+    }
+
+    /// The caller a request claims to be (the access key in its `Authorization` credential),
+    /// when that key is known: used to audit failed authentications.
+    pub(crate) fn claimed_caller(&self, parts: &Parts) -> Option<Caller> {
+        let authorization = parts.headers.get("authorization")?.to_str().ok()?;
+        let credential = authorization.split("Credential=").nth(1)?;
+        let mut scope = credential.split(['/', ',', ' ']);
+        let access_key_id = scope.next()?;
+        let _date = scope.next()?;
+        let region =
+            scope.next().filter(|r| cloudtrail_model::arn::is_region(r)).unwrap_or("us-east-1");
+        self.keys.get(access_key_id).map(|key| caller_of(key, region.to_owned()))
     }
 }

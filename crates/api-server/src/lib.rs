@@ -7,6 +7,7 @@
 
 mod audit_events;
 mod auth;
+mod cloudtrail;
 mod error;
 pub mod limits;
 mod native;
@@ -57,6 +58,10 @@ impl AppState {
     }
 }
 
+/// The request id of the request being served (set by the request-id middleware).
+#[derive(Clone, Debug)]
+pub(crate) struct RequestId(pub(crate) String);
+
 /// Builds the router (kept separate from serving so tests drive it without a socket).
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -64,7 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ready", get(ready))
         .route("/PutAuditEvents", post(audit_events::put_audit_events).fallback(method_not_allowed))
         .route("/v1/events", post(native::ingest_events).fallback(method_not_allowed))
-        .fallback(not_found)
+        .fallback(fallback)
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }
@@ -75,7 +80,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// A fresh request id (lower-case UUID v4).
@@ -91,8 +98,9 @@ pub fn new_request_id() -> String {
     cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
 }
 
-async fn request_id(request: Request, next: Next) -> Response {
+async fn request_id(mut request: Request, next: Next) -> Response {
     let id = new_request_id();
+    request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
     let mut response = tracing::Instrument::instrument(next.run(request), span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -119,11 +127,16 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
+/// Requests with an `X-Amz-Target` go to the CloudTrail API whatever their path (clients
+/// post to the path of their endpoint URL); anything else is unknown.
+async fn fallback(state: State<Arc<AppState>>, request: Request) -> Response {
+    if cloudtrail::is_cloudtrail_request(&request) {
+        return cloudtrail::handle(state, request).await;
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "UnknownOperationException",
-        "no such endpoint; OpenTrail serves `POST /PutAuditEvents`, `POST /v1/events`, `GET /health` and `GET /ready`",
+        "no such endpoint; OpenTrail serves the CloudTrail API (`POST` with `X-Amz-Target`), `POST /PutAuditEvents`, `POST /v1/events`, `GET /health` and `GET /ready`",
     )
     .into_response()
 }

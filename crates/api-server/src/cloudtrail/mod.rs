@@ -1,0 +1,345 @@
+//! The CloudTrail control plane over AWS JSON 1.1 (`../shared/spec/cloudtrail-api.md`):
+//! `POST` with `X-Amz-Target`, SigV4 for service `cloudtrail`, and a self-audit record of every
+//! call — success or failure, including a failed authentication that names a known key —
+//! appended to the WAL before the answer is sent.
+
+mod trails;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use awsjson::Input;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cloudtrail_model::json::{self, Object, Value};
+
+use crate::error::ApiError;
+use crate::{AppState, Caller, RequestId, new_request_id, read_body};
+
+/// CloudTrail requests are small; this bounds what is read before authentication.
+const CLOUDTRAIL_REQUEST_BYTES_MAX: usize = 1024 * 1024;
+
+/// Every operation of the CloudTrail API (model 2013-11-01); the ones without a handler here
+/// answer `UnsupportedOperationException`, as AWS lists for every operation.
+const KNOWN_OPERATIONS: &[&str] = &[
+    "AddTags",
+    "CancelQuery",
+    "CreateChannel",
+    "CreateDashboard",
+    "CreateEventDataStore",
+    "CreateTrail",
+    "DeleteChannel",
+    "DeleteDashboard",
+    "DeleteEventDataStore",
+    "DeleteResourcePolicy",
+    "DeleteTrail",
+    "DeregisterOrganizationDelegatedAdmin",
+    "DescribeQuery",
+    "DescribeTrails",
+    "DisableFederation",
+    "EnableFederation",
+    "GenerateQuery",
+    "GetChannel",
+    "GetDashboard",
+    "GetEventConfiguration",
+    "GetEventDataStore",
+    "GetEventSelectors",
+    "GetImport",
+    "GetInsightSelectors",
+    "GetQueryResults",
+    "GetResourcePolicy",
+    "GetTrail",
+    "GetTrailStatus",
+    "ListChannels",
+    "ListDashboards",
+    "ListEventDataStores",
+    "ListImportFailures",
+    "ListImports",
+    "ListInsightsData",
+    "ListInsightsMetricData",
+    "ListPublicKeys",
+    "ListQueries",
+    "ListTags",
+    "ListTrails",
+    "LookupEvents",
+    "PutEventConfiguration",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+    "PutResourcePolicy",
+    "RegisterOrganizationDelegatedAdmin",
+    "RemoveTags",
+    "RestoreEventDataStore",
+    "SearchSampleQueries",
+    "StartDashboardRefresh",
+    "StartEventDataStoreIngestion",
+    "StartImport",
+    "StartLogging",
+    "StartQuery",
+    "StopEventDataStoreIngestion",
+    "StopImport",
+    "StopLogging",
+    "UpdateChannel",
+    "UpdateDashboard",
+    "UpdateEventDataStore",
+    "UpdateTrail",
+];
+
+/// One authenticated call being served.
+pub(crate) struct Call<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) caller: &'a Caller,
+    pub(crate) input: &'a Input,
+    pub(crate) now_ms: i64,
+}
+
+pub(crate) type OpResult = Result<serde_json::Value, ApiError>;
+
+/// Whether a request is addressed to the CloudTrail JSON API.
+pub(crate) fn is_cloudtrail_request(request: &Request) -> bool {
+    request.method() == axum::http::Method::POST
+        && request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with(awsjson::CLOUDTRAIL_TARGET_PREFIX))
+}
+
+pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let request_id =
+        request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
+    let source_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+    let user_agent =
+        request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let target =
+        request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, CLOUDTRAIL_REQUEST_BYTES_MAX, "the request body").await {
+        Ok(body) => body,
+        Err(err) => return respond(Err(err)),
+    };
+    let operation = match awsjson::operation(target.as_deref(), awsjson::CLOUDTRAIL_TARGET_PREFIX) {
+        Ok(op) => op.to_owned(),
+        Err(err) => return respond(Err(ApiError::bad_request(err.code, err.message))),
+    };
+    let audit = Audit {
+        request_id: &request_id,
+        source_ip: &source_ip,
+        user_agent: &user_agent,
+        operation: &operation,
+    };
+    let caller = match state.keys.authenticate(&parts, &body, "cloudtrail", state.now()) {
+        Ok(caller) => caller,
+        Err(err) => {
+            // A failed authentication is recorded when it names a key we know.
+            if let Some(caller) = state.keys.claimed_caller(&parts) {
+                audit.record(&state, &caller, &body, Err(&err)).await;
+            }
+            return respond(Err(err));
+        }
+    };
+    let result = match Input::parse(&body) {
+        Err(err) => Err(ApiError::bad_request(err.code, err.message)),
+        Ok(input) => {
+            let call = Call {
+                state: &state,
+                caller: &caller,
+                input: &input,
+                now_ms: state.now_unix_millis(),
+            };
+            dispatch(&call, &operation)
+        }
+    };
+    audit.record(&state, &caller, &body, result.as_ref()).await;
+    respond(result)
+}
+
+fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
+    match operation {
+        "CreateTrail" => trails::create_trail(call),
+        "GetTrail" => trails::get_trail(call),
+        "DescribeTrails" => trails::describe_trails(call),
+        "ListTrails" => trails::list_trails(call),
+        "UpdateTrail" => trails::update_trail(call),
+        "DeleteTrail" => trails::delete_trail(call),
+        "GetTrailStatus" => trails::get_trail_status(call),
+        "StartLogging" => trails::set_logging(call, true),
+        "StopLogging" => trails::set_logging(call, false),
+        "AddTags" => trails::add_tags(call),
+        "RemoveTags" => trails::remove_tags(call),
+        "ListTags" => trails::list_tags(call),
+        known if KNOWN_OPERATIONS.contains(&known) => Err(ApiError::bad_request(
+            "UnsupportedOperationException",
+            format!("OpenTrail does not support `{known}` yet"),
+        )),
+        unknown => Err(ApiError::bad_request(
+            "UnknownOperationException",
+            format!("unknown operation `{unknown}`"),
+        )),
+    }
+}
+
+fn respond(result: OpResult) -> Response {
+    match result {
+        Ok(body) => {
+            let mut response = (StatusCode::OK, body.to_string()).into_response();
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// What the self-audit record of a call needs besides its outcome.
+struct Audit<'a> {
+    request_id: &'a str,
+    source_ip: &'a str,
+    user_agent: &'a str,
+    operation: &'a str,
+}
+
+impl Audit<'_> {
+    /// Appends the CloudTrail record of this call to the WAL and waits for the fsync. A failure
+    /// to record is logged; the call's own answer stands (as CloudTrail never fails an API call
+    /// for its own logging).
+    async fn record(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        body: &[u8],
+        outcome: Result<&serde_json::Value, &ApiError>,
+    ) {
+        let now_ms = state.now_unix_millis();
+        let event_id = new_request_id();
+        let record = self.build(caller, body, outcome, now_ms, &event_id);
+        let payload = ingest::Envelope {
+            kind: ingest::Kind::SelfAudit,
+            ingested_at_ms: now_ms,
+            dedup_key: "",
+            event_id: &event_id,
+            channel_arn: "",
+            record: &record,
+        }
+        .to_vec();
+        let item = ingest::Item { dedup_key: String::new(), event_id, payload };
+        if let Err(err) = state.ingestor.append(vec![item]).await {
+            tracing::error!(%err, operation = self.operation, request_id = self.request_id, "the self-audit record of an API call could not be stored");
+        }
+    }
+
+    fn build(
+        &self,
+        caller: &Caller,
+        body: &[u8],
+        outcome: Result<&serde_json::Value, &ApiError>,
+        now_ms: i64,
+        event_id: &str,
+    ) -> Vec<u8> {
+        let read_only =
+            cloudtrail_model::classify::is_read_only("cloudtrail.amazonaws.com", self.operation);
+        let mut identity = Object::with_capacity(6);
+        identity.push("type", caller.principal_type.as_str().into());
+        identity.push("principalId", caller.principal_id.as_str().into());
+        identity.push("arn", caller.principal_arn.as_str().into());
+        identity.push("accountId", caller.account_id.as_str().into());
+        identity.push("accessKeyId", caller.access_key_id.as_str().into());
+        if let Some(user_name) = &caller.user_name {
+            identity.push("userName", user_name.as_str().into());
+        }
+        let mut record = Object::with_capacity(20);
+        record.push("eventVersion", "1.11".into());
+        record.push("userIdentity", Value::Object(identity));
+        record.push(
+            "eventTime",
+            cloudtrail_model::time::format_unix_seconds(now_ms.div_euclid(1000)).into(),
+        );
+        record.push("eventSource", "cloudtrail.amazonaws.com".into());
+        record.push("eventName", self.operation.into());
+        record.push("awsRegion", caller.region.as_str().into());
+        record.push("sourceIPAddress", self.source_ip.into());
+        record.push(
+            "userAgent",
+            truncate(self.user_agent, cloudtrail_model::limits::SHORT_TEXT_BYTES_MAX).into(),
+        );
+        if let Err(err) = outcome {
+            record.push("errorCode", err.code.into());
+            record.push(
+                "errorMessage",
+                truncate(&err.message, cloudtrail_model::limits::SHORT_TEXT_BYTES_MAX).into(),
+            );
+        }
+        // CloudTrail writes its own parameters with lower-camel-case member names.
+        let request_parameters = match json::parse(body) {
+            Ok(Value::Object(object)) if !object.is_empty() => Value::Object(camel_case(object)),
+            _ => Value::Null,
+        };
+        record.push("requestParameters", request_parameters);
+        let response_elements = match outcome {
+            Ok(serde_json::Value::Object(members)) if !read_only && !members.is_empty() => {
+                match json::parse(serde_json::Value::Object(members.clone()).to_string().as_bytes())
+                {
+                    Ok(Value::Object(object)) => Value::Object(camel_case(object)),
+                    _ => Value::Null,
+                }
+            }
+            _ => Value::Null,
+        };
+        record.push("responseElements", response_elements);
+        record.push("requestID", self.request_id.into());
+        record.push("eventID", event_id.into());
+        record.push("readOnly", read_only.into());
+        record.push("eventType", "AwsApiCall".into());
+        record.push("managementEvent", true.into());
+        record.push("recipientAccountId", caller.account_id.as_str().into());
+        record.push("eventCategory", "Management".into());
+        let mut out = Vec::with_capacity(1024);
+        json::write_object(&record, &mut out);
+        out
+    }
+}
+
+/// `S3BucketName` → `s3BucketName`, `TrailARN` → `trailARN`, recursively.
+fn camel_case(object: Object) -> Object {
+    let members = object
+        .into_members()
+        .into_iter()
+        .map(|(name, value)| {
+            let mut chars = name.chars();
+            let name = match chars.next() {
+                Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+                None => name,
+            };
+            let value = match value {
+                Value::Object(inner) => Value::Object(camel_case(inner)),
+                Value::Array(items) => Value::Array(
+                    items
+                        .into_iter()
+                        .map(|v| {
+                            if let Value::Object(o) = v { Value::Object(camel_case(o)) } else { v }
+                        })
+                        .collect(),
+                ),
+                other => other,
+            };
+            (name, value)
+        })
+        .collect();
+    Object::from_members(members)
+}
+
+fn truncate(text: &str, bytes_max: usize) -> &str {
+    if text.len() <= bytes_max {
+        return text;
+    }
+    let mut end = bytes_max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

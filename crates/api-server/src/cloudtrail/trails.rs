@@ -1,0 +1,653 @@
+//! Trail operations: CreateTrail, GetTrail, DescribeTrails, ListTrails, UpdateTrail,
+//! DeleteTrail, GetTrailStatus, StartLogging, StopLogging, and the tag operations on trails —
+//! with AWS's validation rules, error codes and response shapes.
+
+use awsjson::Input;
+use serde_json::{Map, Value, json};
+
+use super::{Call, OpResult};
+use crate::error::ApiError;
+
+/// Trails one account may have in one region.
+const TRAILS_PER_REGION_MAX: usize = 5;
+/// Tags one resource may have.
+const TAGS_PER_RESOURCE_MAX: usize = 50;
+const S3_KEY_PREFIX_CHARS_MAX: usize = 200;
+const SNS_TOPIC_NAME_CHARS_MAX: usize = 256;
+
+/// The event selectors of a new trail: all management events, read and write, no data events
+/// (stored in the `GetEventSelectors` response shape).
+pub(crate) const DEFAULT_EVENT_SELECTORS: &str = r#"{"EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[],"ExcludeManagementEventSources":[]}]}"#;
+
+fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(code, message)
+}
+
+fn input_error(err: awsjson::InputError) -> ApiError {
+    bad(err.code, err.message)
+}
+
+/// AWS's trail-name rules.
+fn check_trail_name(name: &str) -> Result<(), ApiError> {
+    let err = |why: &str| {
+        bad("InvalidTrailNameException", format!("Trail name `{name}` is not valid: {why}"))
+    };
+    if !(3..=128).contains(&name.len()) {
+        return Err(err("it must be between 3 and 128 characters"));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        return Err(err(
+            "it may contain only ASCII letters, numbers, periods, underscores and dashes",
+        ));
+    }
+    let bytes = name.as_bytes();
+    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return Err(err("it must start and end with a letter or number"));
+    }
+    if bytes.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric()) {
+        return Err(err("it must not have adjacent periods, underscores or dashes"));
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(err("it must not be in IP address format"));
+    }
+    Ok(())
+}
+
+/// S3's bucket-naming rules.
+fn check_bucket_name(name: &str) -> Result<(), ApiError> {
+    let err = || bad("InvalidS3BucketNameException", format!("Bucket name `{name}` is not valid"));
+    let bytes = name.as_bytes();
+    let ok = (3..=63).contains(&name.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err();
+    if ok { Ok(()) } else { Err(err()) }
+}
+
+fn trail_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
+}
+
+/// The trail a `Name` member refers to: a name (in the caller's account and region) or a
+/// trail ARN (any region of the caller's account).
+fn find_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
+    let arn = if name_or_arn.starts_with("arn:") {
+        let well_formed = cloudtrail_model::Arn::parse(name_or_arn).is_ok_and(|arn| {
+            arn.service == "cloudtrail"
+                && !arn.region.is_empty()
+                && cloudtrail_model::arn::is_account_id(&arn.account_id)
+                && arn.resource.starts_with("trail/")
+        });
+        if !well_formed {
+            return Err(bad(
+                "CloudTrailARNInvalidException",
+                format!("`{name_or_arn}` is not a valid trail ARN"),
+            ));
+        }
+        name_or_arn.to_owned()
+    } else {
+        check_trail_name(name_or_arn)?;
+        trail_arn(&call.caller.region, &call.caller.account_id, name_or_arn)
+    };
+    let not_found = || {
+        bad(
+            "TrailNotFoundException",
+            format!("Unknown trail: {arn} for the user: {}", call.caller.account_id),
+        )
+    };
+    let trail = call
+        .state
+        .catalog
+        .trail(&arn)
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(not_found)?;
+    if trail.account_id != call.caller.account_id {
+        return Err(not_found());
+    }
+    Ok(trail)
+}
+
+/// A change must be made in the trail's home region.
+fn require_home_region(call: &Call<'_>, trail: &catalog::Trail) -> Result<(), ApiError> {
+    if trail.home_region != call.caller.region {
+        return Err(bad(
+            "InvalidHomeRegionException",
+            format!(
+                "This operation must be called from the trail's home region {}; the request was made in {}",
+                trail.home_region, call.caller.region
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The `Trail` structure (GetTrail, DescribeTrails), or CreateTrail/UpdateTrail's response
+/// members (`full = false`: no HomeRegion, HasCustomEventSelectors, HasInsightSelectors).
+fn trail_shape(trail: &catalog::Trail, full: bool) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("Name".into(), trail.name.clone().into());
+    out.insert("S3BucketName".into(), trail.s3_bucket_name.clone().into());
+    if let Some(prefix) = &trail.s3_key_prefix {
+        out.insert("S3KeyPrefix".into(), prefix.clone().into());
+    }
+    if let Some(topic) = &trail.sns_topic_name {
+        out.insert("SnsTopicName".into(), topic.clone().into());
+        let arn = if topic.starts_with("arn:") {
+            topic.clone()
+        } else {
+            format!("arn:aws:sns:{}:{}:{topic}", trail.home_region, trail.account_id)
+        };
+        out.insert("SnsTopicARN".into(), arn.into());
+    }
+    out.insert("IncludeGlobalServiceEvents".into(), trail.include_global_service_events.into());
+    out.insert("IsMultiRegionTrail".into(), trail.is_multi_region_trail.into());
+    if full {
+        out.insert("HomeRegion".into(), trail.home_region.clone().into());
+    }
+    out.insert("TrailARN".into(), trail.trail_arn.clone().into());
+    out.insert("LogFileValidationEnabled".into(), trail.log_file_validation_enabled.into());
+    if let Some(group) = &trail.cloud_watch_logs_log_group_arn {
+        out.insert("CloudWatchLogsLogGroupArn".into(), group.clone().into());
+    }
+    if let Some(role) = &trail.cloud_watch_logs_role_arn {
+        out.insert("CloudWatchLogsRoleArn".into(), role.clone().into());
+    }
+    if let Some(key) = &trail.kms_key_id {
+        out.insert("KmsKeyId".into(), key.clone().into());
+    }
+    if full {
+        out.insert("HasCustomEventSelectors".into(), trail.has_custom_event_selectors.into());
+        out.insert("HasInsightSelectors".into(), trail.insight_selectors.is_some().into());
+    }
+    out.insert("IsOrganizationTrail".into(), trail.is_organization_trail.into());
+    out
+}
+
+/// Applies the configuration members shared by CreateTrail and UpdateTrail.
+fn apply_configuration(
+    call: &Call<'_>,
+    trail: &mut catalog::Trail,
+    input: &Input,
+) -> Result<(), ApiError> {
+    if let Some(bucket) = input.string("S3BucketName").map_err(input_error)? {
+        check_bucket_name(bucket)?;
+        trail.s3_bucket_name = bucket.to_owned();
+    }
+    if let Some(prefix) = input.string("S3KeyPrefix").map_err(input_error)? {
+        if prefix.chars().count() > S3_KEY_PREFIX_CHARS_MAX {
+            return Err(bad(
+                "InvalidS3PrefixException",
+                format!("S3KeyPrefix must be at most {S3_KEY_PREFIX_CHARS_MAX} characters"),
+            ));
+        }
+        if prefix.ends_with('/') || prefix.starts_with('/') || prefix.contains("//") {
+            return Err(bad(
+                "InvalidS3PrefixException",
+                format!(
+                    "S3KeyPrefix `{prefix}` must not start or end with `/` or contain `//`; log files go under `<prefix>/AWSLogs/`"
+                ),
+            ));
+        }
+        trail.s3_key_prefix = (!prefix.is_empty()).then(|| prefix.to_owned());
+    }
+    if let Some(topic) = input.string("SnsTopicName").map_err(input_error)? {
+        let valid = !topic.is_empty() && topic.chars().count() <= SNS_TOPIC_NAME_CHARS_MAX;
+        if !valid {
+            return Err(bad(
+                "InvalidSnsTopicNameException",
+                format!("SnsTopicName must be 1 to {SNS_TOPIC_NAME_CHARS_MAX} characters"),
+            ));
+        }
+        trail.sns_topic_name = Some(topic.to_owned());
+    }
+    if let Some(flag) = input.bool("IncludeGlobalServiceEvents").map_err(input_error)? {
+        trail.include_global_service_events = flag;
+    }
+    if let Some(flag) = input.bool("IsMultiRegionTrail").map_err(input_error)? {
+        trail.is_multi_region_trail = flag;
+    }
+    if let Some(flag) = input.bool("EnableLogFileValidation").map_err(input_error)? {
+        trail.log_file_validation_enabled = flag;
+    }
+    if trail.is_multi_region_trail && !trail.include_global_service_events {
+        return Err(bad(
+            "InvalidParameterCombinationException",
+            "A multi-region trail must include global service events",
+        ));
+    }
+    let group = input.string("CloudWatchLogsLogGroupArn").map_err(input_error)?;
+    let role = input.string("CloudWatchLogsRoleArn").map_err(input_error)?;
+    match (group, role) {
+        (None, None) => {}
+        (Some(""), Some("")) => {
+            trail.cloud_watch_logs_log_group_arn = None;
+            trail.cloud_watch_logs_role_arn = None;
+        }
+        (Some(group), Some(role)) => {
+            let group_ok = cloudtrail_model::Arn::parse(group)
+                .is_ok_and(|a| a.service == "logs" && a.resource.starts_with("log-group:"));
+            if !group_ok {
+                return Err(bad(
+                    "InvalidCloudWatchLogsLogGroupArnException",
+                    format!("`{group}` is not a CloudWatch Logs log group ARN"),
+                ));
+            }
+            let role_ok = cloudtrail_model::Arn::parse(role)
+                .is_ok_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+            if !role_ok {
+                return Err(bad(
+                    "InvalidCloudWatchLogsRoleArnException",
+                    format!("`{role}` is not an IAM role ARN"),
+                ));
+            }
+            trail.cloud_watch_logs_log_group_arn = Some(group.to_owned());
+            trail.cloud_watch_logs_role_arn = Some(role.to_owned());
+        }
+        _ => {
+            return Err(bad(
+                "InvalidParameterCombinationException",
+                "CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn must be given together",
+            ));
+        }
+    }
+    if let Some(key) = input.string("KmsKeyId").map_err(input_error)? {
+        trail.kms_key_id = if key.is_empty() { None } else { Some(kms_key_arn(call, key)?) };
+    }
+    if let Some(true) = input.bool("IsOrganizationTrail").map_err(input_error)? {
+        return Err(bad(
+            "OrganizationsNotInUseException",
+            "This account is not part of an organization in OpenTrail's configuration; organization trails need one",
+        ));
+    }
+    Ok(())
+}
+
+/// The full key ARN for a key id, alias or ARN (as AWS answers).
+fn kms_key_arn(call: &Call<'_>, key: &str) -> Result<String, ApiError> {
+    let invalid =
+        || bad("InvalidKmsKeyIdException", format!("`{key}` is not a KMS key id, alias or ARN"));
+    if key.starts_with("arn:") {
+        let arn = cloudtrail_model::Arn::parse(key).map_err(|_| invalid())?;
+        if arn.service != "kms"
+            || !(arn.resource.starts_with("key/") || arn.resource.starts_with("alias/"))
+        {
+            return Err(invalid());
+        }
+        return Ok(key.to_owned());
+    }
+    let (region, account) = (&call.caller.region, &call.caller.account_id);
+    if key.starts_with("alias/") && key.len() > "alias/".len() {
+        return Ok(format!("arn:aws:kms:{region}:{account}:{key}"));
+    }
+    let is_key_id = key.len() == 36 && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let is_mrk =
+        key.starts_with("mrk-") && key.len() > 4 && key[4..].bytes().all(|b| b.is_ascii_hexdigit());
+    if is_key_id || is_mrk {
+        return Ok(format!("arn:aws:kms:{region}:{account}:key/{key}"));
+    }
+    Err(invalid())
+}
+
+fn parse_tags(input: &Input, member: &str) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    let Some(tags) = input.object_list(member).map_err(input_error)? else { return Ok(Vec::new()) };
+    let mut out = Vec::with_capacity(tags.len());
+    for (idx, tag) in tags.iter().enumerate() {
+        let key = tag.string("Key").map_err(input_error)?.ok_or_else(|| {
+            bad("InvalidTagParameterException", format!("`{member}[{idx}].Key` is required"))
+        })?;
+        let value = tag.string("Value").map_err(input_error)?;
+        let key_ok = (1..=128).contains(&key.chars().count()) && !key.starts_with("aws:");
+        let value_ok = value.is_none_or(|v| v.chars().count() <= 256);
+        if !key_ok || !value_ok {
+            return Err(bad(
+                "InvalidTagParameterException",
+                format!(
+                    "tag `{key}` is not valid: keys are 1 to 128 characters not starting with `aws:`, values at most 256"
+                ),
+            ));
+        }
+        out.push((key.to_owned(), value.map(str::to_owned)));
+    }
+    Ok(out)
+}
+
+fn add_trail_tags(
+    call: &Call<'_>,
+    arn: &str,
+    tags: &[(String, Option<String>)],
+) -> Result<(), ApiError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let existing = call.state.catalog.tags(arn).map_err(|e| ApiError::internal(&e))?;
+    let mut keys: Vec<&str> = existing.iter().map(|(k, _)| k.as_str()).collect();
+    keys.extend(tags.iter().map(|(k, _)| k.as_str()));
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.len() > TAGS_PER_RESOURCE_MAX {
+        return Err(bad(
+            "TagsLimitExceededException",
+            format!("a resource can have at most {TAGS_PER_RESOURCE_MAX} tags"),
+        ));
+    }
+    let tags: Vec<(String, String)> =
+        tags.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect();
+    call.state.catalog.add_tags(arn, &tags).map_err(|e| ApiError::internal(&e))
+}
+
+pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
+    let input = call.input;
+    let name = input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
+    check_trail_name(name)?;
+    let bucket =
+        input.required_string("S3BucketName", "InvalidParameterException").map_err(input_error)?;
+    check_bucket_name(bucket)?;
+    let caller = call.caller;
+    let mut trail = catalog::Trail {
+        trail_arn: trail_arn(&caller.region, &caller.account_id, name),
+        account_id: caller.account_id.clone(),
+        name: name.to_owned(),
+        home_region: caller.region.clone(),
+        s3_bucket_name: bucket.to_owned(),
+        s3_key_prefix: None,
+        sns_topic_name: None,
+        include_global_service_events: true,
+        is_multi_region_trail: false,
+        log_file_validation_enabled: false,
+        cloud_watch_logs_log_group_arn: None,
+        cloud_watch_logs_role_arn: None,
+        kms_key_id: None,
+        is_organization_trail: false,
+        event_selectors: DEFAULT_EVENT_SELECTORS.to_owned(),
+        has_custom_event_selectors: false,
+        insight_selectors: None,
+        is_logging: false,
+        start_logging_time_ms: None,
+        stop_logging_time_ms: None,
+    };
+    apply_configuration(call, &mut trail, input)?;
+    let tags = parse_tags(input, "TagsList")?;
+    if tags.len() > TAGS_PER_RESOURCE_MAX {
+        return Err(bad(
+            "TagsLimitExceededException",
+            format!("a resource can have at most {TAGS_PER_RESOURCE_MAX} tags"),
+        ));
+    }
+    let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
+    if all.iter().any(|t| t.account_id == caller.account_id && t.name == trail.name) {
+        return Err(bad(
+            "TrailAlreadyExistsException",
+            format!("Trail {} already exists for customer: {}", trail.name, caller.account_id),
+        ));
+    }
+    let in_region = all
+        .iter()
+        .filter(|t| t.account_id == caller.account_id && t.home_region == caller.region)
+        .count();
+    if in_region >= TRAILS_PER_REGION_MAX {
+        return Err(bad(
+            "MaximumNumberOfTrailsExceededException",
+            format!(
+                "User: {} already has {TRAILS_PER_REGION_MAX} trails in {}",
+                caller.account_id, caller.region
+            ),
+        ));
+    }
+    match call.state.catalog.create_trail(&trail, call.now_ms / 1000) {
+        Ok(()) => {}
+        Err(catalog::Error::AlreadyExists { .. }) => {
+            return Err(bad(
+                "TrailAlreadyExistsException",
+                format!("Trail {} already exists for customer: {}", trail.name, caller.account_id),
+            ));
+        }
+        Err(err) => return Err(ApiError::internal(&err)),
+    }
+    add_trail_tags(call, &trail.trail_arn, &tags)?;
+    Ok(Value::Object(trail_shape(&trail, false)))
+}
+
+pub(crate) fn get_trail(call: &Call<'_>) -> OpResult {
+    let name =
+        call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
+    let trail = find_trail(call, name)?;
+    Ok(json!({ "Trail": Value::Object(trail_shape(&trail, true)) }))
+}
+
+pub(crate) fn describe_trails(call: &Call<'_>) -> OpResult {
+    let names = call.input.string_list("trailNameList").map_err(input_error)?;
+    let include_shadow =
+        call.input.bool("includeShadowTrails").map_err(input_error)?.unwrap_or(true);
+    let caller = call.caller;
+    let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
+    let visible = |t: &&catalog::Trail| {
+        t.account_id == caller.account_id
+            && (t.home_region == caller.region || (include_shadow && t.is_multi_region_trail))
+    };
+    let trails: Vec<Value> = match names {
+        None => all.iter().filter(visible).map(|t| Value::Object(trail_shape(t, true))).collect(),
+        Some(names) if names.is_empty() => {
+            all.iter().filter(visible).map(|t| Value::Object(trail_shape(t, true))).collect()
+        }
+        Some(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                let arn = if name.starts_with("arn:") {
+                    name.to_owned()
+                } else {
+                    check_trail_name(name)?;
+                    trail_arn(&caller.region, &caller.account_id, name)
+                };
+                if let Some(trail) = all.iter().filter(visible).find(|t| t.trail_arn == arn) {
+                    out.push(Value::Object(trail_shape(trail, true)));
+                }
+            }
+            out
+        }
+    };
+    Ok(json!({ "trailList": trails }))
+}
+
+pub(crate) fn list_trails(call: &Call<'_>) -> OpResult {
+    if let Some(token) = call.input.string("NextToken").map_err(input_error)? {
+        // Every answer fits one page, so no token is ever handed out.
+        return Err(bad(
+            "InvalidNextTokenException",
+            format!("`{token}` is not a token this service issued"),
+        ));
+    }
+    let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
+    let trails: Vec<Value> = all
+        .iter()
+        .filter(|t| t.account_id == call.caller.account_id)
+        .map(|t| json!({ "TrailARN": t.trail_arn, "Name": t.name, "HomeRegion": t.home_region }))
+        .collect();
+    Ok(json!({ "Trails": trails }))
+}
+
+pub(crate) fn update_trail(call: &Call<'_>) -> OpResult {
+    let name =
+        call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
+    let mut trail = find_trail(call, name)?;
+    require_home_region(call, &trail)?;
+    apply_configuration(call, &mut trail, call.input)?;
+    if !call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))? {
+        return Err(bad(
+            "TrailNotFoundException",
+            format!("Unknown trail: {} for the user: {}", trail.trail_arn, call.caller.account_id),
+        ));
+    }
+    Ok(Value::Object(trail_shape(&trail, false)))
+}
+
+pub(crate) fn delete_trail(call: &Call<'_>) -> OpResult {
+    let name =
+        call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
+    let trail = find_trail(call, name)?;
+    require_home_region(call, &trail)?;
+    call.state.catalog.delete_trail(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({}))
+}
+
+pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
+    let name =
+        call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
+    let trail = find_trail(call, name)?;
+    let mut out = Map::new();
+    out.insert("IsLogging".into(), trail.is_logging.into());
+    if let Some(ms) = trail.start_logging_time_ms {
+        out.insert("StartLoggingTime".into(), awsjson::epoch_seconds(ms));
+        out.insert("TimeLoggingStarted".into(), iso_time(ms).into());
+    }
+    if let Some(ms) = trail.stop_logging_time_ms {
+        out.insert("StopLoggingTime".into(), awsjson::epoch_seconds(ms));
+        out.insert("TimeLoggingStopped".into(), iso_time(ms).into());
+    }
+    Ok(Value::Object(out))
+}
+
+pub(crate) fn set_logging(call: &Call<'_>, logging: bool) -> OpResult {
+    let name =
+        call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
+    let mut trail = find_trail(call, name)?;
+    require_home_region(call, &trail)?;
+    if trail.is_logging != logging {
+        trail.is_logging = logging;
+        if logging {
+            trail.start_logging_time_ms = Some(call.now_ms);
+        } else {
+            trail.stop_logging_time_ms = Some(call.now_ms);
+        }
+        call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))?;
+    }
+    Ok(json!({}))
+}
+
+/// The resources a tag call names; only trails can be tagged so far.
+fn tagged_trail(call: &Call<'_>, resource_id: &str) -> Result<catalog::Trail, ApiError> {
+    let is_trail_arn = cloudtrail_model::Arn::parse(resource_id)
+        .is_ok_and(|a| a.service == "cloudtrail" && a.resource.starts_with("trail/"));
+    if !is_trail_arn {
+        let is_cloudtrail_arn =
+            cloudtrail_model::Arn::parse(resource_id).is_ok_and(|a| a.service == "cloudtrail");
+        return Err(if is_cloudtrail_arn {
+            bad(
+                "ResourceTypeNotSupportedException",
+                format!("tags on `{resource_id}` are not supported; trails can be tagged"),
+            )
+        } else {
+            bad(
+                "CloudTrailARNInvalidException",
+                format!("`{resource_id}` is not a valid trail ARN"),
+            )
+        });
+    }
+    find_trail(call, resource_id).map_err(|err| {
+        if err.code == "TrailNotFoundException" {
+            bad("ResourceNotFoundException", err.message)
+        } else {
+            err
+        }
+    })
+}
+
+pub(crate) fn add_tags(call: &Call<'_>) -> OpResult {
+    let resource_id = call
+        .input
+        .required_string("ResourceId", "ResourceNotFoundException")
+        .map_err(input_error)?;
+    let trail = tagged_trail(call, resource_id)?;
+    let tags = parse_tags(call.input, "TagsList")?;
+    add_trail_tags(call, &trail.trail_arn, &tags)?;
+    Ok(json!({}))
+}
+
+pub(crate) fn remove_tags(call: &Call<'_>) -> OpResult {
+    let resource_id = call
+        .input
+        .required_string("ResourceId", "ResourceNotFoundException")
+        .map_err(input_error)?;
+    let trail = tagged_trail(call, resource_id)?;
+    let tags = parse_tags(call.input, "TagsList")?;
+    call.state.catalog.remove_tags(&trail.trail_arn, &tags).map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({}))
+}
+
+pub(crate) fn list_tags(call: &Call<'_>) -> OpResult {
+    let ids = call
+        .input
+        .string_list("ResourceIdList")
+        .map_err(input_error)?
+        .ok_or_else(|| bad("InvalidParameterException", "`ResourceIdList` is required"))?;
+    if ids.len() > 20 {
+        return Err(bad(
+            "InvalidParameterException",
+            "`ResourceIdList` may name at most 20 resources",
+        ));
+    }
+    if let Some(token) = call.input.string("NextToken").map_err(input_error)? {
+        return Err(bad(
+            "InvalidTokenException",
+            format!("`{token}` is not a token this service issued"),
+        ));
+    }
+    let mut list = Vec::with_capacity(ids.len());
+    for id in ids {
+        let trail = tagged_trail(call, id)?;
+        let tags = call.state.catalog.tags(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
+        let tags: Vec<Value> =
+            tags.into_iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
+        list.push(json!({ "ResourceId": trail.trail_arn, "TagsList": tags }));
+    }
+    Ok(json!({ "ResourceTagList": list }))
+}
+
+fn iso_time(ms: i64) -> String {
+    cloudtrail_model::time::format_unix_seconds(ms.div_euclid(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trail_names() {
+        for ok in ["abc", "my-trail.prod_1", "A1b", &"a".repeat(128)] {
+            assert!(check_trail_name(ok).is_ok(), "{ok}");
+        }
+        for bad_name in [
+            "ab",
+            "-abc",
+            "abc-",
+            "my--trail",
+            "my-_trail",
+            "has space",
+            "10.0.0.1",
+            &"a".repeat(129),
+        ] {
+            assert_eq!(
+                check_trail_name(bad_name).unwrap_err().code,
+                "InvalidTrailNameException",
+                "{bad_name}"
+            );
+        }
+    }
+
+    #[test]
+    fn bucket_names() {
+        for ok in ["audit-logs", "a.b.c", "abc", "123"] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad_name in ["ab", "Audit", "a..b", "-ab", "ab-", "192.168.1.1", "a_b"] {
+            assert_eq!(
+                check_bucket_name(bad_name).unwrap_err().code,
+                "InvalidS3BucketNameException",
+                "{bad_name}"
+            );
+        }
+    }
+}

@@ -35,6 +35,8 @@ pub struct AppState {
     /// Bounds CPU-heavy request work (decoding, validation) to one task per core, so a burst
     /// of requests queues in order instead of oversubscribing the cores.
     cpu_permits: tokio::sync::Semaphore,
+    /// Serialises signing-key rotation.
+    key_rotation: std::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -45,7 +47,13 @@ impl AppState {
     ) -> Result<AppState, catalog::Error> {
         let keys = auth::Keys::new(catalog.access_keys()?);
         let n_cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Ok(AppState { ingestor, catalog, keys, cpu_permits: tokio::sync::Semaphore::new(n_cores) })
+        Ok(AppState {
+            ingestor,
+            catalog,
+            keys,
+            cpu_permits: tokio::sync::Semaphore::new(n_cores),
+            key_rotation: std::sync::Mutex::new(()),
+        })
     }
 
     fn now(&self) -> SystemTime {

@@ -75,6 +75,16 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL,
         PRIMARY KEY (resource_arn, key)
     );",
+    // 3: per-region RSA keys that sign digests; retired keys are kept forever.
+    "CREATE TABLE signing_keys (
+        fingerprint TEXT PRIMARY KEY,
+        region TEXT NOT NULL,
+        public_pkcs1_der BLOB NOT NULL,
+        private_pkcs8_der BLOB NOT NULL,
+        valid_from_ms INTEGER NOT NULL,
+        valid_to_ms INTEGER NOT NULL
+    );
+    CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from_ms);",
 ];
 
 /// What went wrong in the catalog.
@@ -183,6 +193,29 @@ fn trail_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
         start_logging_time_ms: row.get(18)?,
         stop_logging_time_ms: row.get(19)?,
     })
+}
+
+/// A digest-signing key of one region.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    pub fingerprint: String,
+    pub region: String,
+    pub public_pkcs1_der: Vec<u8>,
+    pub private_pkcs8_der: Vec<u8>,
+    pub valid_from_ms: i64,
+    pub valid_to_ms: i64,
+}
+
+impl std::fmt::Debug for SigningKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private key never reaches logs.
+        f.debug_struct("SigningKeyRow")
+            .field("fingerprint", &self.fingerprint)
+            .field("region", &self.region)
+            .field("valid_from_ms", &self.valid_from_ms)
+            .field("valid_to_ms", &self.valid_to_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The catalog: one SQLite connection behind a mutex (writes are rare and small).
@@ -491,6 +524,35 @@ impl Catalog {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    pub fn add_signing_key(&self, key: &SigningKeyRow) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO signing_keys (fingerprint, region, public_pkcs1_der, private_pkcs8_der, valid_from_ms, valid_to_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![key.fingerprint, key.region, key.public_pkcs1_der, key.private_pkcs8_der, key.valid_from_ms, key.valid_to_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Every signing key of a region, oldest first.
+    pub fn signing_keys(&self, region: &str) -> Result<Vec<SigningKeyRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT fingerprint, region, public_pkcs1_der, private_pkcs8_der, valid_from_ms, valid_to_ms
+             FROM signing_keys WHERE region = ?1 ORDER BY valid_from_ms, fingerprint",
+        )?;
+        let rows = stmt.query_map(params![region], |row| {
+            Ok(SigningKeyRow {
+                fingerprint: row.get(0)?,
+                region: row.get(1)?,
+                public_pkcs1_der: row.get(2)?,
+                private_pkcs8_der: row.get(3)?,
+                valid_from_ms: row.get(4)?,
+                valid_to_ms: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -17,9 +17,11 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("create data directory `{}`", data_dir.display()))?;
-    let catalog = Arc::new(
-        catalog::Catalog::open(&data_dir.join("catalog.sqlite")).context("open the catalog")?,
-    );
+    // The data directory holds secrets (access keys, signing keys): owner only.
+    restrict_to_owner(&data_dir, 0o700)?;
+    let catalog_path = data_dir.join("catalog.sqlite");
+    let catalog = Arc::new(catalog::Catalog::open(&catalog_path).context("open the catalog")?);
+    restrict_to_owner(&catalog_path, 0o600)?;
     let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
     let now_unix = clock.now_unix_millis() / 1000;
     let bootstrap =
@@ -58,6 +60,12 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     ingestor.shutdown().context("flush the write-ahead log")?;
     tracing::info!("opentrail stopped");
     result
+}
+
+fn restrict_to_owner(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("restrict `{}` to its owner", path.display()))
 }
 
 /// Tells the operator where the service is and how to use it. Best effort: a closed stdout

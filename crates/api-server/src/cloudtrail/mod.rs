@@ -3,6 +3,7 @@
 //! call — success or failure, including a failed authentication that names a known key —
 //! appended to the WAL before the answer is sent.
 
+mod keys;
 mod trails;
 
 use std::net::SocketAddr;
@@ -172,6 +173,7 @@ fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
         "AddTags" => trails::add_tags(call),
         "RemoveTags" => trails::remove_tags(call),
         "ListTags" => trails::list_tags(call),
+        "ListPublicKeys" => keys::list_public_keys(call),
         known if KNOWN_OPERATIONS.contains(&known) => Err(ApiError::bad_request(
             "UnsupportedOperationException",
             format!("OpenTrail does not support `{known}` yet"),

@@ -103,7 +103,14 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
             }
         }
     }
-    let outcomes = state.ingestor.append(items).await.map_err(ApiError::from_ingest)?;
+    let outcomes = match state.ingestor.append(items).await {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            let err = ApiError::from_ingest(err);
+            state.ingestion.record(&channel.channel_arn, now_ms, None, Some(err.code));
+            return Err(err);
+        }
+    };
     let mut successful = Vec::new();
     for (id, outcome) in item_ids.into_iter().zip(outcomes) {
         match outcome {
@@ -117,6 +124,9 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
             })),
         }
     }
+    let last_stored = successful.last().and_then(|s| s["eventID"].as_str());
+    let last_error = failed.last().and_then(|f| f["errorCode"].as_str());
+    state.ingestion.record(&channel.channel_arn, now_ms, last_stored, last_error);
     let body = json!({ "successful": successful, "failed": failed }).to_string();
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));

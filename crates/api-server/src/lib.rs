@@ -37,6 +37,8 @@ pub struct AppState {
     cpu_permits: tokio::sync::Semaphore,
     /// Serialises signing-key rotation.
     key_rotation: std::sync::Mutex<()>,
+    /// What GetChannel reports about PutAuditEvents, since the server started.
+    ingestion: cloudtrail::channels::IngestionStatuses,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             keys,
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
             key_rotation: std::sync::Mutex::new(()),
+            ingestion: cloudtrail::channels::IngestionStatuses::default(),
         })
     }
 

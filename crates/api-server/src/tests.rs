@@ -49,6 +49,7 @@ fn fixture(disk_free_bytes_min: u64) -> Fixture {
                 source: "Custom".into(),
                 account_id: ACCOUNT.into(),
                 region: "eu-west-1".into(),
+                destinations: "[]".into(),
             },
             0,
         )

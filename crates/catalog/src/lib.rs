@@ -85,6 +85,8 @@ const MIGRATIONS: &[&str] = &[
         valid_to_ms INTEGER NOT NULL
     );
     CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from_ms);",
+    // 4: channel destinations (JSON list of {Type, Location}).
+    "ALTER TABLE channels ADD COLUMN destinations TEXT NOT NULL DEFAULT '[]';",
 ];
 
 /// What went wrong in the catalog.
@@ -134,6 +136,8 @@ pub struct Channel {
     pub source: String,
     pub account_id: String,
     pub region: String,
+    /// `[{"Type": ..., "Location": ...}]` as compact JSON.
+    pub destinations: String,
 }
 
 /// A trail's stored configuration and logging status.
@@ -161,6 +165,21 @@ pub struct Trail {
     pub is_logging: bool,
     pub start_logging_time_ms: Option<i64>,
     pub stop_logging_time_ms: Option<i64>,
+}
+
+const CHANNEL_COLUMNS: &str =
+    "channel_id, channel_arn, name, source, account_id, region, destinations";
+
+fn channel_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Channel> {
+    Ok(Channel {
+        channel_id: row.get(0)?,
+        channel_arn: row.get(1)?,
+        name: row.get(2)?,
+        source: row.get(3)?,
+        account_id: row.get(4)?,
+        region: row.get(5)?,
+        destinations: row.get(6)?,
+    })
 }
 
 const TRAIL_COLUMNS: &str =
@@ -337,8 +356,8 @@ impl Catalog {
     pub fn create_channel(&self, channel: &Channel, now_unix: i64) -> Result<()> {
         let conn = self.conn();
         let inserted = conn.execute(
-            "INSERT INTO channels (channel_id, channel_arn, name, source, account_id, region, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            "INSERT INTO channels (channel_id, channel_arn, name, source, account_id, region, destinations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
             params![
                 channel.channel_id,
                 channel.channel_arn,
@@ -346,6 +365,7 @@ impl Catalog {
                 channel.source,
                 channel.account_id,
                 channel.region,
+                channel.destinations,
                 now_unix
             ],
         )?;
@@ -360,22 +380,51 @@ impl Catalog {
         let conn = self.conn();
         let channel = conn
             .query_row(
-                "SELECT channel_id, channel_arn, name, source, account_id, region FROM channels
-                 WHERE channel_arn = ?1 OR channel_id = ?1",
+                &format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_arn = ?1 OR channel_id = ?1"),
                 params![arn_or_id],
-                |row| {
-                    Ok(Channel {
-                        channel_id: row.get(0)?,
-                        channel_arn: row.get(1)?,
-                        name: row.get(2)?,
-                        source: row.get(3)?,
-                        account_id: row.get(4)?,
-                        region: row.get(5)?,
-                    })
-                },
+                channel_from_row,
             )
             .optional()?;
         Ok(channel)
+    }
+
+    /// Every channel, ordered by ARN.
+    pub fn channels(&self) -> Result<Vec<Channel>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {CHANNEL_COLUMNS} FROM channels ORDER BY channel_arn"))?;
+        let rows = stmt.query_map([], channel_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Renames a channel and/or replaces its destinations; returns whether it existed.
+    pub fn update_channel(&self, channel: &Channel) -> Result<bool> {
+        let conn = self.conn();
+        let updated = conn
+            .execute(
+                "UPDATE channels SET name = ?2, destinations = ?3 WHERE channel_arn = ?1",
+                params![channel.channel_arn, channel.name, channel.destinations],
+            )
+            .map_err(|err| match err {
+                rusqlite::Error::SqliteFailure(e, _)
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    Error::AlreadyExists { what: "channel", name: channel.name.clone() }
+                }
+                other => Error::Sqlite(other),
+            })?;
+        Ok(updated == 1)
+    }
+
+    /// Deletes a channel and its tags; returns whether it existed.
+    pub fn delete_channel(&self, channel_arn: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let deleted =
+            tx.execute("DELETE FROM channels WHERE channel_arn = ?1", params![channel_arn])?;
+        tx.execute("DELETE FROM tags WHERE resource_arn = ?1", params![channel_arn])?;
+        tx.commit()?;
+        Ok(deleted == 1)
     }
 
     /// Creates a trail; its name must be new in its account.

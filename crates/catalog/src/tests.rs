@@ -14,6 +14,7 @@ fn channel() -> Channel {
         source: "Custom".into(),
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
+        destinations: "[]".into(),
     }
 }
 

@@ -28,12 +28,16 @@ pub(crate) fn ensure(catalog: &Catalog, region: &str, now_unix: i64) -> anyhow::
             catalog.access_keys()?.into_iter().find(|k| k.access_key_id == key_id).context(
                 "the catalog names an admin key that does not exist; the catalog is damaged",
             )?;
-        let channel_arn =
-            catalog.setting(CHANNEL_SETTING)?.context("the catalog has no default channel")?;
-        let default_channel = catalog
-            .channel(&channel_arn)?
-            .context("the default channel is missing from the catalog")?;
         let region = catalog.setting(REGION_SETTING)?.unwrap_or_else(|| region.to_owned());
+        let existing = match catalog.setting(CHANNEL_SETTING)? {
+            Some(arn) => catalog.channel(&arn)?,
+            None => None,
+        };
+        // The default channel can be deleted through the API; a new one takes its place.
+        let default_channel = match existing {
+            Some(channel) => channel,
+            None => create_default_channel(catalog, &admin_key.account_id, &region, now_unix)?,
+        };
         return Ok(Bootstrap { admin_key, default_channel, region, first_start: false });
     }
     anyhow::ensure!(
@@ -63,24 +67,41 @@ pub(crate) fn ensure(catalog: &Catalog, region: &str, now_unix: i64) -> anyhow::
         active: true,
     };
     catalog.create_access_key(&admin_key, now_unix)?;
-    let mut uuid = [0u8; 16];
-    getrandom::fill(&mut uuid).map_err(|e| anyhow::anyhow!("read the OS random source: {e}"))?;
-    let channel_id = cloudtrail_model::EventId::from_random_bytes(uuid).into_string();
-    let default_channel = Channel {
-        channel_arn: format!("arn:aws:cloudtrail:{region}:{account_id}:channel/{channel_id}"),
-        channel_id,
-        name: "default".into(),
-        source: "Custom".into(),
-        account_id: account_id.clone(),
-        region: region.to_owned(),
-    };
-    catalog.create_channel(&default_channel, now_unix)?;
+    let default_channel = create_default_channel(catalog, &account_id, region, now_unix)?;
     catalog.set_setting(ACCOUNT_SETTING, &account_id)?;
-    catalog.set_setting(CHANNEL_SETTING, &default_channel.channel_arn)?;
     catalog.set_setting(REGION_SETTING, region)?;
     // Written last: its presence means the bootstrap completed.
     catalog.set_setting(KEY_SETTING, &admin_key.access_key_id)?;
     Ok(Bootstrap { admin_key, default_channel, region: region.to_owned(), first_start: true })
+}
+
+fn create_default_channel(
+    catalog: &Catalog,
+    account_id: &str,
+    region: &str,
+    now_unix: i64,
+) -> anyhow::Result<Channel> {
+    let mut uuid = [0u8; 16];
+    getrandom::fill(&mut uuid).map_err(|e| anyhow::anyhow!("read the OS random source: {e}"))?;
+    let channel_id = cloudtrail_model::EventId::from_random_bytes(uuid).into_string();
+    // A user may have taken the name `default`; the default channel then gets a suffix.
+    let taken: Vec<String> = catalog.channels()?.into_iter().map(|c| c.name).collect();
+    let name = (0..)
+        .map(|n| if n == 0 { "default".to_owned() } else { format!("default-{n}") })
+        .find(|n| !taken.contains(n))
+        .unwrap_or_default();
+    let channel = Channel {
+        channel_arn: format!("arn:aws:cloudtrail:{region}:{account_id}:channel/{channel_id}"),
+        channel_id,
+        name,
+        source: "Custom".into(),
+        account_id: account_id.to_owned(),
+        region: region.to_owned(),
+        destinations: "[]".into(),
+    };
+    catalog.create_channel(&channel, now_unix)?;
+    catalog.set_setting(CHANNEL_SETTING, &channel.channel_arn)?;
+    Ok(channel)
 }
 
 /// Writes `DIR/admin.env` (mode 0600) through a temporary file, fsync and rename.

@@ -3,6 +3,7 @@
 //! call — success or failure, including a failed authentication that names a known key —
 //! appended to the WAL before the answer is sent.
 
+pub(crate) mod channels;
 mod keys;
 mod trails;
 
@@ -174,6 +175,11 @@ fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
         "RemoveTags" => trails::remove_tags(call),
         "ListTags" => trails::list_tags(call),
         "ListPublicKeys" => keys::list_public_keys(call),
+        "CreateChannel" => channels::create_channel(call),
+        "GetChannel" => channels::get_channel(call),
+        "ListChannels" => channels::list_channels(call),
+        "UpdateChannel" => channels::update_channel(call),
+        "DeleteChannel" => channels::delete_channel(call),
         known if KNOWN_OPERATIONS.contains(&known) => Err(ApiError::bad_request(
             "UnsupportedOperationException",
             format!("OpenTrail does not support `{known}` yet"),

@@ -292,7 +292,10 @@ fn kms_key_arn(call: &Call<'_>, key: &str) -> Result<String, ApiError> {
     Err(invalid())
 }
 
-fn parse_tags(input: &Input, member: &str) -> Result<Vec<(String, Option<String>)>, ApiError> {
+pub(crate) fn parse_tags(
+    input: &Input,
+    member: &str,
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
     let Some(tags) = input.object_list(member).map_err(input_error)? else { return Ok(Vec::new()) };
     let mut out = Vec::with_capacity(tags.len());
     for (idx, tag) in tags.iter().enumerate() {

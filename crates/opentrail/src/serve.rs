@@ -46,6 +46,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("start the async runtime")?;
     let result = runtime.block_on(async move {
+        let shutdown = shutdown_signal()?;
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
             format!("listen on `{}` (is another server using it? pick one with `--listen`)", args.listen)
         })?;
@@ -54,7 +55,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let env_path = bootstrap::write_admin_env(&data_dir, &bootstrap, &endpoint).context("write admin.env")?;
         tracing::info!(address = %local, data_dir = %data_dir.display(), wal_end = %report.end_lsn, "opentrail listening");
         print_banner(&endpoint, &data_dir, &env_path, &bootstrap);
-        api_server::serve(listener, api_server::router(state), shutdown_signal()).await.context("serve HTTP")?;
+        api_server::serve(listener, api_server::router(state), shutdown).await.context("serve HTTP")?;
         anyhow::Ok(())
     });
     ingestor.shutdown().context("flush the write-ahead log")?;
@@ -112,24 +113,17 @@ pub(crate) fn default_data_dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".local/share/opentrail"))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+/// Registers for SIGINT and SIGTERM now (so a signal sent as soon as the service announces
+/// itself is never the default "terminate at once"), and resolves when one arrives.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested; finishing in-flight requests");
+        tracing::info!("shutdown requested; finishing in-flight requests");
+    })
 }

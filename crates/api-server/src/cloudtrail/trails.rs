@@ -609,6 +609,88 @@ pub(crate) fn list_tags(call: &Call<'_>) -> OpResult {
     Ok(json!({ "ResourceTagList": list }))
 }
 
+/// The trail a selectors call names in `TrailName` (event data stores do not exist yet).
+fn selectors_trail(call: &Call<'_>) -> Result<catalog::Trail, ApiError> {
+    let trail_name = call.input.string("TrailName").map_err(input_error)?;
+    let store = call.input.string("EventDataStore").map_err(input_error)?;
+    match (trail_name, store) {
+        (Some(_), Some(_)) => Err(bad(
+            "InvalidParameterCombinationException",
+            "give `TrailName` or `EventDataStore`, not both",
+        )),
+        (None, Some(store)) => Err(bad(
+            "InvalidParameterException",
+            format!(
+                "event data store `{store}` does not exist: OpenTrail has no event data stores yet"
+            ),
+        )),
+        (None, None) => Err(bad("InvalidParameterException", "`TrailName` is required")),
+        (Some(name), None) => find_trail(call, name),
+    }
+}
+
+pub(crate) fn put_insight_selectors(call: &Call<'_>) -> OpResult {
+    let mut trail = selectors_trail(call)?;
+    require_home_region(call, &trail)?;
+    let selectors = call
+        .input
+        .object_list("InsightSelectors")
+        .map_err(input_error)?
+        .ok_or_else(|| bad("InvalidParameterException", "`InsightSelectors` is required"))?;
+    let mut out = Vec::with_capacity(selectors.len());
+    let mut seen = Vec::new();
+    for (idx, selector) in selectors.iter().enumerate() {
+        let kind = selector.string("InsightType").map_err(input_error)?.unwrap_or_default();
+        if !matches!(kind, "ApiCallRateInsight" | "ApiErrorRateInsight") {
+            return Err(bad(
+                "InvalidInsightSelectorsException",
+                format!(
+                    "`InsightSelectors[{idx}].InsightType` `{kind}` is not `ApiCallRateInsight` or `ApiErrorRateInsight`"
+                ),
+            ));
+        }
+        if seen.contains(&kind) {
+            return Err(bad(
+                "InvalidInsightSelectorsException",
+                format!("`{kind}` is given more than once"),
+            ));
+        }
+        seen.push(kind);
+        let mut item = Map::new();
+        item.insert("InsightType".into(), kind.into());
+        if let Some(categories) = selector.string_list("EventCategories").map_err(input_error)? {
+            if categories.iter().any(|c| !matches!(*c, "Management" | "Data"))
+                || categories.is_empty()
+            {
+                return Err(bad(
+                    "InvalidInsightSelectorsException",
+                    format!(
+                        "`InsightSelectors[{idx}].EventCategories` must be `Management` and/or `Data`"
+                    ),
+                ));
+            }
+            item.insert("EventCategories".into(), categories.into());
+        }
+        out.push(Value::Object(item));
+    }
+    trail.insight_selectors =
+        if out.is_empty() { None } else { Some(Value::Array(out.clone()).to_string()) };
+    call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))?;
+    Ok(json!({ "TrailARN": trail.trail_arn, "InsightSelectors": out }))
+}
+
+pub(crate) fn get_insight_selectors(call: &Call<'_>) -> OpResult {
+    let trail = selectors_trail(call)?;
+    let Some(stored) = &trail.insight_selectors else {
+        return Err(bad(
+            "InsightNotEnabledException",
+            format!("Trail {} does not have Insights enabled", trail.name),
+        ));
+    };
+    let selectors: Value = serde_json::from_str(stored).unwrap_or(Value::Array(Vec::new()));
+    Ok(json!({ "TrailARN": trail.trail_arn, "InsightSelectors": selectors }))
+}
+
 fn iso_time(ms: i64) -> String {
     cloudtrail_model::time::format_unix_seconds(ms.div_euclid(1000))
 }

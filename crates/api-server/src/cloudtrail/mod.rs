@@ -175,6 +175,8 @@ fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
         "RemoveTags" => trails::remove_tags(call),
         "ListTags" => trails::list_tags(call),
         "ListPublicKeys" => keys::list_public_keys(call),
+        "PutEventSelectors" => trails::put_event_selectors(call),
+        "GetEventSelectors" => trails::get_event_selectors(call),
         "PutInsightSelectors" => trails::put_insight_selectors(call),
         "GetInsightSelectors" => trails::get_insight_selectors(call),
         "CreateChannel" => channels::create_channel(call),

@@ -15,10 +15,6 @@ const TAGS_PER_RESOURCE_MAX: usize = 50;
 const S3_KEY_PREFIX_CHARS_MAX: usize = 200;
 const SNS_TOPIC_NAME_CHARS_MAX: usize = 256;
 
-/// The event selectors of a new trail: all management events, read and write, no data events
-/// (stored in the `GetEventSelectors` response shape).
-pub(crate) const DEFAULT_EVENT_SELECTORS: &str = r#"{"EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[],"ExcludeManagementEventSources":[]}]}"#;
-
 fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message)
 }
@@ -365,7 +361,7 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
         cloud_watch_logs_role_arn: None,
         kms_key_id: None,
         is_organization_trail: false,
-        event_selectors: DEFAULT_EVENT_SELECTORS.to_owned(),
+        event_selectors: trail_selectors::Selectors::default_for_new_trail().to_storage(),
         has_custom_event_selectors: false,
         insight_selectors: None,
         is_logging: false,
@@ -689,6 +685,50 @@ pub(crate) fn get_insight_selectors(call: &Call<'_>) -> OpResult {
     };
     let selectors: Value = serde_json::from_str(stored).unwrap_or(Value::Array(Vec::new()));
     Ok(json!({ "TrailARN": trail.trail_arn, "InsightSelectors": selectors }))
+}
+
+/// Converts a request member to the record model's lossless JSON (the selectors' input form).
+fn model_json(value: &Value) -> Result<cloudtrail_model::json::Value, ApiError> {
+    cloudtrail_model::json::parse(value.to_string().as_bytes()).map_err(|e| ApiError::internal(&e))
+}
+
+fn selectors_response(trail: &catalog::Trail, selectors: &trail_selectors::Selectors) -> OpResult {
+    let mut out = Map::new();
+    out.insert("TrailARN".into(), trail.trail_arn.clone().into());
+    for (name, value) in selectors.to_response_members() {
+        let value: Value =
+            serde_json::from_str(&value.to_json()).map_err(|e| ApiError::internal(&e))?;
+        out.insert(name.into(), value);
+    }
+    Ok(Value::Object(out))
+}
+
+pub(crate) fn put_event_selectors(call: &Call<'_>) -> OpResult {
+    let name = call
+        .input
+        .required_string("TrailName", "TrailNotProvidedException")
+        .map_err(input_error)?;
+    let mut trail = find_trail(call, name)?;
+    require_home_region(call, &trail)?;
+    let basic = call.input.get("EventSelectors").map(model_json).transpose()?;
+    let advanced = call.input.get("AdvancedEventSelectors").map(model_json).transpose()?;
+    let selectors = trail_selectors::Selectors::from_request(basic.as_ref(), advanced.as_ref())
+        .map_err(|err| bad(err.code, err.message))?;
+    trail.event_selectors = selectors.to_storage();
+    trail.has_custom_event_selectors = !selectors.is_default_for_new_trail();
+    call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))?;
+    selectors_response(&trail, &selectors)
+}
+
+pub(crate) fn get_event_selectors(call: &Call<'_>) -> OpResult {
+    let name = call
+        .input
+        .required_string("TrailName", "TrailNotProvidedException")
+        .map_err(input_error)?;
+    let trail = find_trail(call, name)?;
+    let selectors = trail_selectors::Selectors::from_storage(&trail.event_selectors)
+        .map_err(|e| ApiError::internal(&e))?;
+    selectors_response(&trail, &selectors)
 }
 
 fn iso_time(ms: i64) -> String {

@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 
 /// Crates that must stay free of IO: no tokio, no filesystem (ARCHITECTURE.md, invariants).
 const PURE_CRATES: &[&str] =
-    &["awsjson", "cloudtrail-model", "event-generator", "sigv4", "trail-selectors"];
+    &["awsjson", "cloudtrail-model", "event-generator", "settings", "sigv4", "trail-selectors"];
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();

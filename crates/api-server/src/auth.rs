@@ -33,20 +33,61 @@ fn caller_of(key: &catalog::AccessKey, region: String) -> Caller {
     }
 }
 
-/// Access keys by id, loaded from the catalog.
+/// Access keys by id with the principal each one signs for.
 pub(crate) struct Keys {
     keys: HashMap<String, catalog::AccessKey>,
+    principals: HashMap<String, settings::Principal>,
 }
 
 impl Keys {
-    pub(crate) fn new(keys: Vec<catalog::AccessKey>) -> Keys {
-        Keys {
-            keys: keys
-                .into_iter()
-                .filter(|k| k.active)
-                .map(|k| (k.access_key_id.clone(), k))
-                .collect(),
+    /// The catalog's keys (the bootstrap admin: an account's root) plus the configured ones.
+    pub(crate) fn new(
+        catalog_keys: Vec<catalog::AccessKey>,
+        config: Option<&settings::Settings>,
+    ) -> Keys {
+        let mut keys = HashMap::new();
+        let mut principals = HashMap::new();
+        for key in catalog_keys.into_iter().filter(|k| k.active) {
+            let principal = if key.principal_type == "Root" {
+                settings::Principal::root(&key.account_id)
+            } else {
+                // Catalog keys of other kinds carry no policies: they may do nothing.
+                settings::Principal {
+                    principal_type: settings::PrincipalType::IamUser,
+                    account_id: key.account_id.clone(),
+                    arn: key.principal_arn.clone(),
+                    principal_id: key.principal_id.clone(),
+                    user_name: key.user_name.clone(),
+                    policies: Vec::new(),
+                }
+            };
+            principals.insert(key.access_key_id.clone(), principal);
+            keys.insert(key.access_key_id.clone(), key);
         }
+        if let Some(config) = config {
+            for entry in config.access_keys().into_iter().filter(|k| k.active) {
+                if let Some(principal) = config.principal_for_access_key(&entry.access_key_id) {
+                    principals.insert(entry.access_key_id.clone(), principal);
+                }
+                let key = catalog::AccessKey {
+                    access_key_id: entry.access_key_id.clone(),
+                    secret_access_key: entry.secret_access_key.clone(),
+                    account_id: entry.account_id.clone(),
+                    principal_type: entry.principal_type.clone(),
+                    principal_arn: entry.principal_arn.clone(),
+                    principal_id: entry.principal_id.clone(),
+                    user_name: entry.user_name.clone(),
+                    active: true,
+                };
+                keys.insert(entry.access_key_id.clone(), key);
+            }
+        }
+        Keys { keys, principals }
+    }
+
+    /// The principal (with its policies) an authenticated caller acts as.
+    pub(crate) fn principal(&self, access_key_id: &str) -> Option<&settings::Principal> {
+        self.principals.get(access_key_id)
     }
 
     /// Verifies the request's signature for `service` and says who sent it.

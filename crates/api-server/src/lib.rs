@@ -39,15 +39,19 @@ pub struct AppState {
     key_rotation: std::sync::Mutex<()>,
     /// What GetChannel reports about PutAuditEvents, since the server started.
     ingestion: cloudtrail::channels::IngestionStatuses,
+    /// The AWS Organization of the configured accounts, if any.
+    organization: Option<settings::Organization>,
 }
 
 impl AppState {
-    /// Loads the access keys from the catalog.
+    /// Loads the access keys from the catalog and, when given, the configuration file's
+    /// identities (users, their keys and policies, the organization).
     pub fn new(
         ingestor: Arc<ingest::Ingestor>,
         catalog: Arc<catalog::Catalog>,
+        config: Option<Arc<settings::Settings>>,
     ) -> Result<AppState, catalog::Error> {
-        let keys = auth::Keys::new(catalog.access_keys()?);
+        let keys = auth::Keys::new(catalog.access_keys()?, config.as_deref());
         let n_cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Ok(AppState {
             ingestor,
@@ -56,6 +60,7 @@ impl AppState {
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
             key_rotation: std::sync::Mutex::new(()),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
+            organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
         })
     }
 

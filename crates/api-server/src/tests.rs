@@ -58,7 +58,7 @@ fn fixture(disk_free_bytes_min: u64) -> Fixture {
         ingest::IngestConfig { disk_free_bytes_min, ..ingest::IngestConfig::recommended() };
     let (ingestor, _) =
         ingest::Ingestor::open(dir.path(), config, Arc::new(ingest::SystemClock)).unwrap();
-    let state = AppState::new(Arc::new(ingestor), Arc::new(catalog)).unwrap();
+    let state = AppState::new(Arc::new(ingestor), Arc::new(catalog), None).unwrap();
     Fixture { router: router(Arc::new(state)), _dir: dir }
 }
 

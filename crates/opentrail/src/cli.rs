@@ -101,15 +101,19 @@ pub(crate) enum StorylineArg {
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:9471", env = "OPENTRAIL_LISTEN")]
-    pub(crate) listen: SocketAddr,
+    /// Configuration file (`opentrail.toml`: accounts, users, keys, policies, organization).
+    #[arg(long, env = "OPENTRAIL_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to listen on [default: the config file's `listen`, else 127.0.0.1:9471].
+    #[arg(long, env = "OPENTRAIL_LISTEN")]
+    pub(crate) listen: Option<SocketAddr>,
     /// Directory for all state (default: `$XDG_DATA_HOME/opentrail` or `~/.local/share/opentrail`).
     #[arg(long, env = "OPENTRAIL_DATA_DIR")]
     pub(crate) data_dir: Option<PathBuf>,
-    /// Region of the account created on first start (requests carry their own region).
-    #[arg(long, default_value = "us-east-1", env = "OPENTRAIL_REGION")]
-    pub(crate) region: String,
+    /// Region of the account created on first start (requests carry their own region)
+    /// [default: the config file's `region`, else us-east-1].
+    #[arg(long, env = "OPENTRAIL_REGION")]
+    pub(crate) region: Option<String>,
     /// Refuse new events (503) while the data directory's file system has less free space.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub(crate) disk_free_bytes_min: u64,

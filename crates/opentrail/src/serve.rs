@@ -11,7 +11,21 @@ use crate::bootstrap;
 use crate::cli::ServeArgs;
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let data_dir = match args.data_dir {
+    let config = match &args.config {
+        Some(path) => Some(Arc::new(load_config(path)?)),
+        None => None,
+    };
+    let listen = args
+        .listen
+        .or(config.as_ref().map(|c| c.listen))
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 9471)));
+    let region = args
+        .region
+        .clone()
+        .or(config.as_ref().map(|c| c.region.clone()))
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let data_dir = match args.data_dir.clone().or(config.as_ref().and_then(|c| c.data_dir.clone()))
+    {
         Some(dir) => dir,
         None => default_data_dir()?,
     };
@@ -25,11 +39,22 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
     let now_unix = clock.now_unix_millis() / 1000;
     let bootstrap =
-        bootstrap::ensure(&catalog, &args.region, now_unix).context("bootstrap the catalog")?;
+        bootstrap::ensure(&catalog, &region, now_unix).context("bootstrap the catalog")?;
+    if let Some(config) = &config {
+        // Configured accounts must exist in the catalog before trails can belong to them.
+        for account in config.accounts() {
+            let row =
+                catalog::Account { account_id: account.id.clone(), name: account.name.clone() };
+            match catalog.create_account(&row, now_unix) {
+                Ok(()) | Err(catalog::Error::AlreadyExists { .. }) => {}
+                Err(err) => return Err(err).context("add the configured accounts to the catalog"),
+            }
+        }
+    }
 
-    let mut config = ingest::IngestConfig::recommended();
-    config.disk_free_bytes_min = args.disk_free_bytes_min;
-    let (ingestor, report) = ingest::Ingestor::open(&data_dir.join("wal"), config, clock)
+    let mut ingest_config = ingest::IngestConfig::recommended();
+    ingest_config.disk_free_bytes_min = args.disk_free_bytes_min;
+    let (ingestor, report) = ingest::Ingestor::open(&data_dir.join("wal"), ingest_config, clock)
         .context("open the write-ahead log (see the message for what to do)")?;
     if let Some(tail) = &report.truncated_tail {
         tracing::warn!(
@@ -38,7 +63,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let ingestor = Arc::new(ingestor);
-    let state = Arc::new(api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog))?);
+    let state =
+        Arc::new(api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog), config)?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -47,8 +73,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("start the async runtime")?;
     let result = runtime.block_on(async move {
         let shutdown = shutdown_signal()?;
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
-            format!("listen on `{}` (is another server using it? pick one with `--listen`)", args.listen)
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+            format!("listen on `{listen}` (is another server using it? pick one with `--listen`)")
         })?;
         let local = listener.local_addr().context("read the listening address")?;
         let endpoint = format!("http://{local}");
@@ -61,6 +87,16 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     ingestor.shutdown().context("flush the write-ahead log")?;
     tracing::info!("opentrail stopped");
     result
+}
+
+/// Reads `opentrail.toml`; `${VAR}` references and `OPENTRAIL_*` overrides come from the
+/// process environment (the only place that reads it).
+fn load_config(path: &Path) -> anyhow::Result<settings::Settings> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("read the configuration file `{}`", path.display()))?;
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    settings::Settings::from_toml(&text, &env)
+        .with_context(|| format!("load the configuration file `{}`", path.display()))
 }
 
 fn restrict_to_owner(path: &Path, mode: u32) -> anyhow::Result<()> {

@@ -132,7 +132,11 @@ fn parse_destinations(input: &Input) -> Result<Option<Value>, ApiError> {
 }
 
 /// The channel a `Channel` member names: its ARN or UUID, in the caller's account.
-fn find_channel(call: &Call<'_>, arn_or_id: &str) -> Result<catalog::Channel, ApiError> {
+fn find_channel(
+    call: &Call<'_>,
+    arn_or_id: &str,
+    operation: &str,
+) -> Result<catalog::Channel, ApiError> {
     let is_uuid = |s: &str| s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     let well_formed = match cloudtrail_model::Arn::parse(arn_or_id) {
         Ok(arn) => {
@@ -149,7 +153,10 @@ fn find_channel(call: &Call<'_>, arn_or_id: &str) -> Result<catalog::Channel, Ap
     }
     let channel = call.state.catalog.channel(arn_or_id).map_err(|e| ApiError::internal(&e))?;
     match channel {
-        Some(channel) if channel.account_id == call.caller.account_id => Ok(channel),
+        Some(channel) if channel.account_id == call.caller.account_id => {
+            call.authorize(operation, &channel.channel_arn, &channel.account_id, false)?;
+            Ok(channel)
+        }
         _ => Err(ApiError::bad_request(
             "ChannelNotFoundException",
             format!("channel {arn_or_id} not found"),
@@ -181,6 +188,7 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
     })?;
     let tags = super::trails::parse_tags(input, "Tags")?;
     let caller = call.caller;
+    call.authorize("CreateChannel", "*", &caller.account_id, false)?;
     let existing = call.state.catalog.channels().map_err(|e| ApiError::internal(&e))?;
     let mine: Vec<&catalog::Channel> = existing
         .iter()
@@ -246,7 +254,7 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
 pub(crate) fn get_channel(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Channel", "ChannelARNInvalidException").map_err(input_error)?;
-    let channel = find_channel(call, name)?;
+    let channel = find_channel(call, name, "GetChannel")?;
     let status = call.state.ingestion.get(&channel.channel_arn);
     let mut ingestion = Map::new();
     if let Some(ms) = status.latest_success_ms {
@@ -300,6 +308,7 @@ pub(crate) fn list_channels(call: &Call<'_>) -> OpResult {
             })?
         }
     };
+    call.authorize("ListChannels", "*", &call.caller.account_id, false)?;
     let all = call.state.catalog.channels().map_err(|e| ApiError::internal(&e))?;
     let mine: Vec<&catalog::Channel> = all
         .iter()
@@ -322,7 +331,7 @@ pub(crate) fn list_channels(call: &Call<'_>) -> OpResult {
 pub(crate) fn update_channel(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Channel", "ChannelARNInvalidException").map_err(input_error)?;
-    let mut channel = find_channel(call, name)?;
+    let mut channel = find_channel(call, name, "UpdateChannel")?;
     if let Some(new_name) = call.input.string("Name").map_err(input_error)? {
         check_name(new_name)?;
         channel.name = new_name.to_owned();
@@ -354,7 +363,7 @@ pub(crate) fn update_channel(call: &Call<'_>) -> OpResult {
 pub(crate) fn delete_channel(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Channel", "ChannelARNInvalidException").map_err(input_error)?;
-    let channel = find_channel(call, name)?;
+    let channel = find_channel(call, name, "DeleteChannel")?;
     call.state.catalog.delete_channel(&channel.channel_arn).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({}))
 }

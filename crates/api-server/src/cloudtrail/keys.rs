@@ -41,6 +41,7 @@ pub(crate) fn keys_with_current(
 }
 
 pub(crate) fn list_public_keys(call: &Call<'_>) -> OpResult {
+    call.authorize("ListPublicKeys", "*", &call.caller.account_id, false)?;
     let input = call.input;
     let err = |e: awsjson::InputError| ApiError::bad_request(e.code, e.message);
     if let Some(token) = input.string("NextToken").map_err(err)? {

@@ -98,6 +98,59 @@ pub(crate) struct Call<'a> {
 
 pub(crate) type OpResult = Result<serde_json::Value, ApiError>;
 
+impl Call<'_> {
+    /// IAM-style authorization of `cloudtrail:<operation>` on `resource` (an ARN, or `*`),
+    /// owned by `resource_account`; `AccessDeniedException` when refused.
+    pub(crate) fn authorize(
+        &self,
+        operation: &str,
+        resource: &str,
+        resource_account: &str,
+        organization_trail: bool,
+    ) -> Result<(), ApiError> {
+        let Some(principal) = self.state.keys.principal(&self.caller.access_key_id) else {
+            return Err(ApiError::bad_request(
+                "AccessDeniedException",
+                "the caller has no identity to authorize",
+            ));
+        };
+        let action = format!("cloudtrail:{operation}");
+        let request = settings::AuthzRequest {
+            principal,
+            action: &action,
+            resource,
+            resource_account,
+            resource_is_organization_trail: organization_trail,
+            organization: self.state.organization.as_ref(),
+        };
+        match settings::authorize(&request) {
+            settings::Decision::Allow => Ok(()),
+            settings::Decision::Deny { message, .. } => {
+                Err(ApiError::bad_request("AccessDeniedException", message))
+            }
+        }
+    }
+
+    /// Authorizes `operation` on a trail.
+    pub(crate) fn authorize_trail(
+        &self,
+        operation: &str,
+        trail: &catalog::Trail,
+    ) -> Result<(), ApiError> {
+        self.authorize(operation, &trail.trail_arn, &trail.account_id, trail.is_organization_trail)
+    }
+
+    /// Whether the caller's account may see `trail` at all: its own, or its organization's trail.
+    pub(crate) fn can_see(&self, trail: &catalog::Trail) -> bool {
+        trail.account_id == self.caller.account_id
+            || (trail.is_organization_trail
+                && self.state.organization.as_ref().is_some_and(|org| {
+                    org.management_account == trail.account_id
+                        && org.contains(&self.caller.account_id)
+                }))
+    }
+}
+
 /// Whether a request is addressed to the CloudTrail JSON API.
 pub(crate) fn is_cloudtrail_request(request: &Request) -> bool {
     request.method() == axum::http::Method::POST

@@ -70,7 +70,18 @@ fn trail_arn(region: &str, account: &str, name: &str) -> String {
 
 /// The trail a `Name` member refers to: a name (in the caller's account and region) or a
 /// trail ARN (any region of the caller's account).
-fn find_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
+fn find_trail(
+    call: &Call<'_>,
+    name_or_arn: &str,
+    operation: &str,
+) -> Result<catalog::Trail, ApiError> {
+    let trail = locate_trail(call, name_or_arn)?;
+    call.authorize_trail(operation, &trail)?;
+    Ok(trail)
+}
+
+/// The trail a name or ARN refers to, if the caller's account may see it.
+fn locate_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
     let arn = if name_or_arn.starts_with("arn:") {
         let well_formed = cloudtrail_model::Arn::parse(name_or_arn).is_ok_and(|arn| {
             arn.service == "cloudtrail"
@@ -101,7 +112,7 @@ fn find_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, ApiE
         .trail(&arn)
         .map_err(|e| ApiError::internal(&e))?
         .ok_or_else(not_found)?;
-    if trail.account_id != call.caller.account_id {
+    if !call.can_see(&trail) {
         return Err(not_found());
     }
     Ok(trail)
@@ -253,11 +264,27 @@ fn apply_configuration(
     if let Some(key) = input.string("KmsKeyId").map_err(input_error)? {
         trail.kms_key_id = if key.is_empty() { None } else { Some(kms_key_arn(call, key)?) };
     }
-    if let Some(true) = input.bool("IsOrganizationTrail").map_err(input_error)? {
-        return Err(bad(
-            "OrganizationsNotInUseException",
-            "This account is not part of an organization in OpenTrail's configuration; organization trails need one",
-        ));
+    if let Some(flag) = input.bool("IsOrganizationTrail").map_err(input_error)?
+        && flag != trail.is_organization_trail
+    {
+        match &call.state.organization {
+            None => {
+                return Err(bad(
+                    "OrganizationsNotInUseException",
+                    "This account is not part of an organization in OpenTrail's configuration; organization trails need one",
+                ));
+            }
+            Some(org) if org.management_account != call.caller.account_id => {
+                return Err(bad(
+                    "NotOrganizationMasterAccountException",
+                    format!(
+                        "Only the management account {} of the organization can change organization trails",
+                        org.management_account
+                    ),
+                ));
+            }
+            Some(_) => trail.is_organization_trail = flag,
+        }
     }
     Ok(())
 }
@@ -368,6 +395,7 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
         start_logging_time_ms: None,
         stop_logging_time_ms: None,
     };
+    call.authorize("CreateTrail", &trail.trail_arn, &caller.account_id, false)?;
     apply_configuration(call, &mut trail, input)?;
     let tags = parse_tags(input, "TagsList")?;
     if tags.len() > TAGS_PER_RESOURCE_MAX {
@@ -413,7 +441,7 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
 pub(crate) fn get_trail(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
-    let trail = find_trail(call, name)?;
+    let trail = find_trail(call, name, "GetTrail")?;
     Ok(json!({ "Trail": Value::Object(trail_shape(&trail, true)) }))
 }
 
@@ -422,9 +450,10 @@ pub(crate) fn describe_trails(call: &Call<'_>) -> OpResult {
     let include_shadow =
         call.input.bool("includeShadowTrails").map_err(input_error)?.unwrap_or(true);
     let caller = call.caller;
+    call.authorize("DescribeTrails", "*", &caller.account_id, false)?;
     let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
     let visible = |t: &&catalog::Trail| {
-        t.account_id == caller.account_id
+        call.can_see(t)
             && (t.home_region == caller.region || (include_shadow && t.is_multi_region_trail))
     };
     let trails: Vec<Value> = match names {
@@ -459,10 +488,11 @@ pub(crate) fn list_trails(call: &Call<'_>) -> OpResult {
             format!("`{token}` is not a token this service issued"),
         ));
     }
+    call.authorize("ListTrails", "*", &call.caller.account_id, false)?;
     let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
     let trails: Vec<Value> = all
         .iter()
-        .filter(|t| t.account_id == call.caller.account_id)
+        .filter(|t| call.can_see(t))
         .map(|t| json!({ "TrailARN": t.trail_arn, "Name": t.name, "HomeRegion": t.home_region }))
         .collect();
     Ok(json!({ "Trails": trails }))
@@ -471,7 +501,7 @@ pub(crate) fn list_trails(call: &Call<'_>) -> OpResult {
 pub(crate) fn update_trail(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let mut trail = find_trail(call, name)?;
+    let mut trail = find_trail(call, name, "UpdateTrail")?;
     require_home_region(call, &trail)?;
     apply_configuration(call, &mut trail, call.input)?;
     if !call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))? {
@@ -486,7 +516,7 @@ pub(crate) fn update_trail(call: &Call<'_>) -> OpResult {
 pub(crate) fn delete_trail(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let trail = find_trail(call, name)?;
+    let trail = find_trail(call, name, "DeleteTrail")?;
     require_home_region(call, &trail)?;
     call.state.catalog.delete_trail(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({}))
@@ -495,7 +525,7 @@ pub(crate) fn delete_trail(call: &Call<'_>) -> OpResult {
 pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
-    let trail = find_trail(call, name)?;
+    let trail = find_trail(call, name, "GetTrailStatus")?;
     let mut out = Map::new();
     out.insert("IsLogging".into(), trail.is_logging.into());
     if let Some(ms) = trail.start_logging_time_ms {
@@ -512,7 +542,7 @@ pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
 pub(crate) fn set_logging(call: &Call<'_>, logging: bool) -> OpResult {
     let name =
         call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let mut trail = find_trail(call, name)?;
+    let mut trail = find_trail(call, name, if logging { "StartLogging" } else { "StopLogging" })?;
     require_home_region(call, &trail)?;
     if trail.is_logging != logging {
         trail.is_logging = logging;
@@ -527,7 +557,11 @@ pub(crate) fn set_logging(call: &Call<'_>, logging: bool) -> OpResult {
 }
 
 /// The resources a tag call names; only trails can be tagged so far.
-fn tagged_trail(call: &Call<'_>, resource_id: &str) -> Result<catalog::Trail, ApiError> {
+fn tagged_trail(
+    call: &Call<'_>,
+    resource_id: &str,
+    operation: &str,
+) -> Result<catalog::Trail, ApiError> {
     let is_trail_arn = cloudtrail_model::Arn::parse(resource_id)
         .is_ok_and(|a| a.service == "cloudtrail" && a.resource.starts_with("trail/"));
     if !is_trail_arn {
@@ -545,7 +579,7 @@ fn tagged_trail(call: &Call<'_>, resource_id: &str) -> Result<catalog::Trail, Ap
             )
         });
     }
-    find_trail(call, resource_id).map_err(|err| {
+    find_trail(call, resource_id, operation).map_err(|err| {
         if err.code == "TrailNotFoundException" {
             bad("ResourceNotFoundException", err.message)
         } else {
@@ -559,7 +593,7 @@ pub(crate) fn add_tags(call: &Call<'_>) -> OpResult {
         .input
         .required_string("ResourceId", "ResourceNotFoundException")
         .map_err(input_error)?;
-    let trail = tagged_trail(call, resource_id)?;
+    let trail = tagged_trail(call, resource_id, "AddTags")?;
     let tags = parse_tags(call.input, "TagsList")?;
     add_trail_tags(call, &trail.trail_arn, &tags)?;
     Ok(json!({}))
@@ -570,7 +604,7 @@ pub(crate) fn remove_tags(call: &Call<'_>) -> OpResult {
         .input
         .required_string("ResourceId", "ResourceNotFoundException")
         .map_err(input_error)?;
-    let trail = tagged_trail(call, resource_id)?;
+    let trail = tagged_trail(call, resource_id, "RemoveTags")?;
     let tags = parse_tags(call.input, "TagsList")?;
     call.state.catalog.remove_tags(&trail.trail_arn, &tags).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({}))
@@ -596,7 +630,7 @@ pub(crate) fn list_tags(call: &Call<'_>) -> OpResult {
     }
     let mut list = Vec::with_capacity(ids.len());
     for id in ids {
-        let trail = tagged_trail(call, id)?;
+        let trail = tagged_trail(call, id, "ListTags")?;
         let tags = call.state.catalog.tags(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
         let tags: Vec<Value> =
             tags.into_iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
@@ -606,7 +640,7 @@ pub(crate) fn list_tags(call: &Call<'_>) -> OpResult {
 }
 
 /// The trail a selectors call names in `TrailName` (event data stores do not exist yet).
-fn selectors_trail(call: &Call<'_>) -> Result<catalog::Trail, ApiError> {
+fn selectors_trail(call: &Call<'_>, operation: &str) -> Result<catalog::Trail, ApiError> {
     let trail_name = call.input.string("TrailName").map_err(input_error)?;
     let store = call.input.string("EventDataStore").map_err(input_error)?;
     match (trail_name, store) {
@@ -621,12 +655,12 @@ fn selectors_trail(call: &Call<'_>) -> Result<catalog::Trail, ApiError> {
             ),
         )),
         (None, None) => Err(bad("InvalidParameterException", "`TrailName` is required")),
-        (Some(name), None) => find_trail(call, name),
+        (Some(name), None) => find_trail(call, name, operation),
     }
 }
 
 pub(crate) fn put_insight_selectors(call: &Call<'_>) -> OpResult {
-    let mut trail = selectors_trail(call)?;
+    let mut trail = selectors_trail(call, "PutInsightSelectors")?;
     require_home_region(call, &trail)?;
     let selectors = call
         .input
@@ -676,7 +710,7 @@ pub(crate) fn put_insight_selectors(call: &Call<'_>) -> OpResult {
 }
 
 pub(crate) fn get_insight_selectors(call: &Call<'_>) -> OpResult {
-    let trail = selectors_trail(call)?;
+    let trail = selectors_trail(call, "GetInsightSelectors")?;
     let Some(stored) = &trail.insight_selectors else {
         return Err(bad(
             "InsightNotEnabledException",
@@ -708,7 +742,7 @@ pub(crate) fn put_event_selectors(call: &Call<'_>) -> OpResult {
         .input
         .required_string("TrailName", "TrailNotProvidedException")
         .map_err(input_error)?;
-    let mut trail = find_trail(call, name)?;
+    let mut trail = find_trail(call, name, "PutEventSelectors")?;
     require_home_region(call, &trail)?;
     let basic = call.input.get("EventSelectors").map(model_json).transpose()?;
     let advanced = call.input.get("AdvancedEventSelectors").map(model_json).transpose()?;
@@ -725,7 +759,7 @@ pub(crate) fn get_event_selectors(call: &Call<'_>) -> OpResult {
         .input
         .required_string("TrailName", "TrailNotProvidedException")
         .map_err(input_error)?;
-    let trail = find_trail(call, name)?;
+    let trail = find_trail(call, name, "GetEventSelectors")?;
     let selectors = trail_selectors::Selectors::from_storage(&trail.event_selectors)
         .map_err(|e| ApiError::internal(&e))?;
     selectors_response(&trail, &selectors)

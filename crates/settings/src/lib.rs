@@ -1,0 +1,218 @@
+//! OpenTrail's settings: the `opentrail.toml` schema (server scalars, accounts, IAM-style users
+//! and roles with access keys and policies, an AWS Organization), its validation with secure
+//! defaults, and IAM-like authorization of CloudTrail API calls.
+//!
+//! This crate does no IO: [`Settings::from_toml`] takes the file's text and the environment as
+//! a map, and [`authorize`] is a pure function. Reading files and the process environment is
+//! the binary's job.
+//!
+//! Loading runs in this order: size check, TOML syntax, `version`, `OPENTRAIL_*` overrides
+//! ([`ENV_OVERRIDES`]), `${VAR}` expansion in the other string values, the schema (unknown keys
+//! rejected, with their key path), then the cross-field rules. Every problem reads
+//! `` `key.path` `` plus what is wrong, offending values in backticks (never secrets); all rule
+//! violations are reported at once ([`Error::problems`]).
+//!
+//! Expansion: `${VAR}` is the value of `VAR` (an error if unset); `${VAR:-default}` falls back
+//! to `default` when `VAR` is unset or empty; `$${` is a literal `${`. It applies to parsed
+//! string values only (never keys or comments), so an environment value cannot inject TOML.
+//!
+//! Not here: STS (`AssumeRole`; roles are configured so sessions can be built later), IAM
+//! groups, policy conditions, `NotAction`/`NotResource`, resource-based policies, SCPs,
+//! CloudTrail delegated administrators, and writing the bootstrap account (the binary does
+//! that when no `[[accounts]]` are configured; see [`Settings::needs_bootstrap`]).
+
+mod authz;
+mod error;
+mod identity;
+mod interpolate;
+pub mod limits;
+pub mod pattern;
+mod policy;
+mod schema;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use authz::{AuthzRequest, Decision, DenyReason, authorize, is_read_only_action};
+pub use error::{Error, Problem, ProblemKind};
+pub use identity::{
+    AccessKey, AccessKeyEntry, Account, Organization, Principal, PrincipalType, Role, Secret, User,
+};
+pub use interpolate::ENV_OVERRIDES;
+pub use policy::{
+    ADMINISTRATOR_ACCESS, ActionPattern, BUILTIN_POLICY_NAMES, CLOUDTRAIL_ACTIONS,
+    CLOUDTRAIL_FULL_ACCESS, CLOUDTRAIL_READ_ONLY_ACCESS, Effect, Policy, PolicyKind,
+    ResourcePattern, Statement,
+};
+pub use validate::{DEFAULT_LISTEN, DEFAULT_REGION};
+
+/// This crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Validated settings. The scalar fields are public so the binary can apply command-line flags
+/// on top; the identities are reached through methods because their invariants (unique ids,
+/// resolved references) were checked together.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the API listens. Default `127.0.0.1:9471`.
+    pub listen: SocketAddr,
+    /// Directory for all state; `None` lets the binary choose.
+    pub data_dir: Option<PathBuf>,
+    /// Region of the account created on first start. Default `us-east-1`.
+    pub region: String,
+    accounts: Vec<Account>,
+    organization: Option<Organization>,
+    users: Vec<User>,
+    roles: Vec<Role>,
+}
+
+impl Settings {
+    /// Parses and validates a settings file. `env` stands for the process environment; it is
+    /// used for `${VAR}` expansion and the [`ENV_OVERRIDES`].
+    pub fn from_toml(text: &str, env: &BTreeMap<String, String>) -> Result<Settings> {
+        if text.len() > limits::SETTINGS_TEXT_BYTES_MAX {
+            return Err(Error::TooLarge { n_bytes: text.len() });
+        }
+        let mut table: toml::Table = toml::from_str(text)
+            .map_err(|err| Error::Syntax { message: syntax_message(text, &err) })?;
+        match table.get("version") {
+            None => return Err(Error::VersionMissing),
+            Some(toml::Value::Integer(1)) => {}
+            Some(other) => return Err(Error::VersionUnsupported { found: other.to_string() }),
+        }
+        let overridden = interpolate::apply_overrides(&mut table, env);
+        let literal_keys: Vec<&str> = overridden.iter().map(|(key, _)| *key).collect();
+        let mut problems = Vec::new();
+        interpolate::expand_table(&mut table, env, &literal_keys, &mut problems);
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let file: schema::FileV1 = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|err| {
+                Error::Invalid(vec![schema_problem(err.path().to_string(), &err.into_inner())])
+            })?;
+        validate::validate(file).map_err(|mut problems| {
+            for problem in &mut problems {
+                if let Some((_, variable)) = overridden.iter().find(|(key, _)| *key == problem.path)
+                {
+                    problem.message.push_str(&format!(" (set by `{variable}`)"));
+                }
+            }
+            Error::Invalid(problems)
+        })
+    }
+
+    /// The configured accounts, in file order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The organization, if configured.
+    pub fn organization(&self) -> Option<&Organization> {
+        self.organization.as_ref()
+    }
+
+    /// The IAM users, in file order.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    /// The IAM roles, in file order.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    /// The role `name` (case-insensitive, as IAM names are) of `account_id`.
+    pub fn role(&self, account_id: &str, name: &str) -> Option<&Role> {
+        self.roles
+            .iter()
+            .find(|role| role.account_id == account_id && role.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The user `name` (case-insensitive) of `account_id`.
+    pub fn user(&self, account_id: &str, name: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|user| user.account_id == account_id && user.name.eq_ignore_ascii_case(name))
+    }
+
+    /// True when no account is configured: the binary then bootstraps one account and a root
+    /// access key on first start, as before this file existed.
+    pub fn needs_bootstrap(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Every principal that can hold access keys: each account's root, then each user.
+    /// Roles are not listed; their sessions come from [`Role::session`].
+    pub fn principals(&self) -> Vec<Principal> {
+        let roots = self.accounts.iter().map(Account::root);
+        roots.chain(self.users.iter().map(User::principal)).collect()
+    }
+
+    /// Every configured access key with its principal, for synchronising the catalog.
+    pub fn access_keys(&self) -> Vec<AccessKeyEntry> {
+        let mut entries = Vec::new();
+        for account in &self.accounts {
+            let root = account.root();
+            entries
+                .extend(account.root_access_keys.iter().map(|key| AccessKeyEntry::new(key, &root)));
+        }
+        for user in &self.users {
+            let principal = user.principal();
+            entries.extend(user.access_keys.iter().map(|key| AccessKeyEntry::new(key, &principal)));
+        }
+        entries
+    }
+
+    /// The principal that owns `access_key_id`, whether the key is active or not.
+    pub fn principal_for_access_key(&self, access_key_id: &str) -> Option<Principal> {
+        let has_key = |keys: &[AccessKey]| keys.iter().any(|key| key.id == access_key_id);
+        if let Some(account) = self.accounts.iter().find(|a| has_key(&a.root_access_keys)) {
+            return Some(account.root());
+        }
+        self.users.iter().find(|user| has_key(&user.access_keys)).map(User::principal)
+    }
+
+    /// The root or user principal whose ARN is `arn`.
+    pub fn principal_by_arn(&self, arn: &str) -> Option<Principal> {
+        self.principals().into_iter().find(|principal| principal.arn == arn)
+    }
+}
+
+/// `line L, column C: message`, without quoting the offending line (it may hold a secret).
+fn syntax_message(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end();
+    let Some(span) = err.span() else { return message.to_owned() };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |line| line.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
+/// Turns a serde error at `path` into a problem. serde's messages have fixed shapes
+/// ("unknown field `x`, expected ...", "missing field `x`", "invalid type: ..."); toml appends
+/// its own key context on a second line, which the path already says better.
+fn schema_problem(path: String, err: &toml::de::Error) -> Problem {
+    let message = err.message();
+    let message = message.lines().next().unwrap_or_default().trim();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = rest.split_once("`, ").map_or("", |(_, expected)| expected);
+        return Problem::new(
+            path,
+            ProblemKind::UnknownKey,
+            format!("is not a known key; {expected}"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.trim_end_matches('`');
+        let full_path = if path == "." { field.to_owned() } else { format!("{path}.{field}") };
+        return Problem::new(full_path, ProblemKind::MissingKey, "is required");
+    }
+    let path = if path == "." { String::new() } else { path };
+    Problem::new(path, ProblemKind::WrongType, format!("has the wrong type or value: {message}"))
+}
+
+#[cfg(test)]
+mod tests;

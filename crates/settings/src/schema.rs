@@ -1,0 +1,163 @@
+//! The settings file as written, version 1: serde structs that reject unknown keys.
+//!
+//! This is the file format and nothing more; `validate.rs` turns it into [`crate::Settings`]
+//! and checks every bound. Each field says its default and its bounds (the bounds live in
+//! [`crate::limits`]). String values may use `${VAR}` / `${VAR:-default}` (see `interpolate.rs`).
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileV1 {
+    /// Required, and must be `1`. Checked before anything else, so a file from a newer
+    /// OpenTrail fails with "unsupported version" rather than with unknown keys.
+    #[allow(dead_code, reason = "checked on the raw table before deserialization")]
+    pub(crate) version: i64,
+    /// Address the API serves on, `ip:port`. Default `127.0.0.1:9471` (loopback only: exposing
+    /// the API is a decision to write down). Override: `OPENTRAIL_LISTEN`.
+    pub(crate) listen: Option<String>,
+    /// Directory for all state, 1 to 4096 characters. Default: none here; the binary picks
+    /// `$XDG_DATA_HOME/opentrail`. Override: `OPENTRAIL_DATA_DIR`.
+    pub(crate) data_dir: Option<String>,
+    /// Region of the account created on first start, like `us-east-1`. Default `us-east-1`.
+    /// Override: `OPENTRAIL_REGION`.
+    pub(crate) region: Option<String>,
+    /// Accounts. Default: none, in which case the binary bootstraps one account with a root key
+    /// on first start. Ids unique.
+    #[serde(default)]
+    pub(crate) accounts: Vec<AccountV1>,
+    /// The organization. Default: none (no organization trails can be read across accounts).
+    pub(crate) organization: Option<OrganizationV1>,
+    /// Customer managed policies, attachable by name. Default: none. Names unique (ignoring
+    /// case) and different from the built-in AWS managed policy names.
+    #[serde(default)]
+    pub(crate) policies: Vec<PolicyV1>,
+    /// IAM users. Default: none. `(account, name)` unique, names compared ignoring case.
+    #[serde(default)]
+    pub(crate) users: Vec<UserV1>,
+    /// IAM roles. Default: none. `(account, name)` unique, names compared ignoring case.
+    #[serde(default)]
+    pub(crate) roles: Vec<RoleV1>,
+}
+
+/// `[[accounts]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountV1 {
+    /// Required. Exactly 12 digits.
+    pub(crate) id: String,
+    /// Required. 1 to 50 characters, no control characters.
+    pub(crate) name: String,
+    /// Access keys of the root user. Default: none. At most 2.
+    #[serde(default)]
+    pub(crate) root_access_keys: Vec<AccessKeyV1>,
+}
+
+/// `[organization]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OrganizationV1 {
+    /// Required. `o-` followed by 10 to 32 lowercase letters or digits.
+    pub(crate) id: String,
+    /// Required. A configured account id.
+    pub(crate) management_account: String,
+    /// Default: every configured account except the management account. Each a configured
+    /// account id, listed once, never the management account.
+    pub(crate) member_accounts: Option<Vec<String>>,
+}
+
+/// An access key, in `root_access_keys` or a user's `access_keys`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccessKeyV1 {
+    /// Required. `AKIA` + 16 characters of `[A-Z2-7]`; unique across the whole file.
+    pub(crate) id: String,
+    /// Required. 40 to 128 characters of `[A-Za-z0-9+/]`. Write `"${SOME_VAR}"` to keep it out
+    /// of the file.
+    pub(crate) secret: String,
+    /// Default `true`. An inactive key keeps its id reserved but never authenticates.
+    #[serde(default = "default_active")]
+    pub(crate) active: bool,
+}
+
+fn default_active() -> bool {
+    true
+}
+
+/// `[[users]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserV1 {
+    /// Required. A configured account id.
+    pub(crate) account: String,
+    /// Required. 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
+    pub(crate) name: String,
+    /// Default `/`. Starts and ends with `/`, at most 512 printable ASCII characters.
+    pub(crate) path: Option<String>,
+    /// Default: none. At most 2.
+    #[serde(default)]
+    pub(crate) access_keys: Vec<AccessKeyV1>,
+    /// Names of built-in or `[[policies]]` policies. Default: none (the user may do nothing).
+    /// Each listed once; with `statements`, at most 20 policies.
+    #[serde(default)]
+    pub(crate) policies: Vec<String>,
+    /// An inline policy. Default: none.
+    #[serde(default)]
+    pub(crate) statements: Vec<StatementV1>,
+}
+
+/// `[[roles]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RoleV1 {
+    /// Required. A configured account id.
+    pub(crate) account: String,
+    /// Required. 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
+    pub(crate) name: String,
+    /// Default `/`. As for users.
+    pub(crate) path: Option<String>,
+    /// As for users.
+    #[serde(default)]
+    pub(crate) policies: Vec<String>,
+    /// As for users.
+    #[serde(default)]
+    pub(crate) statements: Vec<StatementV1>,
+}
+
+/// `[[policies]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyV1 {
+    /// Required. 1 to 128 characters of `[A-Za-z0-9+=,.@_-]`.
+    pub(crate) name: String,
+    /// Optional free text for people reading the file.
+    #[allow(dead_code, reason = "documentation for readers of the file")]
+    pub(crate) description: Option<String>,
+    /// Required. 1 to 100 statements.
+    pub(crate) statements: Vec<StatementV1>,
+}
+
+/// One statement, in `[[policies]]` or inline.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatementV1 {
+    /// Optional statement id, at most 128 characters of `[A-Za-z0-9]`.
+    pub(crate) sid: Option<String>,
+    /// Required. `Allow` or `Deny`.
+    pub(crate) effect: EffectV1,
+    /// Required. 1 to 100 action patterns: `*` or `service:Name` with `*`/`?` in `Name`, at
+    /// most 128 characters. `cloudtrail:` and `cloudtrail-data:` patterns must match a known
+    /// action.
+    pub(crate) actions: Vec<String>,
+    /// Required. 1 to 100 resource patterns: `*` or an ARN with `*`/`?`, at most 2048
+    /// characters.
+    pub(crate) resources: Vec<String>,
+}
+
+/// `effect`.
+#[derive(Deserialize, Clone, Copy)]
+pub(crate) enum EffectV1 {
+    Allow,
+    Deny,
+}

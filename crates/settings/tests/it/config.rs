@@ -1,0 +1,656 @@
+//! Parsing and validating `opentrail.toml`: the sample, defaults, version, syntax, unknown keys,
+//! every validation rule with its message, `${VAR}` expansion and `OPENTRAIL_*` overrides.
+
+use std::collections::BTreeMap;
+
+use settings::{Error, PolicyKind, PrincipalType, ProblemKind, Settings, limits};
+
+use crate::support::{SAMPLE, env, load, sample_env};
+
+/// Loads `text` with `env` and expects exactly `expected` problems, as displayed.
+fn check_problems_with_env(text: &str, env: &BTreeMap<String, String>, expected: &[&str]) {
+    let err = Settings::from_toml(text, env).expect_err("settings should be rejected");
+    let actual: Vec<String> = err.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(actual, expected, "\n{err}");
+}
+
+fn check_problems(text: &str, expected: &[&str]) {
+    check_problems_with_env(text, &BTreeMap::new(), expected);
+}
+
+/// A file with one account `111122223333` and `extra` appended.
+fn with_account(extra: &str) -> String {
+    format!("version = 1\n[[accounts]]\nid = \"111122223333\"\nname = \"main\"\n{extra}")
+}
+
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+#[test]
+fn the_sample_loads() {
+    let settings = Settings::from_toml(SAMPLE, &sample_env()).unwrap();
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:9471");
+    assert_eq!(settings.data_dir.as_deref(), Some(std::path::Path::new("/var/lib/opentrail")));
+    assert_eq!(settings.region, "eu-west-1");
+    assert!(!settings.needs_bootstrap());
+
+    let accounts: Vec<(&str, &str)> =
+        settings.accounts().iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
+    assert_eq!(
+        accounts,
+        [
+            ("111122223333", "management"),
+            ("444455556666", "production"),
+            ("777788889999", "sandbox")
+        ]
+    );
+    let organization = settings.organization().unwrap();
+    assert_eq!(organization.id, "o-a1b2c3d4e5");
+    assert_eq!(organization.management_account, "111122223333");
+    assert_eq!(organization.member_accounts, ["444455556666", "777788889999"]);
+
+    let principals: Vec<String> = settings
+        .principals()
+        .iter()
+        .map(|p| {
+            let policies: Vec<&str> =
+                p.policies.iter().map(|policy| policy.name.as_str()).collect();
+            format!(
+                "{} {} {} [{}]",
+                p.principal_type.as_str(),
+                p.arn,
+                p.principal_id,
+                policies.join(",")
+            )
+        })
+        .collect();
+    assert_eq!(
+        principals,
+        [
+            "Root arn:aws:iam::111122223333:root 111122223333 []",
+            "Root arn:aws:iam::444455556666:root 444455556666 []",
+            "Root arn:aws:iam::777788889999:root 777788889999 []",
+            "IAMUser arn:aws:iam::111122223333:user/security/alice AIDA55JRSD3TBDHVEHISS [AdministratorAccess]",
+            "IAMUser arn:aws:iam::111122223333:user/ci-deployer AIDADGD4JVGL6KGOKF52Z [AWSCloudTrail_FullAccess,ProtectOrganizationTrails]",
+            "IAMUser arn:aws:iam::444455556666:user/auditor AIDA3DT7XBQ3DABBARQQS [AWSCloudTrail_ReadOnlyAccess]",
+            "IAMUser arn:aws:iam::444455556666:user/prod-operator AIDAXF2ULDAYS2UWUWUV2 [inline]",
+        ]
+    );
+    let operator = settings.user("444455556666", "prod-operator").unwrap();
+    assert_eq!(operator.policies[0].kind, PolicyKind::Inline);
+    assert_eq!(operator.policies[0].statements.len(), 2);
+
+    let role = settings.role("111122223333", "securityaudit").unwrap();
+    assert_eq!(role.arn, "arn:aws:iam::111122223333:role/audit/SecurityAudit");
+    assert!(role.role_id.starts_with("AROA"));
+
+    let keys: Vec<String> = settings
+        .access_keys()
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {} {} {} {:?} active={}",
+                k.access_key_id,
+                k.account_id,
+                k.principal_type,
+                k.principal_arn,
+                k.user_name,
+                k.active
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "AKIAIOSFODNN7EXAMPLE 111122223333 Root arn:aws:iam::111122223333:root None active=true",
+            "AKIAALICE2222222EXAM 111122223333 IAMUser arn:aws:iam::111122223333:user/security/alice Some(\"alice\") active=true",
+            "AKIACIDEPLOYER22KEY2 111122223333 IAMUser arn:aws:iam::111122223333:user/ci-deployer Some(\"ci-deployer\") active=true",
+            "AKIAAUDITOR22222OLD2 444455556666 IAMUser arn:aws:iam::444455556666:user/auditor Some(\"auditor\") active=false",
+            "AKIAAUDITOR22222NEW2 444455556666 IAMUser arn:aws:iam::444455556666:user/auditor Some(\"auditor\") active=true",
+        ]
+    );
+    let alice_key = &settings.access_keys()[1];
+    assert_eq!(alice_key.secret_access_key, "aliceAliceAliceAliceAliceAliceAlice+/123");
+    assert_eq!(alice_key.principal_id, settings.user("111122223333", "alice").unwrap().user_id);
+}
+
+#[test]
+fn the_sample_needs_its_secrets_from_the_environment() {
+    let mut env = sample_env();
+    env.remove("ALICE_SECRET");
+    check_problems_with_env(
+        SAMPLE,
+        &env,
+        &[
+            "`users[0].access_keys[0].secret` uses `${ALICE_SECRET}`, but `ALICE_SECRET` is not set and no default is given (write `${ALICE_SECRET:-default}`)",
+        ],
+    );
+}
+
+#[test]
+fn settings_debug_output_hides_secrets() {
+    let settings = Settings::from_toml(SAMPLE, &sample_env()).unwrap();
+    let text = format!("{settings:?} {:?}", settings.access_keys());
+    for secret in sample_env().values() {
+        assert!(!text.contains(secret.as_str()), "debug output leaks a secret");
+    }
+}
+
+#[test]
+fn lookups_by_key_and_arn() {
+    let settings = Settings::from_toml(SAMPLE, &sample_env()).unwrap();
+    let root = settings.principal_for_access_key("AKIAIOSFODNN7EXAMPLE").unwrap();
+    assert_eq!(root.principal_type, PrincipalType::Root);
+    assert_eq!(root.account_id, "111122223333");
+    let auditor = settings.principal_for_access_key("AKIAAUDITOR22222OLD2").unwrap();
+    assert_eq!(auditor.user_name.as_deref(), Some("auditor"));
+    assert_eq!(settings.principal_for_access_key("AKIAUNKNOWN222222222"), None);
+    let alice = settings.principal_by_arn("arn:aws:iam::111122223333:user/security/alice").unwrap();
+    assert_eq!(alice.policies[0].name, "AdministratorAccess");
+    assert_eq!(settings.principal_by_arn("arn:aws:iam::111122223333:user/alice"), None);
+}
+
+#[test]
+fn a_version_line_alone_gives_secure_defaults() {
+    let settings = load("version = 1").unwrap();
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:9471");
+    assert!(settings.listen.ip().is_loopback());
+    assert_eq!(settings.data_dir, None);
+    assert_eq!(settings.region, "us-east-1");
+    assert!(settings.needs_bootstrap());
+    assert!(settings.organization().is_none());
+    assert!(settings.principals().is_empty());
+    assert!(settings.access_keys().is_empty());
+}
+
+#[test]
+fn version_is_required_and_must_be_one() {
+    let message = |text: &str| load(text).unwrap_err().to_string();
+    assert_eq!(
+        message(""),
+        "`version` is missing; the settings file must start with `version = 1`"
+    );
+    assert_eq!(
+        message("region = \"us-east-1\""),
+        "`version` is missing; the settings file must start with `version = 1`"
+    );
+    assert_eq!(
+        message("version = 2"),
+        "`version` = `2` is not supported; this OpenTrail reads `version = 1`"
+    );
+    assert_eq!(
+        message("version = \"1\""),
+        "`version` = `\"1\"` is not supported; this OpenTrail reads `version = 1`"
+    );
+    // A newer file's new keys are not reported as unknown: the version is checked first.
+    assert!(matches!(
+        load("version = 2\n[shiny]\nnew = true"),
+        Err(Error::VersionUnsupported { .. })
+    ));
+}
+
+#[test]
+fn syntax_errors_name_line_and_column() {
+    let err = load("version = 1\nlisten = 127.0.0.1\n").unwrap_err();
+    assert!(matches!(err, Error::Syntax { .. }));
+    let text = err.to_string();
+    assert!(text.starts_with("the settings are not valid TOML: line 2, column "), "{text}");
+}
+
+#[test]
+fn oversized_text_is_refused_before_parsing() {
+    let text = format!("version = 1\n#{}", "x".repeat(limits::SETTINGS_TEXT_BYTES_MAX));
+    assert_eq!(
+        load(&text).unwrap_err().to_string(),
+        format!("the settings text is {} bytes; at most 1048576 are allowed", text.len())
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_path() {
+    check_problems(
+        "version = 1\nlisen = \"127.0.0.1:1\"",
+        &[
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `accounts`, `organization`, `policies`, `users`, `roles`",
+        ],
+    );
+    check_problems(
+        &with_account(&format!(
+            "[[users]]\naccount = \"111122223333\"\nname = \"a\"\n[[users]]\naccount = \"111122223333\"\nname = \"b\"\naccess_keys = [{{ id = \"AKIAIOSFODNN7EXAMPLE\", secret = \"{SECRET}\", actve = false }}]"
+        )),
+        &[
+            "`users[1].access_keys[0].actve` is not a known key; expected one of `id`, `secret`, `active`",
+        ],
+    );
+    check_problems(
+        &with_account(
+            "[organization]\nid = \"o-abcdefghij\"\nmanagement_account = \"111122223333\"\nmembers = []",
+        ),
+        &[
+            "`organization.members` is not a known key; expected one of `id`, `management_account`, `member_accounts`",
+        ],
+    );
+    check_problems(
+        "version = 1\n[[policies]]\nname = \"p\"\nstatements = [{ effect = \"Allow\", action = [\"*\"], resources = [\"*\"] }]",
+        &[
+            "`policies[0].statements[0].action` is not a known key; expected one of `sid`, `effect`, `actions`, `resources`",
+        ],
+    );
+    let err = load("version = 1\nlisen = 1").unwrap_err();
+    assert_eq!(err.problems()[0].kind, ProblemKind::UnknownKey);
+}
+
+#[test]
+fn missing_and_mistyped_keys_are_reported_with_their_path() {
+    check_problems(
+        "version = 1\n[[accounts]]\nid = \"111122223333\"",
+        &["`accounts[0].name` is required"],
+    );
+    check_problems(
+        &with_account(
+            "[[users]]\naccount = \"111122223333\"\nname = \"a\"\naccess_keys = [{ id = \"AKIAIOSFODNN7EXAMPLE\" }]",
+        ),
+        &["`users[0].access_keys[0].secret` is required"],
+    );
+    check_problems(
+        "version = 1\n[[policies]]\nname = \"p\"\nstatements = [{ effect = \"allow\", actions = [\"*\"], resources = [\"*\"] }]",
+        &[
+            "`policies[0].statements[0].effect` has the wrong type or value: unknown variant `allow`, expected `Allow` or `Deny`",
+        ],
+    );
+    check_problems(
+        "version = 1\n[[policies]]\nname = \"p\"\nstatements = [{ effect = \"Allow\", actions = \"*\", resources = [\"*\"] }]",
+        &[
+            "`policies[0].statements[0].actions` has the wrong type or value: invalid type: string \"*\", expected a sequence",
+        ],
+    );
+    check_problems(
+        "version = 1\naccounts = 3",
+        &["`accounts` has the wrong type or value: invalid type: integer `3`, expected a sequence"],
+    );
+}
+
+#[test]
+fn server_scalars_are_validated() {
+    check_problems(
+        "version = 1\nlisten = \"localhost:9471\"",
+        &[
+            "`listen` = `localhost:9471` must be an `ip:port` address like `127.0.0.1:9471` or `[::1]:9471`",
+        ],
+    );
+    check_problems(
+        "version = 1\nregion = \"US-EAST-1\"",
+        &["`region` = `US-EAST-1` must be a region name like `us-east-1`"],
+    );
+    check_problems(
+        "version = 1\ndata_dir = \"\"",
+        &["`data_dir` must not be empty (leave it out for the default)"],
+    );
+    check_problems(
+        &format!("version = 1\ndata_dir = \"/{}\"", "d".repeat(limits::DATA_DIR_CHARS_MAX)),
+        &["`data_dir` must be at most 4096 characters"],
+    );
+    let settings = load(
+        "version = 1\nlisten = \"[::]:443\"\ndata_dir = \"./state\"\nregion = \"us-gov-west-1\"",
+    )
+    .unwrap();
+    assert_eq!(settings.listen.to_string(), "[::]:443");
+    assert_eq!(settings.region, "us-gov-west-1");
+}
+
+#[test]
+fn account_rules() {
+    check_problems(
+        "version = 1\n[[accounts]]\nid = \"1234\"\nname = \"a\"\n[[accounts]]\nid = \"11112222333a\"\nname = \"b\"",
+        &[
+            "`accounts[0].id` = `1234` must be exactly 12 digits",
+            "`accounts[1].id` = `11112222333a` must be exactly 12 digits",
+        ],
+    );
+    check_problems(
+        &with_account("[[accounts]]\nid = \"111122223333\"\nname = \"again\""),
+        &["`accounts[1].id` = `111122223333` is already used by `accounts[0]`"],
+    );
+    check_problems(
+        &format!(
+            "version = 1\n[[accounts]]\nid = \"111122223333\"\nname = \"\"\n[[accounts]]\nid = \"444455556666\"\nname = \"{}\"\n[[accounts]]\nid = \"777788889999\"\nname = \"tab\\there\"",
+            "n".repeat(51)
+        ),
+        &[
+            "`accounts[0].name` = `` must be 1 to 50 characters without control characters",
+            &format!(
+                "`accounts[1].name` = `{}` must be 1 to 50 characters without control characters",
+                "n".repeat(51)
+            ),
+            "`accounts[2].name` = `tab\\there` must be 1 to 50 characters without control characters",
+        ],
+    );
+}
+
+fn user_with_keys(keys: &str) -> String {
+    with_account(&format!(
+        "[[users]]\naccount = \"111122223333\"\nname = \"u\"\naccess_keys = [{keys}]"
+    ))
+}
+
+#[test]
+fn access_key_rules() {
+    check_problems(
+        &user_with_keys(&format!(
+            "{{ id = \"AKIA2222222222222222\", secret = \"{SECRET}\" }}, {{ id = \"AKIA3333333333333333\", secret = \"{SECRET}\" }}, {{ id = \"AKIA4444444444444444\", secret = \"{SECRET}\" }}"
+        )),
+        &[
+            "`users[0].access_keys` has 3 keys; at most 2 are allowed (two, so a key can be rotated)",
+        ],
+    );
+    check_problems(
+        &user_with_keys(&format!(
+            "{{ id = \"AKIA123\", secret = \"{SECRET}\" }}, {{ id = \"ASIAIOSFODNN7EXAMPLE\", secret = \"{SECRET}\" }}"
+        )),
+        &[
+            "`users[0].access_keys[0].id` = `AKIA123` must be `AKIA` followed by 16 characters of `A`-`Z` and `2`-`7`",
+            "`users[0].access_keys[1].id` = `ASIAIOSFODNN7EXAMPLE` must be `AKIA` followed by 16 characters of `A`-`Z` and `2`-`7`",
+        ],
+    );
+    check_problems(
+        &format!(
+            "version = 1\n[[accounts]]\nid = \"111122223333\"\nname = \"main\"\nroot_access_keys = [{{ id = \"AKIAIOSFODNN7EXAMPLE\", secret = \"{SECRET}\" }}]\n[[users]]\naccount = \"111122223333\"\nname = \"u\"\naccess_keys = [{{ id = \"AKIAIOSFODNN7EXAMPLE\", secret = \"{SECRET}\" }}]"
+        ),
+        &[
+            "`users[0].access_keys[0].id` = `AKIAIOSFODNN7EXAMPLE` is already used by `accounts[0].root_access_keys[0]`",
+        ],
+    );
+}
+
+#[test]
+fn secret_rules_never_echo_the_secret() {
+    let text = with_account(&format!(
+        "[[users]]\naccount = \"111122223333\"\nname = \"a\"\n[[users]]\naccount = \"111122223333\"\nname = \"b\"\n[[users]]\naccount = \"111122223333\"\nname = \"c\"\naccess_keys = [{{ id = \"AKIA2222222222222222\", secret = \"shortsecret1\" }}, {{ id = \"AKIA3333333333333333\", secret = \"{}\" }}]\n[[users]]\naccount = \"111122223333\"\nname = \"d\"\naccess_keys = [{{ id = \"AKIA4444444444444444\", secret = \"{}\" }}]",
+        "s".repeat(129),
+        "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+    ));
+    check_problems(
+        &text,
+        &[
+            "`users[2].access_keys[0].secret` must be at least 40 characters (it has 12)",
+            "`users[2].access_keys[1].secret` must be at most 128 characters (it has 129)",
+            "`users[3].access_keys[0].secret` must consist of `A`-`Z`, `a`-`z`, `0`-`9`, `+` and `/` only",
+        ],
+    );
+}
+
+#[test]
+fn policy_rules() {
+    check_problems(
+        "version = 1\n[[policies]]\nname = \"has space\"\nstatements = [{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }]\n[[policies]]\nname = \"administratoraccess\"\nstatements = [{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }]\n[[policies]]\nname = \"Mine\"\nstatements = [{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }]\n[[policies]]\nname = \"MINE\"\nstatements = [{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }]\n[[policies]]\nname = \"Empty\"\nstatements = []",
+        &[
+            "`policies[0].name` = `has space` must be 1 to 128 characters of letters, digits and `+=,.@_-`",
+            "`policies[1].name` = `administratoraccess` is taken by the built-in AWS managed policy `AdministratorAccess`; choose another name",
+            "`policies[3].name` = `MINE` is already used by `policies[2]` (policy names ignore case)",
+            "`policies[4].statements` must have at least one statement",
+        ],
+    );
+}
+
+#[test]
+fn statement_rules() {
+    check_problems(
+        "version = 1\n[[policies]]\nname = \"p\"\nstatements = [\n{ sid = \"not ok\", effect = \"Allow\", actions = [], resources = [] },\n{ effect = \"Deny\", actions = [\"cloudtrail:StopLoging\", \"StopLogging\", \"cloudtrail:Stop*\"], resources = [\"trail/main\", \"arn:aws:cloudtrail:us-east-1:1234:trail/x\", \"*\"] },\n]",
+        &[
+            "`policies[0].statements[0].sid` = `not ok` must be 1 to 128 letters or digits",
+            "`policies[0].statements[0].actions` must list at least one pattern (use `[\"*\"]` for all)",
+            "`policies[0].statements[0].resources` must list at least one pattern (use `[\"*\"]` for all)",
+            "`policies[0].statements[1].actions[0]` = `cloudtrail:StopLoging` is no action of `cloudtrail`; check the spelling against the CloudTrail API operation names",
+            "`policies[0].statements[1].actions[1]` = `StopLogging` must be `*` or `service:Action` (like `cloudtrail:StopLogging` or `cloudtrail:Get*`)",
+            "`policies[0].statements[1].resources[0]` = `trail/main` must be `*` or an ARN (like `arn:aws:cloudtrail:*:111122223333:trail/prod-*`)",
+            "`policies[0].statements[1].resources[1]` = `arn:aws:cloudtrail:us-east-1:1234:trail/x` has account `1234`; it must be empty, twelve digits, or a wildcard pattern over digits",
+        ],
+    );
+    let many: Vec<String> =
+        (0..=limits::ACTIONS_PER_STATEMENT_MAX).map(|_| "\"s3:GetObject\"".to_owned()).collect();
+    check_problems(
+        &format!(
+            "version = 1\n[[policies]]\nname = \"p\"\nstatements = [{{ effect = \"Allow\", actions = [{}], resources = [\"*\"] }}]",
+            many.join(",")
+        ),
+        &["`policies[0].statements[0].actions` has 101 patterns; at most 100 are allowed"],
+    );
+    let statement = "{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }";
+    let statements = vec![statement; limits::STATEMENTS_PER_POLICY_MAX + 1].join(",");
+    check_problems(
+        &format!("version = 1\n[[policies]]\nname = \"p\"\nstatements = [{statements}]"),
+        &["`policies[0].statements` has 101 statements; at most 100 are allowed"],
+    );
+}
+
+#[test]
+fn user_rules() {
+    check_problems(
+        &with_account(
+            "[[users]]\naccount = \"999999999999\"\nname = \"ghost\"\n[[users]]\naccount = \"111122223333\"\nname = \"bad/name\"\n[[users]]\naccount = \"111122223333\"\nname = \"Alice\"\n[[users]]\naccount = \"111122223333\"\nname = \"alice\"\npath = \"ops\"",
+        ),
+        &[
+            "`users[0].account` = `999999999999` is not a configured account (see `[[accounts]]`)",
+            "`users[1].name` = `bad/name` must be 1 to 64 characters of letters, digits and `+=,.@_-`",
+            "`users[3].name` = `alice` is already used in account `111122223333` by `users[2]` (user names ignore case)",
+            "`users[3].path` = `ops` must start and end with `/` and be at most 512 printable ASCII characters without spaces",
+        ],
+    );
+}
+
+#[test]
+fn policy_attachment_rules() {
+    check_problems(
+        &with_account(
+            "[[policies]]\nname = \"Mine\"\nstatements = [{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }]\n[[users]]\naccount = \"111122223333\"\nname = \"u\"\npolicies = [\"ReadOnlyAccess\", \"Mine\", \"Mine\", \"mine\"]",
+        ),
+        &[
+            "`users[0].policies[0]` = `ReadOnlyAccess` names no policy; the built-in ones are `AdministratorAccess`, `AWSCloudTrail_FullAccess`, `AWSCloudTrail_ReadOnlyAccess`, others must be defined in `[[policies]]` (names are case-sensitive)",
+            "`users[0].policies[2]` = `Mine` is already attached",
+            "`users[0].policies[3]` = `mine` names no policy; the built-in ones are `AdministratorAccess`, `AWSCloudTrail_FullAccess`, `AWSCloudTrail_ReadOnlyAccess`, others must be defined in `[[policies]]` (names are case-sensitive)",
+        ],
+    );
+    let mut text = with_account("");
+    for idx in 0..limits::POLICIES_PER_PRINCIPAL_MAX {
+        text.push_str(&format!("[[policies]]\nname = \"P{idx}\"\nstatements = [{{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }}]\n"));
+    }
+    let names: Vec<String> =
+        (0..limits::POLICIES_PER_PRINCIPAL_MAX).map(|idx| format!("\"P{idx}\"")).collect();
+    text.push_str(&format!(
+        "[[roles]]\naccount = \"111122223333\"\nname = \"r\"\npolicies = [{}]\nstatements = [{{ effect = \"Allow\", actions = [\"*\"], resources = [\"*\"] }}]\n",
+        names.join(",")
+    ));
+    check_problems(
+        &text,
+        &[
+            "`roles[0].policies` attaches 21 policies (inline statements count as one); at most 20 are allowed",
+        ],
+    );
+}
+
+#[test]
+fn a_broken_policy_is_reported_once_not_again_where_it_is_attached() {
+    check_problems(
+        &with_account(
+            "[[policies]]\nname = \"Broken\"\nstatements = [{ effect = \"Allow\", actions = [\"cloudtrail:Nope\"], resources = [\"*\"] }]\n[[users]]\naccount = \"111122223333\"\nname = \"u\"\npolicies = [\"Broken\"]",
+        ),
+        &[
+            "`policies[0].statements[0].actions[0]` = `cloudtrail:Nope` is no action of `cloudtrail`; check the spelling against the CloudTrail API operation names",
+        ],
+    );
+}
+
+#[test]
+fn role_rules() {
+    check_problems(
+        &with_account(
+            "[[roles]]\naccount = \"111122223333\"\nname = \"Auditor\"\n[[roles]]\naccount = \"111122223333\"\nname = \"AUDITOR\"\n[[roles]]\naccount = \"123\"\nname = \"x\"\nstatements = [{ effect = \"Allow\", actions = [\"cloudtrail:Get*\"], resources = [\"arn:aws:cloudtrail\"] }]",
+        ),
+        &[
+            "`roles[1].name` = `AUDITOR` is already used in account `111122223333` by `roles[0]` (role names ignore case)",
+            "`roles[2].account` = `123` is not a configured account (see `[[accounts]]`)",
+            "`roles[2].statements[0].resources[0]` = `arn:aws:cloudtrail` must be `*` or an ARN (like `arn:aws:cloudtrail:*:111122223333:trail/prod-*`)",
+        ],
+    );
+}
+
+#[test]
+fn organization_rules() {
+    check_problems(
+        &with_account("[organization]\nid = \"o-ABC\"\nmanagement_account = \"999999999999\""),
+        &[
+            "`organization.id` = `o-ABC` must be `o-` followed by 10 to 32 lowercase letters or digits",
+            "`organization.management_account` = `999999999999` is not a configured account (see `[[accounts]]`)",
+        ],
+    );
+    check_problems(
+        &with_account(
+            "[[accounts]]\nid = \"444455556666\"\nname = \"m\"\n[organization]\nid = \"o-abcdefghij\"\nmanagement_account = \"111122223333\"\nmember_accounts = [\"111122223333\", \"999999999999\", \"444455556666\", \"444455556666\"]",
+        ),
+        &[
+            "`organization.member_accounts[0]` = `111122223333` is the management account; it cannot also be a member",
+            "`organization.member_accounts[1]` = `999999999999` is not a configured account (see `[[accounts]]`)",
+            "`organization.member_accounts[3]` = `444455556666` is listed twice",
+        ],
+    );
+}
+
+#[test]
+fn organization_members_default_to_every_other_account() {
+    let settings = load(&with_account(
+        "[[accounts]]\nid = \"777788889999\"\nname = \"b\"\n[[accounts]]\nid = \"444455556666\"\nname = \"a\"\n[organization]\nid = \"o-abcdefghij\"\nmanagement_account = \"444455556666\"",
+    ))
+    .unwrap();
+    let organization = settings.organization().unwrap();
+    assert_eq!(organization.member_accounts, ["111122223333", "777788889999"]);
+    assert!(organization.contains("444455556666"));
+    assert!(!organization.is_member("444455556666"));
+}
+
+#[test]
+fn all_rule_problems_are_reported_together() {
+    let err = load("version = 1\nregion = \"moon\"\n[[accounts]]\nid = \"1\"\nname = \"x\"\n[organization]\nid = \"o-x\"\nmanagement_account = \"1\"").unwrap_err();
+    assert_eq!(err.problems().len(), 4, "{err}");
+    assert!(err.problems().iter().all(|problem| problem.kind == ProblemKind::Rule));
+}
+
+#[test]
+fn interpolation_in_string_values() {
+    let text = r#"version = 1
+listen = "${HOST:-127.0.0.1}:${PORT}"
+region = "${REGION:-eu-central-1}"
+data_dir = "$${not_a_var}/${EMPTY:-fallback}"
+[[accounts]]
+id = "${ACCOUNT}"
+name = "main"
+root_access_keys = [{ id = "AKIAIOSFODNN7EXAMPLE", secret = "${ROOT_SECRET}" }]
+# ${IN_A_COMMENT} is never expanded
+"#;
+    let settings = Settings::from_toml(
+        text,
+        &env(&[
+            ("PORT", "8443"),
+            ("EMPTY", ""),
+            ("ACCOUNT", "111122223333"),
+            ("ROOT_SECRET", SECRET),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:8443");
+    assert_eq!(settings.region, "eu-central-1");
+    assert_eq!(
+        settings.data_dir.as_deref().and_then(|dir| dir.to_str()),
+        Some("${not_a_var}/fallback")
+    );
+    assert_eq!(settings.accounts()[0].id, "111122223333");
+    assert_eq!(settings.access_keys()[0].secret_access_key, SECRET);
+}
+
+#[test]
+fn interpolation_problems_name_the_key_and_variable() {
+    check_problems(
+        "version = 1\nlisten = \"127.0.0.1:${PORT\"\n[[policies]]\nname = \"${NAME-x}\"\nstatements = []",
+        &[
+            "`listen` has a `${` without a closing `}`",
+            "`policies[0].name` has `${NAME-x}`; write `${NAME}` or `${NAME:-default}` where NAME is letters, digits and `_`, not starting with a digit",
+        ],
+    );
+    let err = load("version = 1\nregion = \"${REGION}\"").unwrap_err();
+    assert_eq!(err.problems()[0].kind, ProblemKind::Interpolation);
+}
+
+#[test]
+fn environment_values_cannot_inject_toml() {
+    let settings = Settings::from_toml(
+        "version = 1\ndata_dir = \"${DIR}\"",
+        &env(&[("DIR", "/tmp\"\n[organization]\nid = \"o-abcdefghij")]),
+    )
+    .unwrap();
+    assert!(settings.organization().is_none());
+    assert_eq!(
+        settings.data_dir.as_deref().and_then(|dir| dir.to_str()),
+        Some("/tmp\"\n[organization]\nid = \"o-abcdefghij")
+    );
+}
+
+#[test]
+fn opentrail_overrides_win_over_the_file() {
+    let text =
+        "version = 1\nlisten = \"127.0.0.1:1\"\ndata_dir = \"/from/file\"\nregion = \"eu-west-1\"";
+    let settings = Settings::from_toml(
+        text,
+        &env(&[
+            ("OPENTRAIL_LISTEN", "0.0.0.0:9471"),
+            ("OPENTRAIL_DATA_DIR", "/from/env"),
+            ("OPENTRAIL_REGION", "ap-south-1"),
+            ("OPENTRAIL_DEFAULT_CHANNEL_ARN", "ignored"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.listen.to_string(), "0.0.0.0:9471");
+    assert_eq!(settings.data_dir.as_deref().and_then(|dir| dir.to_str()), Some("/from/env"));
+    assert_eq!(settings.region, "ap-south-1");
+
+    // Overrides apply when the file omits the key, and empty values count as unset.
+    let settings = Settings::from_toml(
+        "version = 1\nregion = \"eu-west-1\"",
+        &env(&[("OPENTRAIL_LISTEN", "127.0.0.1:7"), ("OPENTRAIL_REGION", "")]),
+    )
+    .unwrap();
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:7");
+    assert_eq!(settings.region, "eu-west-1");
+}
+
+#[test]
+fn bad_overrides_name_their_variable() {
+    check_problems_with_env(
+        "version = 1",
+        &env(&[("OPENTRAIL_REGION", "moon"), ("OPENTRAIL_LISTEN", "everywhere")]),
+        &[
+            "`listen` = `everywhere` must be an `ip:port` address like `127.0.0.1:9471` or `[::1]:9471` (set by `OPENTRAIL_LISTEN`)",
+            "`region` = `moon` must be a region name like `us-east-1` (set by `OPENTRAIL_REGION`)",
+        ],
+    );
+    // A file value that an override replaces is not expanded, so its variable need not exist.
+    let settings = Settings::from_toml(
+        "version = 1\nlisten = \"${LISTEN}\"",
+        &env(&[("OPENTRAIL_LISTEN", "127.0.0.1:8")]),
+    )
+    .unwrap();
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:8");
+    // Override values are taken literally, not expanded.
+    let settings =
+        Settings::from_toml("version = 1", &env(&[("OPENTRAIL_DATA_DIR", "${HOME}/x")])).unwrap();
+    assert_eq!(settings.data_dir.as_deref().and_then(|dir| dir.to_str()), Some("${HOME}/x"));
+}
+
+#[test]
+fn the_override_list_is_documented_in_one_place() {
+    assert_eq!(
+        settings::ENV_OVERRIDES,
+        [
+            ("OPENTRAIL_LISTEN", "listen"),
+            ("OPENTRAIL_DATA_DIR", "data_dir"),
+            ("OPENTRAIL_REGION", "region")
+        ]
+    );
+}

@@ -9,9 +9,18 @@
 
 use serde_json::{Map, Number, Value};
 
-/// The `X-Amz-Target` prefix of the CloudTrail API.
+/// The `X-Amz-Target` prefix of the CloudTrail API, as botocore sends it.
 pub const CLOUDTRAIL_TARGET_PREFIX: &str =
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+
+/// The short form the Go, JavaScript, .NET and Java SDKs send (`CloudTrail_20131101.<Op>`).
+pub const CLOUDTRAIL_SHORT_TARGET_PREFIX: &str = "CloudTrail_20131101.";
+
+/// Whether `target` addresses the CloudTrail API in either form.
+pub fn is_cloudtrail_target(target: &str) -> bool {
+    target.starts_with(CLOUDTRAIL_TARGET_PREFIX)
+        || target.starts_with(CLOUDTRAIL_SHORT_TARGET_PREFIX)
+}
 
 /// Why a request could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +46,12 @@ pub fn operation<'a>(target: Option<&'a str>, prefix: &str) -> Result<&'a str, I
             "the request has no `X-Amz-Target` header naming an operation",
         )
     })?;
-    match target.strip_prefix(prefix) {
+    // The long (namespaced) form ends in the short form: accept both.
+    let short = prefix.rsplit('.').nth(1).map(|service| format!("{service}."));
+    let name = target
+        .strip_prefix(prefix)
+        .or_else(|| short.as_deref().and_then(|short| target.strip_prefix(short)));
+    match name {
         Some(name) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric()) => {
             Ok(name)
         }

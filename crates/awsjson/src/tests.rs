@@ -7,6 +7,13 @@ fn operations_from_targets() {
         CLOUDTRAIL_TARGET_PREFIX,
     );
     assert_eq!(op, Ok("CreateTrail"));
+    // The Go, JavaScript, .NET and Java SDKs send the short form.
+    assert_eq!(
+        operation(Some("CloudTrail_20131101.CreateTrail"), CLOUDTRAIL_TARGET_PREFIX),
+        Ok("CreateTrail")
+    );
+    assert!(is_cloudtrail_target("CloudTrail_20131101.ListTrails"));
+    assert!(!is_cloudtrail_target("DynamoDB_20120810.ListTables"));
     for bad in [
         None,
         Some("CreateTrail"),

@@ -158,7 +158,7 @@ pub(crate) fn is_cloudtrail_request(request: &Request) -> bool {
             .headers()
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with(awsjson::CLOUDTRAIL_TARGET_PREFIX))
+            .is_some_and(awsjson::is_cloudtrail_target)
 }
 
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {

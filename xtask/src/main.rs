@@ -123,11 +123,12 @@ fn run_tests(cmd: &mut Command) -> Result<(u64, u64)> {
     Ok((n_passed, n_failed))
 }
 
-/// pytest's closing line: `12 passed, 1 xfailed in 3.21s` (with `-q`, maybe between `=`).
+/// pytest's closing line: `12 passed, 1 xfailed in 3.21s`, or `… in 144.19s (0:02:24)` past a
+/// minute (with `-q`, maybe between `=` signs): it starts with a count.
 fn is_pytest_summary(line: &str) -> bool {
     let line = line.trim_matches(|c| c == '=' || c == ' ');
-    line.contains(" in ")
-        && line.ends_with('s')
+    line.starts_with(|c: char| c.is_ascii_digit())
+        && line.contains(" in ")
         && (line.contains(" passed") || line.contains(" failed"))
 }
 

@@ -132,7 +132,7 @@ fn parse_destinations(input: &Input) -> Result<Option<Value>, ApiError> {
 }
 
 /// The channel a `Channel` member names: its ARN or UUID, in the caller's account.
-fn find_channel(
+pub(crate) fn find_channel(
     call: &Call<'_>,
     arn_or_id: &str,
     operation: &str,
@@ -166,10 +166,6 @@ fn find_channel(
 
 fn destinations_value(channel: &catalog::Channel) -> Value {
     serde_json::from_str(&channel.destinations).unwrap_or(Value::Array(Vec::new()))
-}
-
-fn tags_value(tags: &[(String, String)]) -> Value {
-    Value::Array(tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect())
 }
 
 pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
@@ -246,7 +242,7 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
     out.insert("Source".into(), channel.source.clone().into());
     out.insert("Destinations".into(), destinations);
     if !tags.is_empty() {
-        out.insert("Tags".into(), tags_value(&tags));
+        out.insert("Tags".into(), super::trails::tags_value(&tags));
     }
     Ok(Value::Object(out))
 }

@@ -80,21 +80,25 @@ fn find_trail(
     Ok(trail)
 }
 
+/// A trail ARN must be `arn:<partition>:cloudtrail:<region>:<account>:trail/<name>`.
+fn check_trail_arn(text: &str) -> Result<(), ApiError> {
+    let well_formed = cloudtrail_model::Arn::parse(text).is_ok_and(|arn| {
+        arn.service == "cloudtrail"
+            && !arn.region.is_empty()
+            && cloudtrail_model::arn::is_account_id(&arn.account_id)
+            && arn.resource.starts_with("trail/")
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(bad("CloudTrailARNInvalidException", format!("`{text}` is not a valid trail ARN")))
+    }
+}
+
 /// The trail a name or ARN refers to, if the caller's account may see it.
 fn locate_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
     let arn = if name_or_arn.starts_with("arn:") {
-        let well_formed = cloudtrail_model::Arn::parse(name_or_arn).is_ok_and(|arn| {
-            arn.service == "cloudtrail"
-                && !arn.region.is_empty()
-                && cloudtrail_model::arn::is_account_id(&arn.account_id)
-                && arn.resource.starts_with("trail/")
-        });
-        if !well_formed {
-            return Err(bad(
-                "CloudTrailARNInvalidException",
-                format!("`{name_or_arn}` is not a valid trail ARN"),
-            ));
-        }
+        check_trail_arn(name_or_arn)?;
         name_or_arn.to_owned()
     } else {
         check_trail_name(name_or_arn)?;
@@ -465,6 +469,7 @@ pub(crate) fn describe_trails(call: &Call<'_>) -> OpResult {
             let mut out = Vec::new();
             for name in names {
                 let arn = if name.starts_with("arn:") {
+                    check_trail_arn(name)?;
                     name.to_owned()
                 } else {
                     check_trail_name(name)?;
@@ -557,35 +562,61 @@ pub(crate) fn set_logging(call: &Call<'_>, logging: bool) -> OpResult {
 }
 
 /// The resources a tag call names; only trails can be tagged so far.
-fn tagged_trail(
+/// The ARN of the resource a tag call names (a trail or a channel), after authorization.
+fn tagged_resource(
     call: &Call<'_>,
     resource_id: &str,
     operation: &str,
-) -> Result<catalog::Trail, ApiError> {
-    let is_trail_arn = cloudtrail_model::Arn::parse(resource_id)
-        .is_ok_and(|a| a.service == "cloudtrail" && a.resource.starts_with("trail/"));
-    if !is_trail_arn {
-        let is_cloudtrail_arn =
-            cloudtrail_model::Arn::parse(resource_id).is_ok_and(|a| a.service == "cloudtrail");
-        return Err(if is_cloudtrail_arn {
-            bad(
-                "ResourceTypeNotSupportedException",
-                format!("tags on `{resource_id}` are not supported; trails can be tagged"),
-            )
-        } else {
-            bad(
-                "CloudTrailARNInvalidException",
-                format!("`{resource_id}` is not a valid trail ARN"),
-            )
-        });
-    }
-    find_trail(call, resource_id, operation).map_err(|err| {
-        if err.code == "TrailNotFoundException" {
-            bad("ResourceNotFoundException", err.message)
-        } else {
-            err
+) -> Result<String, ApiError> {
+    let resource = cloudtrail_model::Arn::parse(resource_id)
+        .ok()
+        .filter(|a| a.service == "cloudtrail")
+        .map(|a| a.resource);
+    match resource {
+        Some(resource) if resource.starts_with("trail/") => {
+            find_trail(call, resource_id, operation).map(|trail| trail.trail_arn).map_err(|err| {
+                if err.code == "TrailNotFoundException" {
+                    bad("ResourceNotFoundException", err.message)
+                } else {
+                    err
+                }
+            })
         }
-    })
+        Some(resource) if resource.starts_with("channel/") => {
+            super::channels::find_channel(call, resource_id, operation)
+                .map(|channel| channel.channel_arn)
+                .map_err(|err| {
+                    if err.code == "ChannelNotFoundException" {
+                        bad("ResourceNotFoundException", err.message)
+                    } else {
+                        err
+                    }
+                })
+        }
+        Some(_) => Err(bad(
+            "ResourceTypeNotSupportedException",
+            format!("tags on `{resource_id}` are not supported; trails and channels can be tagged"),
+        )),
+        None => Err(bad(
+            "CloudTrailARNInvalidException",
+            format!("`{resource_id}` is not a valid CloudTrail resource ARN"),
+        )),
+    }
+}
+
+/// Tags as AWS lists them: a tag set without a value has no `Value` member.
+pub(crate) fn tags_value(tags: &[(String, String)]) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|(key, value)| {
+                if value.is_empty() {
+                    json!({ "Key": key })
+                } else {
+                    json!({ "Key": key, "Value": value })
+                }
+            })
+            .collect(),
+    )
 }
 
 pub(crate) fn add_tags(call: &Call<'_>) -> OpResult {
@@ -593,9 +624,9 @@ pub(crate) fn add_tags(call: &Call<'_>) -> OpResult {
         .input
         .required_string("ResourceId", "ResourceNotFoundException")
         .map_err(input_error)?;
-    let trail = tagged_trail(call, resource_id, "AddTags")?;
+    let arn = tagged_resource(call, resource_id, "AddTags")?;
     let tags = parse_tags(call.input, "TagsList")?;
-    add_trail_tags(call, &trail.trail_arn, &tags)?;
+    add_trail_tags(call, &arn, &tags)?;
     Ok(json!({}))
 }
 
@@ -604,9 +635,9 @@ pub(crate) fn remove_tags(call: &Call<'_>) -> OpResult {
         .input
         .required_string("ResourceId", "ResourceNotFoundException")
         .map_err(input_error)?;
-    let trail = tagged_trail(call, resource_id, "RemoveTags")?;
+    let arn = tagged_resource(call, resource_id, "RemoveTags")?;
     let tags = parse_tags(call.input, "TagsList")?;
-    call.state.catalog.remove_tags(&trail.trail_arn, &tags).map_err(|e| ApiError::internal(&e))?;
+    call.state.catalog.remove_tags(&arn, &tags).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({}))
 }
 
@@ -630,11 +661,9 @@ pub(crate) fn list_tags(call: &Call<'_>) -> OpResult {
     }
     let mut list = Vec::with_capacity(ids.len());
     for id in ids {
-        let trail = tagged_trail(call, id, "ListTags")?;
-        let tags = call.state.catalog.tags(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
-        let tags: Vec<Value> =
-            tags.into_iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect();
-        list.push(json!({ "ResourceId": trail.trail_arn, "TagsList": tags }));
+        let arn = tagged_resource(call, id, "ListTags")?;
+        let tags = call.state.catalog.tags(&arn).map_err(|e| ApiError::internal(&e))?;
+        list.push(json!({ "ResourceId": arn, "TagsList": tags_value(&tags) }));
     }
     Ok(json!({ "ResourceTagList": list }))
 }
@@ -703,10 +732,63 @@ pub(crate) fn put_insight_selectors(call: &Call<'_>) -> OpResult {
         }
         out.push(Value::Object(item));
     }
+    check_insights_have_events(&trail, &out)?;
     trail.insight_selectors =
         if out.is_empty() { None } else { Some(Value::Array(out.clone()).to_string()) };
     call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({ "TrailARN": trail.trail_arn, "InsightSelectors": out }))
+}
+
+/// Insights analyse the events a trail logs: call-rate insights need write management events,
+/// error-rate insights management events, and `EventCategories: ["Data"]` data events
+/// (cloudtrail-api.md, PutInsightSelectors).
+fn check_insights_have_events(
+    trail: &catalog::Trail,
+    insight_selectors: &[Value],
+) -> Result<(), ApiError> {
+    let selectors = trail_selectors::Selectors::from_storage(&trail.event_selectors)
+        .map_err(|e| ApiError::internal(&e))?;
+    let management = |read_only: bool| {
+        let text = format!(
+            r#"{{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"{}","awsRegion":"us-east-1","readOnly":{read_only},"eventType":"AwsApiCall","managementEvent":true,"eventCategory":"Management"}}"#,
+            if read_only { "GetUser" } else { "CreateUser" }
+        );
+        cloudtrail_model::Record::parse(text.as_bytes())
+            .is_ok_and(|record| selectors.matches(&record))
+    };
+    let logs_data = match &selectors {
+        trail_selectors::Selectors::Basic(basic) => {
+            basic.iter().any(|s| !s.data_resources.is_empty())
+        }
+        trail_selectors::Selectors::Advanced(advanced) => advanced.iter().any(|s| {
+            s.field_selectors
+                .iter()
+                .any(|f| f.field == "eventCategory" && f.equals.iter().any(|v| v == "Data"))
+        }),
+    };
+    for selector in insight_selectors {
+        let kind = selector["InsightType"].as_str().unwrap_or_default();
+        let categories: Vec<&str> = match selector["EventCategories"].as_array() {
+            Some(list) => list.iter().filter_map(Value::as_str).collect(),
+            None => vec!["Management"],
+        };
+        for category in categories {
+            let (logged, needed) = match (category, kind) {
+                ("Data", _) => (logs_data, "data events"),
+                (_, "ApiCallRateInsight") => (management(false), "write management events"),
+                _ => (management(false) || management(true), "management events"),
+            };
+            if !logged {
+                return Err(bad(
+                    "InvalidInsightSelectorsException",
+                    format!(
+                        "{kind} on {category} events needs the trail to log {needed}; change its event selectors first"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn get_insight_selectors(call: &Call<'_>) -> OpResult {

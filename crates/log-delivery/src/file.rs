@@ -7,10 +7,15 @@ use std::io::Write;
 use cloudtrail_model::json::{self, Value};
 
 /// Builds a log file from stored records (each one compact JSON object).
-#[derive(Default)]
 pub struct LogFileBuilder {
     json: Vec<u8>,
     n_records: usize,
+}
+
+impl Default for LogFileBuilder {
+    fn default() -> LogFileBuilder {
+        LogFileBuilder::new()
+    }
 }
 
 impl LogFileBuilder {

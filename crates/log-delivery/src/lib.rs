@@ -5,6 +5,7 @@
 //! Everything here is a pure function of its inputs, so a re-delivery after a crash computes the
 //! same routing, the same key and the same bytes, and overwrites the same object.
 
+pub mod cycle;
 pub mod file;
 pub mod keys;
 pub mod routing;

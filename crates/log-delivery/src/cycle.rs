@@ -1,0 +1,119 @@
+//! One delivery cycle: the log files a WAL range `[start, end)` produces at delivery time `T`.
+//!
+//! Exactly-once delivery rests on this being a pure function. The consumer durably records the
+//! plan `(start, end, T)` before uploading anything, uploads every file, and only then moves
+//! its WAL cursor to `end`. After a crash it finds the plan, computes the same files — same
+//! keys, same bytes — and overwrites whatever was already uploaded. No event is skipped (the
+//! cursor never passes an undelivered range) and none is delivered twice (one range, one set
+//! of keys).
+//!
+//! Which events a trail takes also depends on when it was logging: an event ingested while the
+//! trail was stopped is not delivered (StopLogging stops delivery from that moment).
+
+use std::collections::BTreeMap;
+
+use cloudtrail_model::Record;
+
+use crate::file::LogFileBuilder;
+use crate::keys::LogFileKey;
+use crate::routing::{Organization, TrailRoute};
+
+/// A stored event the cycle considers.
+pub struct CycleEvent<'a> {
+    /// WAL position of the event (only for ordering and diagnostics).
+    pub lsn: u64,
+    /// When OpenTrail acknowledged it (Unix milliseconds).
+    pub ingested_at_ms: i64,
+    /// The record JSON as stored.
+    pub record: &'a [u8],
+}
+
+/// A logging trail and the window in which it logs.
+pub struct CycleTrail {
+    pub route: TrailRoute,
+    /// Events ingested from this time on are logged (None: since ever).
+    pub logging_since_ms: Option<i64>,
+    /// Events ingested from this time on are not logged (None: still logging).
+    pub logging_until_ms: Option<i64>,
+}
+
+impl CycleTrail {
+    fn logs_at(&self, ingested_at_ms: i64) -> bool {
+        self.logging_since_ms.is_none_or(|since| ingested_at_ms >= since)
+            && self.logging_until_ms.is_none_or(|until| ingested_at_ms < until)
+    }
+}
+
+/// One file to upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub trail_arn: String,
+    pub bucket: String,
+    pub key: String,
+    /// The uncompressed JSON (what a digest hashes).
+    pub json: Vec<u8>,
+    /// The gzip bytes to upload.
+    pub gzip: Vec<u8>,
+    pub n_records: usize,
+}
+
+/// The files of one cycle, ordered by trail, account and region (stable, for tests and logs).
+pub fn build_files(
+    trails: &[CycleTrail],
+    organization: Option<&Organization>,
+    events: &[CycleEvent<'_>],
+    wal_start: u64,
+    wal_end: u64,
+    delivered_at_unix: i64,
+) -> Vec<PlannedFile> {
+    // (trail index, account, region) → builder
+    let mut builders: BTreeMap<(usize, String, String), LogFileBuilder> = BTreeMap::new();
+    for event in events {
+        // Stored records were validated at ingest; an unreadable one cannot belong to a trail.
+        let Ok(record) = Record::parse(event.record) else { continue };
+        for (idx, trail) in trails.iter().enumerate() {
+            if !trail.logs_at(event.ingested_at_ms) || !trail.route.takes(&record, organization) {
+                continue;
+            }
+            let account = record.recipient_account_id.as_deref().unwrap_or_default().to_owned();
+            let region = record.aws_region.as_deref().unwrap_or_default().to_owned();
+            builders.entry((idx, account, region)).or_default().push(event.record);
+        }
+    }
+    builders
+        .into_iter()
+        .filter(|(_, builder)| !builder.is_empty())
+        .map(|((idx, account, region), builder)| {
+            let route = &trails[idx].route;
+            let organization_id = if route.is_organization_trail {
+                organization.map(|o| o.id.as_str())
+            } else {
+                None
+            };
+            let key = LogFileKey {
+                s3_key_prefix: route.s3_key_prefix.as_deref(),
+                organization_id,
+                account_id: &account,
+                region: &region,
+                delivered_at_unix,
+                trail_arn: &route.trail_arn,
+                wal_start,
+                wal_end,
+            }
+            .to_key();
+            let n_records = builder.len();
+            let (json, gzip) = builder.finish();
+            PlannedFile {
+                trail_arn: route.trail_arn.clone(),
+                bucket: route.s3_bucket_name.clone(),
+                key,
+                json,
+                gzip,
+                n_records,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -87,6 +87,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from_ms);",
     // 4: channel destinations (JSON list of {Type, Location}).
     "ALTER TABLE channels ADD COLUMN destinations TEXT NOT NULL DEFAULT '[]';",
+    // 5: log-file delivery status, reported by GetTrailStatus.
+    "ALTER TABLE trails ADD COLUMN latest_delivery_time_ms INTEGER;
+    ALTER TABLE trails ADD COLUMN latest_delivery_error TEXT;
+    ALTER TABLE trails ADD COLUMN latest_delivery_attempt_ms INTEGER;
+    ALTER TABLE trails ADD COLUMN latest_delivery_attempt_succeeded INTEGER;",
 ];
 
 /// What went wrong in the catalog.
@@ -212,6 +217,15 @@ fn trail_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Trail> {
         start_logging_time_ms: row.get(18)?,
         stop_logging_time_ms: row.get(19)?,
     })
+}
+
+/// What GetTrailStatus reports about log-file delivery.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryStatus {
+    pub latest_delivery_time_ms: Option<i64>,
+    pub latest_delivery_error: Option<String>,
+    pub latest_delivery_attempt_ms: Option<i64>,
+    pub latest_delivery_attempt_succeeded: Option<bool>,
 }
 
 /// A digest-signing key of one region.
@@ -499,6 +513,51 @@ impl Catalog {
             ],
         )?;
         Ok(updated == 1)
+    }
+
+    /// Records one delivery attempt for a trail: success clears the error.
+    pub fn record_delivery(
+        &self,
+        trail_arn: &str,
+        attempt_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let conn = self.conn();
+        match error {
+            None => conn.execute(
+                "UPDATE trails SET latest_delivery_time_ms = ?2, latest_delivery_error = NULL,
+                    latest_delivery_attempt_ms = ?2, latest_delivery_attempt_succeeded = 1
+                 WHERE trail_arn = ?1",
+                params![trail_arn, attempt_ms],
+            )?,
+            Some(error) => conn.execute(
+                "UPDATE trails SET latest_delivery_error = ?3, latest_delivery_attempt_ms = ?2,
+                    latest_delivery_attempt_succeeded = 0
+                 WHERE trail_arn = ?1",
+                params![trail_arn, attempt_ms, error],
+            )?,
+        };
+        Ok(())
+    }
+
+    pub fn delivery_status(&self, trail_arn: &str) -> Result<DeliveryStatus> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT latest_delivery_time_ms, latest_delivery_error, latest_delivery_attempt_ms,
+                    latest_delivery_attempt_succeeded FROM trails WHERE trail_arn = ?1",
+                params![trail_arn],
+                |row| {
+                    Ok(DeliveryStatus {
+                        latest_delivery_time_ms: row.get(0)?,
+                        latest_delivery_error: row.get(1)?,
+                        latest_delivery_attempt_ms: row.get(2)?,
+                        latest_delivery_attempt_succeeded: row.get(3)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
     }
 
     /// Deletes a trail and its tags; returns whether it existed.

@@ -140,3 +140,23 @@ fn trails_lifecycle_and_tags() {
     assert!(!catalog.delete_trail(&updated.trail_arn).unwrap());
     assert!(catalog.tags(&updated.trail_arn).unwrap().is_empty());
 }
+
+#[test]
+fn delivery_status_is_recorded() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    catalog.create_account(&account(), 1).unwrap();
+    let main = trail("main");
+    catalog.create_trail(&main, 1).unwrap();
+    assert_eq!(catalog.delivery_status(&main.trail_arn).unwrap(), DeliveryStatus::default());
+    catalog.record_delivery(&main.trail_arn, 10, None).unwrap();
+    catalog.record_delivery(&main.trail_arn, 20, Some("bucket unreachable")).unwrap();
+    let status = catalog.delivery_status(&main.trail_arn).unwrap();
+    assert_eq!(status.latest_delivery_time_ms, Some(10));
+    assert_eq!(status.latest_delivery_error.as_deref(), Some("bucket unreachable"));
+    assert_eq!(
+        (status.latest_delivery_attempt_ms, status.latest_delivery_attempt_succeeded),
+        (Some(20), Some(false))
+    );
+    catalog.record_delivery(&main.trail_arn, 30, None).unwrap();
+    assert_eq!(catalog.delivery_status(&main.trail_arn).unwrap().latest_delivery_error, None);
+}

@@ -1,10 +1,12 @@
 //! Trail delivery, the decisions and formats part: which logging trails take an event
 //! ([`routing`]), where its log file goes in the bucket ([`keys`]), and the exact bytes of a
-//! log file ([`file`]). The WAL consumer that batches and uploads builds on these.
+//! log file ([`file`]), and the WAL consumer that runs delivery cycles and uploads their files
+//! ([`consumer`]).
 //!
 //! Everything here is a pure function of its inputs, so a re-delivery after a crash computes the
 //! same routing, the same key and the same bytes, and overwrites the same object.
 
+pub mod consumer;
 pub mod cycle;
 pub mod file;
 pub mod keys;

@@ -2,6 +2,8 @@
 //! applies (account, organization, region, global service events, categories) and every
 //! advanced-selector field and operator trails accept.
 
+mod consumer;
+
 use cloudtrail_model::Record;
 use log_delivery::{Organization, TrailRoute};
 use trail_selectors::Selectors;

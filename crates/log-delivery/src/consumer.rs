@@ -1,0 +1,344 @@
+//! The delivery consumer: reads the WAL from its durable cursor, runs delivery cycles
+//! ([`crate::cycle`]) and uploads their log files, moving the cursor only after every file of a
+//! cycle is stored.
+//!
+//! A cycle's plan — WAL range and delivery time — is written to `plan` in the consumer's state
+//! directory (temp file, fsync, rename, fsync directory) before the first upload and removed
+//! after the cursor moved. A restart that finds a plan re-runs exactly that cycle, so files are
+//! never skipped and never duplicated. Failed uploads are retried with backoff forever; events
+//! stay in the WAL meanwhile, and GetTrailStatus shows the error.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cycle::{CycleEvent, CycleTrail, build_files};
+use crate::routing::{Organization, TrailRoute};
+
+/// The WAL consumer name of log delivery.
+pub const CONSUMER_NAME: &str = "log-delivery";
+
+/// Where delivered files go.
+pub trait Uploader: Send + Sync + 'static {
+    /// Stores one log file (overwriting an object of the same key).
+    fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        gzip: Vec<u8>,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// Settings of the consumer.
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    /// A file closes after this long (AWS: about 5 minutes; OpenTrail default 60 s).
+    pub interval: Duration,
+    /// A cycle covers at most this many WAL bytes (bounds memory and file size).
+    pub cycle_bytes_max: u64,
+    /// First retry delay of a failed upload; doubles up to `retry_delay_max`.
+    pub retry_delay_min: Duration,
+    pub retry_delay_max: Duration,
+}
+
+impl DeliveryConfig {
+    pub fn recommended() -> DeliveryConfig {
+        DeliveryConfig {
+            interval: Duration::from_secs(60),
+            cycle_bytes_max: 32 * 1024 * 1024,
+            retry_delay_min: Duration::from_millis(200),
+            retry_delay_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The durable plan of the cycle in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Plan {
+    start: u64,
+    end: u64,
+    delivered_at_unix: i64,
+}
+
+impl Plan {
+    const MAGIC: &'static [u8; 4] = b"OTdp";
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32);
+        out.extend_from_slice(Self::MAGIC);
+        out.extend_from_slice(&self.start.to_le_bytes());
+        out.extend_from_slice(&self.end.to_le_bytes());
+        out.extend_from_slice(&self.delivered_at_unix.to_le_bytes());
+        let crc = crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Plan> {
+        if bytes.len() != 32 || &bytes[..4] != Self::MAGIC {
+            return None;
+        }
+        let crc = u32::from_le_bytes(bytes[28..32].try_into().ok()?);
+        if crc32(&bytes[..28]) != crc {
+            return None;
+        }
+        Some(Plan {
+            start: u64::from_le_bytes(bytes[4..12].try_into().ok()?),
+            end: u64::from_le_bytes(bytes[12..20].try_into().ok()?),
+            delivered_at_unix: i64::from_le_bytes(bytes[20..28].try_into().ok()?),
+        })
+    }
+}
+
+/// A small CRC-32 (IEEE) for the plan file; the plan is 28 bytes, speed does not matter.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// The delivery consumer.
+pub struct Delivery<U: Uploader> {
+    pub ingestor: Arc<ingest::Ingestor>,
+    pub catalog: Arc<catalog::Catalog>,
+    pub organization: Option<Organization>,
+    pub uploader: Arc<U>,
+    pub config: DeliveryConfig,
+    pub state_dir: PathBuf,
+}
+
+impl<U: Uploader> Delivery<U> {
+    /// Runs cycles until `stop` resolves, then runs a last one so nothing acknowledged waits
+    /// for the next start.
+    pub async fn run(self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            if let Err(err) = self.cycle().await {
+                tracing::error!(%err, "log delivery cycle failed; retrying next interval");
+            }
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(self.config.interval) => {}
+            }
+        }
+        if let Err(err) = self.cycle().await {
+            tracing::error!(%err, "final log delivery cycle failed; the events stay in the WAL for the next start");
+        }
+    }
+
+    /// One cycle: resume a planned one, or plan `[cursor, durable end)`; deliver; commit.
+    pub async fn cycle(&self) -> Result<usize, String> {
+        let wal = self.ingestor.wal();
+        if wal.cursor(CONSUMER_NAME).is_none() {
+            wal.register_consumer(CONSUMER_NAME)
+                .map_err(|e| format!("register the delivery consumer: {e}"))?;
+        }
+        let plan = match read_plan(&self.state_dir)? {
+            Some(plan) => plan,
+            None => {
+                let start = wal.cursor(CONSUMER_NAME).map(|lsn| lsn.0).unwrap_or(wal.first_lsn().0);
+                let end = self.plan_end(start)?;
+                if end <= start {
+                    return Ok(0);
+                }
+                let plan = Plan {
+                    start,
+                    end,
+                    delivered_at_unix: self.ingestor.clock().now_unix_millis().div_euclid(1000),
+                };
+                write_plan(&self.state_dir, Some(&plan))?;
+                plan
+            }
+        };
+        let files = self.files_of(&plan)?;
+        let n_files = files.len();
+        for file in files {
+            let mut delay = self.config.retry_delay_min;
+            loop {
+                let now_ms = self.ingestor.clock().now_unix_millis();
+                match self.uploader.put(&file.bucket, &file.key, file.gzip.clone()).await {
+                    Ok(()) => {
+                        let _ = self.catalog.record_delivery(&file.trail_arn, now_ms, None);
+                        break;
+                    }
+                    Err(err) => {
+                        tracing::warn!(bucket = %file.bucket, key = %file.key, %err, "log file upload failed; retrying");
+                        let _ = self.catalog.record_delivery(&file.trail_arn, now_ms, Some(&err));
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(self.config.retry_delay_max);
+                    }
+                }
+            }
+        }
+        wal.commit_cursor(CONSUMER_NAME, wal::Lsn(plan.end))
+            .map_err(|e| format!("commit the delivery cursor: {e}"))?;
+        write_plan(&self.state_dir, None)?;
+        Ok(n_files)
+    }
+
+    /// The end of the next cycle from `start`: the durable end, or earlier so the cycle reads
+    /// at most `cycle_bytes_max` of payload (at least one record).
+    fn plan_end(&self, start: u64) -> Result<u64, String> {
+        let wal = self.ingestor.wal();
+        let durable_end = wal.durable_end().0;
+        if durable_end <= start {
+            return Ok(start);
+        }
+        let mut n_bytes = 0u64;
+        for entry in wal.read_from(wal::Lsn(start)).map_err(|e| format!("read the WAL: {e}"))? {
+            let (lsn, payload) = entry.map_err(|e| format!("read the WAL: {e}"))?;
+            if lsn.0 >= durable_end {
+                break;
+            }
+            if n_bytes > 0 && n_bytes + payload.len() as u64 > self.config.cycle_bytes_max {
+                return Ok(lsn.0);
+            }
+            n_bytes += payload.len() as u64;
+        }
+        Ok(durable_end)
+    }
+
+    fn files_of(&self, plan: &Plan) -> Result<Vec<crate::cycle::PlannedFile>, String> {
+        let wal = self.ingestor.wal();
+        let mut payloads = Vec::new();
+        let reader =
+            wal.read_from(wal::Lsn(plan.start)).map_err(|e| format!("read the WAL: {e}"))?;
+        for entry in reader {
+            let (lsn, payload) = entry.map_err(|e| format!("read the WAL: {e}"))?;
+            if lsn.0 >= plan.end {
+                break;
+            }
+            payloads.push((lsn.0, payload));
+        }
+        let events: Vec<CycleEvent<'_>> = payloads
+            .iter()
+            .filter_map(|(lsn, payload)| {
+                let envelope = ingest::Envelope::decode(payload).ok()?;
+                match envelope.kind {
+                    ingest::Kind::CloudTrailRecord | ingest::Kind::SelfAudit => Some(CycleEvent {
+                        lsn: *lsn,
+                        ingested_at_ms: envelope.ingested_at_ms,
+                        record: envelope.record,
+                    }),
+                    // Integration events go to event data stores, never to trails.
+                    ingest::Kind::AuditEvent => None,
+                }
+            })
+            .collect();
+        let trails = self.trails()?;
+        Ok(build_files(
+            &trails,
+            self.organization.as_ref(),
+            &events,
+            plan.start,
+            plan.end,
+            plan.delivered_at_unix,
+        ))
+    }
+
+    fn trails(&self) -> Result<Vec<CycleTrail>, String> {
+        let trails = self.catalog.trails().map_err(|e| format!("read trails: {e}"))?;
+        let mut out = Vec::new();
+        for trail in trails {
+            // A trail that never logged takes nothing.
+            let Some(since) = trail.start_logging_time_ms else { continue };
+            let until = if trail.is_logging {
+                None
+            } else {
+                trail.stop_logging_time_ms.filter(|stop| *stop >= since)
+            };
+            if !trail.is_logging && until.is_none() {
+                continue;
+            }
+            let selectors = match trail_selectors::Selectors::from_storage(&trail.event_selectors) {
+                Ok(selectors) => selectors,
+                Err(err) => {
+                    tracing::error!(trail = %trail.trail_arn, %err, "stored event selectors are unreadable; the trail gets no files");
+                    continue;
+                }
+            };
+            out.push(CycleTrail {
+                route: TrailRoute {
+                    trail_arn: trail.trail_arn,
+                    name: trail.name,
+                    account_id: trail.account_id,
+                    home_region: trail.home_region,
+                    is_multi_region_trail: trail.is_multi_region_trail,
+                    include_global_service_events: trail.include_global_service_events,
+                    is_organization_trail: trail.is_organization_trail,
+                    s3_bucket_name: trail.s3_bucket_name,
+                    s3_key_prefix: trail.s3_key_prefix,
+                    selectors,
+                },
+                logging_since_ms: Some(since),
+                logging_until_ms: until,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn plan_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("plan")
+}
+
+fn read_plan(state_dir: &Path) -> Result<Option<Plan>, String> {
+    match std::fs::read(plan_path(state_dir)) {
+        Ok(bytes) => Plan::decode(&bytes).map(Some).ok_or_else(|| {
+            format!(
+                "the delivery plan `{}` is damaged; remove it to re-plan from the WAL cursor",
+                plan_path(state_dir).display()
+            )
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(format!("read the delivery plan: {err}")),
+    }
+}
+
+/// Writes (or with `None` removes) the plan crash-safely.
+fn write_plan(state_dir: &Path, plan: Option<&Plan>) -> Result<(), String> {
+    let path = plan_path(state_dir);
+    let io = |what: &str, err: std::io::Error| format!("{what} `{}`: {err}", path.display());
+    std::fs::create_dir_all(state_dir).map_err(|e| io("create the directory of", e))?;
+    match plan {
+        Some(plan) => {
+            let tmp = state_dir.join("plan.tmp");
+            let mut file = std::fs::File::create(&tmp).map_err(|e| io("create", e))?;
+            std::io::Write::write_all(&mut file, &plan.encode()).map_err(|e| io("write", e))?;
+            file.sync_all().map_err(|e| io("fsync", e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| io("rename into", e))?;
+        }
+        None => match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(io("remove", err)),
+        },
+    }
+    std::fs::File::open(state_dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| io("fsync the directory of", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_round_trip_and_reject_damage() {
+        let plan = Plan { start: 7, end: 4096, delivered_at_unix: 1_795_183_500 };
+        let bytes = plan.encode();
+        assert_eq!(Plan::decode(&bytes), Some(plan));
+        for idx in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[idx] ^= 0x01;
+            assert_eq!(Plan::decode(&damaged), None, "byte {idx}");
+        }
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+}

@@ -531,8 +531,19 @@ pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
     let trail = find_trail(call, name, "GetTrailStatus")?;
+    let delivery = call.state.catalog.delivery_status(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
     let mut out = Map::new();
     out.insert("IsLogging".into(), trail.is_logging.into());
+    if let Some(ms) = delivery.latest_delivery_time_ms {
+        out.insert("LatestDeliveryTime".into(), awsjson::epoch_seconds(ms));
+        out.insert("LatestDeliveryAttemptSucceeded".into(), iso_time(ms).into());
+    }
+    if let Some(error) = delivery.latest_delivery_error {
+        out.insert("LatestDeliveryError".into(), error.into());
+    }
+    if let Some(ms) = delivery.latest_delivery_attempt_ms {
+        out.insert("LatestDeliveryAttemptTime".into(), iso_time(ms).into());
+    }
     if let Some(ms) = trail.start_logging_time_ms {
         out.insert("StartLoggingTime".into(), awsjson::epoch_seconds(ms));
         out.insert("TimeLoggingStarted".into(), iso_time(ms).into());

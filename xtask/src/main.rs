@@ -71,8 +71,13 @@ fn test() -> Result {
     path =
         std::env::join_paths(std::iter::once(venv.join("bin")).chain(std::env::split_paths(&path)))
             .map_err(|e| format!("build PATH: {e}"))?;
-    let (mut n_passed, mut n_failed) =
-        run_tests(cargo().args(["test", "--workspace"]).env("PATH", &path))?;
+    // blob-store's S3 conformance suite runs against moto's server from the venv.
+    let (mut n_passed, mut n_failed) = run_tests(
+        cargo()
+            .args(["test", "--workspace"])
+            .env("PATH", &path)
+            .env("MOTO_SERVER_BIN", venv.join("bin/moto_server")),
+    )?;
     // End-to-end: the real binary driven by the real AWS CLI and boto3.
     run("build the binary for end-to-end tests", cargo().args(["build", "-p", "opentrail"]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -143,7 +148,7 @@ fn count_before(text: &str, label: &str) -> u64 {
 /// returns the virtualenv.
 fn install_test_deps() -> Result<PathBuf> {
     let venv = cache_dir().join("venv");
-    let marker = venv.join(".opentrail-deps-2");
+    let marker = venv.join(".opentrail-deps-4");
     if marker.exists() {
         return Ok(venv);
     }
@@ -152,16 +157,18 @@ fn install_test_deps() -> Result<PathBuf> {
         run("create python venv", Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
     run(
-        "install awscli and boto3 from PyPI",
+        "install awscli, boto3, pytest and moto's S3 server from PyPI",
         Command::new(venv.join("bin/pip")).args([
             "install",
             "--quiet",
             "--disable-pip-version-check",
             "awscli",
             "boto3",
+            "pytest",
+            "moto[server]",
         ]),
     )?;
-    std::fs::write(&marker, "awscli boto3\n")
+    std::fs::write(&marker, "awscli boto3 pytest moto[server]\n")
         .map_err(|e| format!("write {}: {e}", marker.display()))?;
     Ok(venv)
 }

@@ -41,6 +41,9 @@ pub struct AppState {
     ingestion: cloudtrail::channels::IngestionStatuses,
     /// The AWS Organization of the configured accounts, if any.
     organization: Option<settings::Organization>,
+    /// Where trails deliver: the embedded local bucket store or S3. `None` in tests that do not
+    /// deliver.
+    blobs: Option<blob_store::BlobStore>,
 }
 
 impl AppState {
@@ -61,7 +64,14 @@ impl AppState {
             key_rotation: std::sync::Mutex::new(()),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
             organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
+            blobs: None,
         })
+    }
+
+    /// Sets the store trails deliver to (CreateTrail checks or creates buckets there).
+    pub fn with_blob_store(mut self, blobs: blob_store::BlobStore) -> AppState {
+        self.blobs = Some(blobs);
+        self
     }
 
     fn now(&self) -> SystemTime {

@@ -30,6 +30,20 @@ pub trait Uploader: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), String>> + Send;
 }
 
+/// Log files go to the trail's bucket in the blob store (the embedded local bucket or S3).
+impl Uploader for blob_store::BlobStore {
+    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), String> {
+        let meta = blob_store::ObjectMeta {
+            content_type: Some("application/json".into()),
+            content_encoding: Some("gzip".into()),
+            user: Default::default(),
+        };
+        blob_store::BlobStore::put(self, bucket, key, bytes::Bytes::from(gzip), &meta)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Settings of the consumer.
 #[derive(Clone, Debug)]
 pub struct DeliveryConfig {
@@ -40,6 +54,8 @@ pub struct DeliveryConfig {
     /// First retry delay of a failed upload; doubles up to `retry_delay_max`.
     pub retry_delay_min: Duration,
     pub retry_delay_max: Duration,
+    /// How long the last cycle at shutdown may take.
+    pub shutdown_grace: Duration,
 }
 
 impl DeliveryConfig {
@@ -49,6 +65,7 @@ impl DeliveryConfig {
             cycle_bytes_max: 32 * 1024 * 1024,
             retry_delay_min: Duration::from_millis(200),
             retry_delay_max: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }
@@ -114,21 +131,37 @@ pub struct Delivery<U: Uploader> {
 }
 
 impl<U: Uploader> Delivery<U> {
-    /// Runs cycles until `stop` resolves, then runs a last one so nothing acknowledged waits
-    /// for the next start.
+    /// Runs cycles until `stop` resolves, then one last cycle (bounded by
+    /// [`DeliveryConfig::shutdown_grace`]) so what was acknowledged before the stop is
+    /// delivered now rather than at the next start.
+    ///
+    /// A cycle cut short — by the stop or by the grace period — is safe: its plan is durable and
+    /// the cursor has not moved, so the next start re-runs it and writes the same keys.
     pub async fn run(self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
-            if let Err(err) = self.cycle().await {
-                tracing::error!(%err, "log delivery cycle failed; retrying next interval");
+            tokio::select! {
+                result = self.cycle() => {
+                    if let Err(err) = result {
+                        tracing::error!(%err, "log delivery cycle failed; retrying next interval");
+                    }
+                }
+                () = &mut stop => break,
             }
             tokio::select! {
                 () = &mut stop => break,
                 () = tokio::time::sleep(self.config.interval) => {}
             }
         }
-        if let Err(err) = self.cycle().await {
-            tracing::error!(%err, "final log delivery cycle failed; the events stay in the WAL for the next start");
+        match tokio::time::timeout(self.config.shutdown_grace, self.cycle()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::error!(%err, "final log delivery cycle failed; the events stay in the WAL for the next start")
+            }
+            Err(_) => tracing::warn!(
+                grace = ?self.config.shutdown_grace,
+                "final log delivery did not finish in time; the rest is delivered at the next start"
+            ),
         }
     }
 
@@ -176,8 +209,11 @@ impl<U: Uploader> Delivery<U> {
                 }
             }
         }
-        wal.commit_cursor(CONSUMER_NAME, wal::Lsn(plan.end))
-            .map_err(|e| format!("commit the delivery cursor: {e}"))?;
+        // A cycle re-run after a crash between commit and plan removal is already committed.
+        if wal.cursor(CONSUMER_NAME).is_none_or(|cursor| cursor.0 < plan.end) {
+            wal.commit_cursor(CONSUMER_NAME, wal::Lsn(plan.end))
+                .map_err(|e| format!("commit the delivery cursor: {e}"))?;
+        }
         write_plan(&self.state_dir, None)?;
         Ok(n_files)
     }

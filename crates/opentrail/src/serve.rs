@@ -63,8 +63,32 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let ingestor = Arc::new(ingestor);
-    let state =
-        Arc::new(api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog), config)?);
+    // The embedded local bucket store: one directory per bucket under the data directory.
+    let blobs = blob_store::BlobStore::new(blob_store::StoreConfig::Local {
+        root: data_dir.join("buckets"),
+    })
+    .context("open the local bucket store")?;
+    let organization =
+        config.as_ref().and_then(|c| c.organization()).map(|org| log_delivery::Organization {
+            id: org.id.clone(),
+            management_account: org.management_account.clone(),
+            member_accounts: org.member_accounts.clone(),
+        });
+    let state = Arc::new(
+        api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog), config)?
+            .with_blob_store(blobs.clone()),
+    );
+    let delivery = log_delivery::consumer::Delivery {
+        ingestor: Arc::clone(&ingestor),
+        catalog: Arc::clone(&catalog),
+        organization,
+        uploader: Arc::new(blobs),
+        config: log_delivery::consumer::DeliveryConfig {
+            interval: args.delivery_interval,
+            ..log_delivery::consumer::DeliveryConfig::recommended()
+        },
+        state_dir: data_dir.join("delivery"),
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -81,7 +105,18 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let env_path = bootstrap::write_admin_env(&data_dir, &bootstrap, &endpoint).context("write admin.env")?;
         tracing::info!(address = %local, data_dir = %data_dir.display(), wal_end = %report.end_lsn, "opentrail listening");
         print_banner(&endpoint, &data_dir, &env_path, &bootstrap);
-        api_server::serve(listener, api_server::router(state), shutdown).await.context("serve HTTP")?;
+        // Delivery runs beside the API; at shutdown it runs one last cycle after the API stopped
+        // accepting events, so everything acknowledged before the signal is delivered.
+        let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
+        let delivery_task = tokio::spawn(delivery.run(async {
+            let _ = delivery_stopped.await;
+        }));
+        let served = api_server::serve(listener, api_server::router(state), shutdown).await.context("serve HTTP");
+        let _ = stop_delivery.send(());
+        if let Err(err) = delivery_task.await {
+            tracing::error!(%err, "log delivery stopped abnormally");
+        }
+        served?;
         anyhow::Ok(())
     });
     ingestor.shutdown().context("flush the write-ahead log")?;

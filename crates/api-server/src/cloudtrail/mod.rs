@@ -206,11 +206,48 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                 input: &input,
                 now_ms: state.now_unix_millis(),
             };
-            dispatch(&call, &operation)
+            match check_bucket(&state, &operation, &input).await {
+                Ok(()) => dispatch(&call, &operation),
+                Err(err) => Err(err),
+            }
         }
     };
     audit.record(&state, &caller, &body, result.as_ref()).await;
     respond(result)
+}
+
+/// CreateTrail and UpdateTrail name a bucket: the embedded local store creates it when missing
+/// (as the embedded default promises); an S3 store must already have it
+/// (`S3BucketDoesNotExistException`, as AWS). An invalid name is left for the operation to
+/// report.
+async fn check_bucket(state: &AppState, operation: &str, input: &Input) -> Result<(), ApiError> {
+    if !matches!(operation, "CreateTrail" | "UpdateTrail") {
+        return Ok(());
+    }
+    let (Some(blobs), Ok(Some(bucket))) = (&state.blobs, input.string("S3BucketName")) else {
+        return Ok(());
+    };
+    if let Err(err) = blob_store::validate_bucket_name(bucket) {
+        return Err(ApiError::bad_request(
+            "InvalidS3BucketNameException",
+            format!("Bucket name `{bucket}` is not valid: {err}"),
+        ));
+    }
+    match blobs.bucket_exists(bucket).await {
+        Ok(true) => Ok(()),
+        Ok(false) => match blobs.create_bucket(bucket).await {
+            Ok(()) => Ok(()),
+            Err(blob_store::Error::Unsupported { .. }) => Err(ApiError::bad_request(
+                "S3BucketDoesNotExistException",
+                format!("S3 bucket {bucket} does not exist"),
+            )),
+            Err(err) => Err(ApiError::internal(&err)),
+        },
+        Err(err) => Err(ApiError::bad_request(
+            "S3BucketDoesNotExistException",
+            format!("S3 bucket {bucket} cannot be reached: {err}"),
+        )),
+    }
 }
 
 fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {

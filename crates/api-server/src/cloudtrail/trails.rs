@@ -531,7 +531,8 @@ pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
     let name =
         call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
     let trail = find_trail(call, name, "GetTrailStatus")?;
-    let delivery = call.state.catalog.delivery_status(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
+    let delivery =
+        call.state.catalog.delivery_status(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
     let mut out = Map::new();
     out.insert("IsLogging".into(), trail.is_logging.into());
     if let Some(ms) = delivery.latest_delivery_time_ms {

@@ -126,3 +126,32 @@ def test_sigkill_during_delivery_loses_and_duplicates_nothing(start_server):
     got = wait_for(all_there, timeout_s=20)
     ingested = [r for r in got if r in sent]
     assert len(ingested) == len(set(ingested)) == len(sent), "every acknowledged event in exactly one file"
+
+
+def test_the_s3_api_serves_delivered_files_read_only(start_server, tmp_path):
+    server = start_server("--delivery-interval", INTERVAL)
+    client = server.boto3_client("cloudtrail")
+    client.create_trail(Name="s3api", S3BucketName="s3api-logs", IsMultiRegionTrail=True)
+    client.start_logging(Name="s3api")
+    ingest(server, [l for l in generated(server, 60, seed=31) if '"eventCategory":"Management"' in l])
+    bucket = server.data_dir / "buckets" / "s3api-logs"
+    wait_for(lambda: delivered(bucket))
+    listing = server.aws("s3", "ls", "s3://s3api-logs", "--recursive")
+    assert listing.returncode == 0, listing.stderr
+    keys = [line.split()[-1] for line in listing.stdout.splitlines() if line.strip()]
+    assert keys and all(KEY_RE.match(k) for k in keys), keys
+    assert set(keys) <= set(delivered(bucket)) and len(keys) >= 1
+    target = tmp_path / "copy.json.gz"
+    copied = server.aws("s3", "cp", f"s3://s3api-logs/{keys[0]}", str(target))
+    assert copied.returncode == 0, copied.stderr
+    assert target.read_bytes() == (bucket / keys[0]).read_bytes()
+    s3 = server.boto3_client("s3")
+    head = s3.head_object(Bucket="s3api-logs", Key=keys[0])
+    assert head["ContentLength"] == target.stat().st_size
+    location = s3.get_bucket_location(Bucket="s3api-logs")
+    assert location.get("LocationConstraint") in (None, "")
+    missing = server.aws("s3api", "get-object", "--bucket", "s3api-logs", "--key", "AWSLogs/nope.json.gz", str(tmp_path / "x"))
+    assert missing.returncode != 0 and "NoSuchKey" in missing.stderr
+    refused = server.aws("s3", "cp", str(target), "s3://s3api-logs/tampered.json.gz")
+    assert refused.returncode != 0 and "MethodNotAllowed" in refused.stderr
+    assert not (bucket / "tampered.json.gz").exists(), "nothing can be written through the API"

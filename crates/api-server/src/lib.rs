@@ -11,6 +11,7 @@ mod cloudtrail;
 mod error;
 pub mod limits;
 mod native;
+mod s3;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -158,6 +159,9 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 async fn fallback(state: State<Arc<AppState>>, request: Request) -> Response {
     if cloudtrail::is_cloudtrail_request(&request) {
         return cloudtrail::handle(state, request).await;
+    }
+    if s3::is_s3_request(&request) {
+        return s3::handle(&state, request).await;
     }
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -227,6 +227,16 @@ impl BlobStore {
         }
     }
 
+    /// When the bucket was created, where the backend knows it (the local store); `None` when
+    /// it does not exist or the backend does not say.
+    pub async fn bucket_created(&self, bucket: &str) -> Result<Option<std::time::SystemTime>> {
+        validate_bucket_name(bucket)?;
+        match &*self.backend {
+            Backend::Local(store) => store.bucket_created(bucket).await,
+            Backend::Adapter(_) | Backend::Faulty(_) => Ok(None),
+        }
+    }
+
     /// Creates a bucket; does nothing if it exists. Local and memory stores only: OpenTrail
     /// never creates S3 buckets, so S3 answers [`Error::Unsupported`].
     pub async fn create_bucket(&self, bucket: &str) -> Result<()> {

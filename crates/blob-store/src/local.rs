@@ -99,6 +99,22 @@ impl LocalStore {
         blocking(Operation::BucketExists, move || Ok(bucket_dir.is_dir())).await
     }
 
+    /// When the bucket directory was created (its birth time, or its modification time where
+    /// the file system keeps no birth time); `None` if it does not exist.
+    pub(crate) async fn bucket_created(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<std::time::SystemTime>> {
+        let bucket_dir = self.root.join(bucket);
+        blocking(Operation::BucketExists, move || {
+            Ok(fs::metadata(&bucket_dir)
+                .ok()
+                .filter(std::fs::Metadata::is_dir)
+                .and_then(|m| m.created().or_else(|_| m.modified()).ok()))
+        })
+        .await
+    }
+
     pub(crate) async fn create_bucket(&self, bucket: &str) -> Result<()> {
         let root = Arc::clone(&self.root);
         let bucket = bucket.to_owned();

@@ -1,0 +1,494 @@
+//! The read-only S3 subset on the service port, over the embedded local bucket store:
+//! ListBuckets, GetBucketLocation, ListObjects (v1 and v2, with `delimiter` and
+//! `encoding-type=url`), GetObject and HeadObject — path style, SigV4 (service `s3`), S3's XML
+//! errors, lower-case `x-amz-meta-*` headers. So `aws s3 ls`, `aws s3 cp` and
+//! `aws cloudtrail validate-logs` work with `AWS_ENDPOINT_URL` pointing at OpenTrail.
+//!
+//! There is no write or delete operation: delivered evidence is never changed through the API.
+//! A caller reads a bucket when a trail it can see delivers there and its policies allow the
+//! `s3:` action (see [`allowed`]).
+
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::{AppState, Caller, RequestId, new_request_id};
+
+/// At most this many keys per listing page (S3's limit).
+const MAX_KEYS: usize = 1000;
+/// A delimiter listing scans at most this many keys to group common prefixes.
+const DELIMITER_SCAN_MAX: usize = 100_000;
+
+/// Whether a request is for the S3 API: signed (in the header or a presigned URL) with a
+/// credential scope for service `s3`. Requests signed for other services keep their own
+/// protocol's errors.
+pub(crate) fn is_s3_request(request: &Request) -> bool {
+    request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|auth| auth.contains("/s3/aws4_request"))
+        || request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-Credential") && q.contains("%2Fs3%2Faws4_request"))
+}
+
+struct S3Error {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    resource: String,
+}
+
+impl S3Error {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> S3Error {
+        S3Error { status, code, message: message.into(), resource: resource.into() }
+    }
+
+    fn into_response(self, request_id: &str, head: bool) -> Response {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+            self.code,
+            xml_escape(&self.message),
+            xml_escape(&self.resource),
+            request_id
+        );
+        let body = if head { Body::empty() } else { Body::from(body) };
+        let mut response = (self.status, body).into_response();
+        response.headers_mut().insert("content-type", HeaderValue::from_static("application/xml"));
+        response
+    }
+}
+
+pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
+    let request_id =
+        request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
+    let head = request.method() == Method::HEAD;
+    match serve(state, request).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(&request_id, head),
+    }
+}
+
+async fn serve(state: &AppState, request: Request) -> Result<Response, S3Error> {
+    let (parts, _body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return Err(S3Error::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "OpenTrail's S3 API is read-only: delivered log files and digests are never changed",
+            path,
+        ));
+    }
+    let caller = state.keys.authenticate_s3(&parts, state.now()).map_err(|err| {
+        let status = StatusCode::from_u16(err.s3_http_status()).unwrap_or(StatusCode::FORBIDDEN);
+        S3Error::new(status, err.s3_code(), err.s3_message(), path.clone())
+    })?;
+    let Some(blobs) = &state.blobs else {
+        return Err(S3Error::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "this server has no bucket store",
+            path,
+        ));
+    };
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    let has = |name: &str| query.iter().any(|(k, _)| k == name);
+
+    let trimmed = path.trim_start_matches('/');
+    let (bucket, key) = match trimmed.split_once('/') {
+        Some((bucket, key)) => (percent_decode(bucket), percent_decode(key)),
+        None => (percent_decode(trimmed), String::new()),
+    };
+    if bucket.is_empty() {
+        return list_buckets(state, &caller).await;
+    }
+    let (action, resource) = if !key.is_empty() {
+        ("s3:GetObject", format!("arn:aws:s3:::{bucket}/{key}"))
+    } else if has("location") {
+        ("s3:GetBucketLocation", format!("arn:aws:s3:::{bucket}"))
+    } else {
+        ("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))
+    };
+    if !allowed(state, &caller, &bucket, action, &resource) {
+        return Err(S3Error::new(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "Access Denied",
+            format!("/{bucket}"),
+        ));
+    }
+    match blobs.bucket_exists(&bucket).await {
+        Ok(true) => {}
+        Ok(false) | Err(_) => {
+            return Err(S3Error::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchBucket",
+                "The specified bucket does not exist",
+                format!("/{bucket}"),
+            ));
+        }
+    }
+    if key.is_empty() {
+        if has("location") {
+            let region = state.catalog.trails().ok().and_then(|trails| {
+                trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
+            });
+            let region = region.unwrap_or_else(|| caller.region.clone());
+            // us-east-1 is written as an empty constraint, as S3 does.
+            let constraint = if region == "us-east-1" { String::new() } else { region };
+            return Ok(xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{constraint}</LocationConstraint>"
+            )));
+        }
+        return list_objects(blobs, &bucket, param(&query, "list-type") == Some("2"), &query).await;
+    }
+    let object = match blobs.get(&bucket, &key).await {
+        Ok(object) => object,
+        Err(blob_store::Error::NoSuchKey { .. }) | Err(blob_store::Error::InvalidKey { .. }) => {
+            return Err(S3Error::new(
+                StatusCode::NOT_FOUND,
+                "NoSuchKey",
+                "The specified key does not exist.",
+                format!("/{bucket}/{key}"),
+            ));
+        }
+        Err(err) => {
+            return Err(S3Error::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                err.to_string(),
+                format!("/{bucket}/{key}"),
+            ));
+        }
+    };
+    let info = &object.info;
+    let etag = info.e_tag.clone().unwrap_or_else(|| format!("\"{}\"", md5_hex(&object.body)));
+    let body =
+        if parts.method == Method::HEAD { Body::empty() } else { Body::from(object.body.clone()) };
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set("content-length", &info.size.to_string());
+    set("etag", &etag);
+    set("last-modified", &http_date(info.last_modified));
+    set("accept-ranges", "bytes");
+    set("content-type", info.meta.content_type.as_deref().unwrap_or("binary/octet-stream"));
+    if let Some(encoding) = &info.meta.content_encoding {
+        set("content-encoding", encoding);
+    }
+    for (name, value) in &info.meta.user {
+        // Lower-case names: botocore keeps the case it receives and validate-logs looks for
+        // `signature` (integrity.md §4).
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(
+                format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes(),
+            ),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Whether the caller may do `action` (an `s3:` action) on `resource` in `bucket`: some trail
+/// delivers to the bucket, and the IAM-style rules allow the action as if the bucket belonged to
+/// that trail's account — its own account's buckets, and read-only its organization trail's
+/// bucket. A configured user needs an `s3:` permission (AdministratorAccess, or a statement);
+/// an account root needs none.
+fn allowed(state: &AppState, caller: &Caller, bucket: &str, action: &str, resource: &str) -> bool {
+    let Some(principal) = state.keys.principal(&caller.access_key_id) else { return false };
+    let Ok(trails) = state.catalog.trails() else { return false };
+    trails.iter().filter(|trail| trail.s3_bucket_name == bucket).any(|trail| {
+        let request = settings::AuthzRequest {
+            principal,
+            action,
+            resource,
+            resource_account: &trail.account_id,
+            resource_is_organization_trail: trail.is_organization_trail,
+            organization: state.organization.as_ref(),
+        };
+        settings::authorize(&request).is_allowed()
+    })
+}
+
+async fn list_buckets(state: &AppState, caller: &Caller) -> Result<Response, S3Error> {
+    let trails = state.catalog.trails().unwrap_or_default();
+    let mut buckets: Vec<String> = trails
+        .into_iter()
+        .map(|t| t.s3_bucket_name)
+        .filter(|b| allowed(state, caller, b, "s3:ListBucket", &format!("arn:aws:s3:::{b}")))
+        .collect();
+    buckets.sort();
+    buckets.dedup();
+    let mut entries = String::new();
+    for bucket in &buckets {
+        // A trail's bucket that has not been created yet (nothing delivered) is still listed,
+        // dated now; the local store dates the others by their directory.
+        let created = match state.blobs.as_ref() {
+            Some(blobs) => blobs.bucket_created(bucket).await.ok().flatten(),
+            None => None,
+        };
+        entries.push_str(&format!(
+            "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
+            xml_escape(bucket),
+            iso_time(created.unwrap_or_else(SystemTime::now))
+        ));
+    }
+    Ok(xml(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>{}</ID></Owner><Buckets>{entries}</Buckets></ListAllMyBucketsResult>",
+        caller.account_id
+    )))
+}
+
+async fn list_objects(
+    blobs: &blob_store::BlobStore,
+    bucket: &str,
+    v2: bool,
+    query: &[(String, String)],
+) -> Result<Response, S3Error> {
+    let param = |name: &str| param(query, name);
+    let prefix = param("prefix").unwrap_or("");
+    let delimiter = param("delimiter").filter(|d| !d.is_empty());
+    let url_encoded = param("encoding-type") == Some("url");
+    let max_keys = match param("max-keys") {
+        None => MAX_KEYS,
+        Some(n) => n
+            .parse::<usize>()
+            .map_err(|_| {
+                S3Error::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgument",
+                    "Provided max-keys not an integer or within integer range",
+                    format!("/{bucket}"),
+                )
+            })?
+            .min(MAX_KEYS),
+    };
+    // v1: `marker`; v2: `continuation-token` (ours is the last key) or `start-after`.
+    let start_after =
+        if v2 { param("continuation-token").or(param("start-after")) } else { param("marker") };
+    let start_after = start_after.filter(|s| !s.is_empty()).map(str::to_owned);
+
+    let mut contents = Vec::new();
+    let mut common_prefixes: Vec<String> = Vec::new();
+    let mut cursor = start_after.clone();
+    let mut truncated = false;
+    let mut scanned = 0usize;
+    let mut last_key: Option<String> = None;
+    'pages: loop {
+        let page =
+            blobs.list(bucket, prefix, cursor.as_deref(), MAX_KEYS).await.map_err(|err| {
+                S3Error::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    err.to_string(),
+                    format!("/{bucket}"),
+                )
+            })?;
+        for object in &page.objects {
+            scanned += 1;
+            if contents.len() + common_prefixes.len() >= max_keys || scanned > DELIMITER_SCAN_MAX {
+                truncated = true;
+                break 'pages;
+            }
+            last_key = Some(object.key.clone());
+            if let Some(delimiter) = delimiter
+                && let Some(idx) = object.key[prefix.len()..].find(delimiter)
+            {
+                let common = object.key[..prefix.len() + idx + delimiter.len()].to_owned();
+                if common_prefixes.last() != Some(&common) {
+                    common_prefixes.push(common);
+                }
+                continue;
+            }
+            contents.push(object.clone());
+        }
+        match page.next_start_after() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let encode = |text: &str| if url_encoded { url_encode(text) } else { xml_escape(text) };
+    let mut out = String::with_capacity(256 + contents.len() * 300);
+    out.push_str(&format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{}</Name><Prefix>{}</Prefix>",
+        xml_escape(bucket),
+        encode(prefix)
+    ));
+    if v2 {
+        out.push_str(&format!("<KeyCount>{}</KeyCount>", contents.len() + common_prefixes.len()));
+        if let Some(token) = param("continuation-token") {
+            out.push_str(&format!("<ContinuationToken>{}</ContinuationToken>", xml_escape(token)));
+        }
+        if let Some(start) = param("start-after") {
+            out.push_str(&format!("<StartAfter>{}</StartAfter>", encode(start)));
+        }
+        if truncated && let Some(last) = &last_key {
+            out.push_str(&format!(
+                "<NextContinuationToken>{}</NextContinuationToken>",
+                xml_escape(last)
+            ));
+        }
+    } else {
+        out.push_str(&format!("<Marker>{}</Marker>", encode(param("marker").unwrap_or(""))));
+        if truncated && let Some(last) = &last_key {
+            out.push_str(&format!("<NextMarker>{}</NextMarker>", encode(last)));
+        }
+    }
+    out.push_str(&format!("<MaxKeys>{max_keys}</MaxKeys>"));
+    if let Some(delimiter) = delimiter {
+        out.push_str(&format!("<Delimiter>{}</Delimiter>", encode(delimiter)));
+    }
+    if url_encoded {
+        out.push_str("<EncodingType>url</EncodingType>");
+    }
+    out.push_str(&format!("<IsTruncated>{truncated}</IsTruncated>"));
+    for object in &contents {
+        let etag =
+            object.e_tag.clone().unwrap_or_else(|| "\"00000000000000000000000000000000\"".into());
+        out.push_str(&format!(
+            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+            encode(&object.key),
+            iso_time(object.last_modified),
+            xml_escape(&etag),
+            object.size
+        ));
+    }
+    for common in &common_prefixes {
+        out.push_str(&format!(
+            "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+            encode(common)
+        ));
+    }
+    out.push_str("</ListBucketResult>");
+    Ok(xml(out))
+}
+
+/// The value of a query parameter.
+fn param<'q>(query: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn xml(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert("content-type", HeaderValue::from_static("application/xml"));
+    response
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// S3's `encoding-type=url`: keys percent-encoded except unreserved characters and `/`.
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut idx = 0;
+    while idx < bytes.len() {
+        if bytes[idx] == b'%'
+            && idx + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[idx + 1..idx + 3]).unwrap_or("zz"),
+                16,
+            )
+        {
+            out.push(b);
+            idx += 3;
+        } else {
+            out.push(bytes[idx]);
+            idx += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn unix_seconds(time: SystemTime) -> i64 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn iso_time(time: SystemTime) -> String {
+    let text = cloudtrail_model::time::format_unix_seconds(unix_seconds(time));
+    format!("{}.000Z", &text[..text.len() - 1])
+}
+
+/// RFC 7231 date: `Sat, 21 Nov 2026 02:30:00 GMT`.
+fn http_date(time: SystemTime) -> String {
+    let seconds = unix_seconds(time);
+    let (days, in_day) = cloudtrail_model::time::split_days(seconds);
+    let (year, month, day) = cloudtrail_model::time::civil_from_days(days);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        in_day / 3600,
+        in_day / 60 % 60,
+        in_day % 60
+    )
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    md5::Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings() {
+        assert_eq!(url_encode("AWSLogs/a b/ü+x"), "AWSLogs/a%20b/%C3%BC%2Bx");
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(xml_escape("a<&>\"'"), "a&lt;&amp;&gt;&quot;&apos;");
+        assert_eq!(
+            http_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_227_000)),
+            "Sat, 21 Nov 2026 02:10:00 GMT"
+        );
+    }
+}

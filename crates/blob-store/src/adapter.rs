@@ -6,7 +6,7 @@
 //! with `start_after`, and sorts `object_store` errors into this crate's variants.
 //!
 //! It is not a general `object_store` wrapper: multipart uploads, ranges, conditional requests
-//! and deletes are not offered.
+//! and deletes are not offered (save the delete of `check_writable`'s own empty probe).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,8 +18,8 @@ use object_store::aws::AmazonS3Builder;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, PutOptions,
-    PutPayload, RetryConfig,
+    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt,
+    PutOptions, PutPayload, RetryConfig,
 };
 
 use crate::{
@@ -141,6 +141,20 @@ impl AdapterStore {
             Ok(_) => Ok(()),
             Err(err) => Err(to_error(err, Operation::Put, bucket, Some(key))),
         }
+    }
+
+    /// Puts an empty object at `key` and deletes it again; see
+    /// [`crate::BlobStore::check_writable`].
+    pub(crate) async fn check_writable(&self, bucket: &str, key: &str) -> Result<()> {
+        let client = self.client(bucket)?;
+        let path = to_path(key);
+        if let Err(err) = client.put(&path, PutPayload::new()).await {
+            return Err(to_error(err, Operation::Put, bucket, Some(key)));
+        }
+        if let Err(err) = client.delete(&path).await {
+            tracing::warn!(bucket, key, %err, "the empty write-check object could not be deleted; it stays in the bucket");
+        }
+        Ok(())
     }
 
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Object> {
@@ -433,6 +447,7 @@ enum Class {
     /// A 404 that does not say what is missing.
     NotFound,
     Transient,
+    AccessDenied,
     Permanent,
 }
 
@@ -449,8 +464,16 @@ fn classify(err: &object_store::Error) -> Class {
     if let object_store::Error::NotFound { .. } = err {
         return Class::NotFound;
     }
+    if matches!(
+        err,
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
+    ) || text.contains("<Code>AccessDenied</Code>")
+    {
+        return Class::AccessDenied;
+    }
     match status_in_text(&text) {
         Some(404) => return Class::NotFound,
+        Some(401 | 403) => return Class::AccessDenied,
         Some(408 | 429 | 500..=599) => return Class::Transient,
         Some(_) => return Class::Permanent,
         None => {}
@@ -485,6 +508,7 @@ fn to_error(
             _ => Error::NoSuchBucket { bucket: bucket.to_owned() },
         },
         Class::Transient => Error::Transient { operation, target, source: Box::new(err) },
+        Class::AccessDenied => Error::AccessDenied { operation, target, source: Box::new(err) },
         Class::Permanent => Error::Permanent { operation, target, source: Box::new(err) },
     }
 }

@@ -135,7 +135,20 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
-    /// A failure that retrying will not fix: access denied, bad request, misconfiguration.
+    /// The store refused the credentials or the operation (HTTP 401/403: a bucket policy or
+    /// IAM policy that does not allow it, or wrong keys). Not retried by [`crate::retry`];
+    /// it lasts until someone changes the policy or the keys.
+    #[error("`{operation}` of `{target}` was refused: access denied")]
+    AccessDenied {
+        /// The operation refused.
+        operation: Operation,
+        /// `bucket` or `bucket/key`.
+        target: String,
+        /// What the backend said.
+        #[source]
+        source: BoxError,
+    },
+    /// A failure that retrying will not fix: bad request, misconfiguration.
     #[error("`{operation}` of `{target}` failed")]
     Permanent {
         /// The operation that failed.
@@ -189,8 +202,44 @@ impl Error {
             | Error::ObjectTooLarge { .. }
             | Error::Config { .. }
             | Error::Unsupported { .. }
+            | Error::AccessDenied { .. }
             | Error::Permanent { .. }
             | Error::Corrupt { .. } => false,
+        }
+    }
+
+    /// The message with every source's message after it (`a: b: c`), for logs: what the
+    /// store itself said is in the sources.
+    pub fn detailed(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(next) = source {
+            text.push_str(": ");
+            text.push_str(&next.to_string());
+            source = next.source();
+        }
+        text
+    }
+
+    /// The S3 error code that best names this error, as CloudTrail reports delivery errors
+    /// (`LatestDeliveryError`): `NoSuchBucket`, `AccessDenied`, `ServiceUnavailable` for
+    /// failures that may pass, `InvalidRequest` for names and sizes the store refuses, and
+    /// `InternalError` for the rest.
+    pub fn s3_code(&self) -> &'static str {
+        match self {
+            Error::NoSuchBucket { .. } => "NoSuchBucket",
+            Error::NoSuchKey { .. } => "NoSuchKey",
+            Error::AccessDenied { .. } => "AccessDenied",
+            Error::Transient { .. } => "ServiceUnavailable",
+            Error::InvalidBucketName { .. } => "InvalidBucketName",
+            Error::InvalidKey { .. } | Error::InvalidMetadata { .. } => "InvalidRequest",
+            Error::ObjectTooLarge { .. } => "EntityTooLarge",
+            Error::Io { .. } if self.is_retryable() => "ServiceUnavailable",
+            Error::Config { .. }
+            | Error::Unsupported { .. }
+            | Error::Permanent { .. }
+            | Error::Io { .. }
+            | Error::Corrupt { .. } => "InternalError",
         }
     }
 }

@@ -191,6 +191,13 @@ impl Faulty {
         Box::pin(self.inner.put(bucket, key, body, meta)).await
     }
 
+    pub(crate) async fn check_writable(&self, bucket: &str, key: &str) -> Result<()> {
+        if let Some(fault) = self.state.attempt(Operation::Put, &format!("{bucket}/{key}")).await {
+            return Err(fault);
+        }
+        Box::pin(self.inner.check_writable(bucket, key)).await
+    }
+
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Object> {
         if let Some(fault) = self.state.attempt(Operation::Get, &format!("{bucket}/{key}")).await {
             return Err(fault);

@@ -75,6 +75,41 @@ pub enum StoreConfig {
     S3(S3Config),
     /// Process memory; everything is lost when the last clone of the store is dropped.
     Memory,
+    /// Buckets chosen by name: the first route whose patterns match a bucket serves it, and
+    /// `default` serves every other bucket. Routes and the default must not be `Routed`.
+    Routed {
+        /// The store of buckets no route matches (OpenTrail: the embedded local store).
+        default: Box<StoreConfig>,
+        /// Routes, tried in order.
+        routes: Vec<Route>,
+    },
+}
+
+/// Buckets served by another store than the default one (see [`StoreConfig::Routed`]).
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The route's name, used in messages (`s3 store `archive``).
+    pub name: String,
+    /// Bucket names, or patterns where `*` matches any run of characters.
+    pub buckets: Vec<String>,
+    /// The store holding those buckets.
+    pub store: StoreConfig,
+}
+
+/// Whether `bucket` matches `pattern`, where `*` matches any run of characters.
+pub fn bucket_matches(pattern: &str, bucket: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = bucket.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// How to reach an S3-compatible store.
@@ -181,7 +216,21 @@ impl ListPage {
 /// A handle to object storage. Cheap to clone; clones share per-bucket clients.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-    backend: Arc<Backend>,
+    stores: Arc<Stores>,
+}
+
+/// The default backend and the routed ones.
+#[derive(Debug)]
+struct Stores {
+    default: Backend,
+    routes: Vec<RoutedBackend>,
+}
+
+#[derive(Debug)]
+struct RoutedBackend {
+    name: String,
+    buckets: Vec<String>,
+    backend: Backend,
 }
 
 #[derive(Debug)]
@@ -196,31 +245,105 @@ impl BlobStore {
     /// [`create_bucket`](Self::create_bucket), S3 clients on first use of each bucket. S3
     /// settings are checked here by building a client.
     pub fn new(config: StoreConfig) -> Result<BlobStore> {
-        let backend = match config {
-            StoreConfig::Local { root } => Backend::Local(local::LocalStore::new(root)),
-            StoreConfig::S3(s3_config) => Backend::Adapter(adapter::AdapterStore::s3(s3_config)?),
-            StoreConfig::Memory => Backend::Adapter(adapter::AdapterStore::memory()),
+        fn leaf(config: StoreConfig) -> Result<Backend> {
+            Ok(match config {
+                StoreConfig::Local { root } => Backend::Local(local::LocalStore::new(root)),
+                StoreConfig::S3(s3_config) => {
+                    Backend::Adapter(adapter::AdapterStore::s3(s3_config)?)
+                }
+                StoreConfig::Memory => Backend::Adapter(adapter::AdapterStore::memory()),
+                StoreConfig::Routed { .. } => {
+                    return Err(Error::Config {
+                        reason: "a routed store cannot contain another routed store".to_owned(),
+                    });
+                }
+            })
+        }
+        let stores = match config {
+            StoreConfig::Routed { default, routes } => {
+                let mut routed = Vec::with_capacity(routes.len());
+                for route in routes {
+                    if route.buckets.is_empty() {
+                        return Err(Error::Config {
+                            reason: format!("route `{}` names no bucket", route.name),
+                        });
+                    }
+                    let backend = leaf(route.store).map_err(|err| Error::Config {
+                        reason: format!("route `{}`: {err}", route.name),
+                    })?;
+                    routed.push(RoutedBackend {
+                        name: route.name,
+                        buckets: route.buckets,
+                        backend,
+                    });
+                }
+                Stores { default: leaf(*default)?, routes: routed }
+            }
+            config => Stores { default: leaf(config)?, routes: Vec::new() },
         };
-        Ok(BlobStore { backend: Arc::new(backend) })
+        Ok(BlobStore { stores: Arc::new(stores) })
     }
 
     fn from_backend(backend: Backend) -> BlobStore {
-        BlobStore { backend: Arc::new(backend) }
+        BlobStore { stores: Arc::new(Stores { default: backend, routes: Vec::new() }) }
     }
 
-    /// The backend's name: `local`, `s3`, `memory`, or `faulty(<inner>)`.
+    /// The backend serving `bucket`.
+    fn backend(&self, bucket: &str) -> &Backend {
+        self.stores
+            .routes
+            .iter()
+            .find(|route| route.buckets.iter().any(|pattern| bucket_matches(pattern, bucket)))
+            .map_or(&self.stores.default, |route| &route.backend)
+    }
+
+    /// The default backend's name: `local`, `s3`, `memory`, or `faulty(<inner>)`.
     pub fn backend_name(&self) -> String {
-        match &*self.backend {
-            Backend::Local(_) => "local".to_owned(),
-            Backend::Adapter(store) => store.backend_name().to_owned(),
-            Backend::Faulty(faulty) => format!("faulty({})", faulty.inner().backend_name()),
+        backend_name(&self.stores.default)
+    }
+
+    /// Where `bucket` lives, for messages: the backend's name, and for a routed bucket the
+    /// route's name (`s3 store `archive``).
+    pub fn store_for(&self, bucket: &str) -> String {
+        match self
+            .stores
+            .routes
+            .iter()
+            .find(|route| route.buckets.iter().any(|pattern| bucket_matches(pattern, bucket)))
+        {
+            Some(route) => format!("{} store `{}`", backend_name(&route.backend), route.name),
+            None => format!("{} store", self.backend_name()),
+        }
+    }
+
+    /// Whether OpenTrail itself holds `bucket` (the local or memory store), so it may create
+    /// the bucket; false for S3, where buckets are the owner's.
+    pub fn owns_bucket(&self, bucket: &str) -> bool {
+        match self.backend(bucket) {
+            Backend::Local(_) => true,
+            Backend::Adapter(store) => store.backend_name() == "memory",
+            Backend::Faulty(faulty) => faulty.inner().owns_bucket(bucket),
+        }
+    }
+
+    /// Checks that objects can be written under `key` in `bucket` by writing an empty object
+    /// there and deleting it again (the one delete this crate ever makes, of its own probe; a
+    /// bucket that forbids deletes keeps the empty probe). Stores OpenTrail owns are writable
+    /// by construction and are not probed. [`Error::AccessDenied`] means the store refused.
+    pub async fn check_writable(&self, bucket: &str, key: &str) -> Result<()> {
+        validate_bucket_name(bucket)?;
+        validate_key(key)?;
+        match self.backend(bucket) {
+            Backend::Local(_) => Ok(()),
+            Backend::Adapter(store) => store.check_writable(bucket, key).await,
+            Backend::Faulty(faulty) => faulty.check_writable(bucket, key).await,
         }
     }
 
     /// Whether the bucket exists. On S3 this lists the bucket, so it needs `s3:ListBucket`.
     pub async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
         validate_bucket_name(bucket)?;
-        match &*self.backend {
+        match self.backend(bucket) {
             Backend::Local(store) => store.bucket_exists(bucket).await,
             Backend::Adapter(store) => store.bucket_exists(bucket).await,
             Backend::Faulty(faulty) => faulty.bucket_exists(bucket).await,
@@ -231,7 +354,7 @@ impl BlobStore {
     /// it does not exist or the backend does not say.
     pub async fn bucket_created(&self, bucket: &str) -> Result<Option<std::time::SystemTime>> {
         validate_bucket_name(bucket)?;
-        match &*self.backend {
+        match self.backend(bucket) {
             Backend::Local(store) => store.bucket_created(bucket).await,
             Backend::Adapter(_) | Backend::Faulty(_) => Ok(None),
         }
@@ -241,7 +364,7 @@ impl BlobStore {
     /// never creates S3 buckets, so S3 answers [`Error::Unsupported`].
     pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
         validate_bucket_name(bucket)?;
-        match &*self.backend {
+        match self.backend(bucket) {
             Backend::Local(store) => store.create_bucket(bucket).await,
             Backend::Adapter(store) => store.create_bucket(bucket),
             Backend::Faulty(faulty) => faulty.create_bucket(bucket).await,
@@ -263,7 +386,7 @@ impl BlobStore {
                 size: body.len() as u64,
             });
         }
-        match &*self.backend {
+        match self.backend(bucket) {
             Backend::Local(store) => store.put(bucket, key, body, meta).await,
             Backend::Adapter(store) => store.put(bucket, key, body, meta).await,
             Backend::Faulty(faulty) => faulty.put(bucket, key, body, meta).await,
@@ -274,7 +397,7 @@ impl BlobStore {
     pub async fn get(&self, bucket: &str, key: &str) -> Result<Object> {
         validate_bucket_name(bucket)?;
         validate_key(key)?;
-        let object = match &*self.backend {
+        let object = match self.backend(bucket) {
             Backend::Local(store) => store.get(bucket, key).await?,
             Backend::Adapter(store) => store.get(bucket, key).await?,
             Backend::Faulty(faulty) => faulty.get(bucket, key).await?,
@@ -287,7 +410,7 @@ impl BlobStore {
     pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
         validate_bucket_name(bucket)?;
         validate_key(key)?;
-        match &*self.backend {
+        match self.backend(bucket) {
             Backend::Local(store) => store.head(bucket, key).await,
             Backend::Adapter(store) => store.head(bucket, key).await,
             Backend::Faulty(faulty) => faulty.head(bucket, key).await,
@@ -321,7 +444,7 @@ impl BlobStore {
             }
             return Ok(ListPage { objects: Vec::new(), is_truncated: false });
         }
-        let page = match &*self.backend {
+        let page = match self.backend(bucket) {
             Backend::Local(store) => store.list(bucket, prefix, start_after, max_keys).await?,
             Backend::Adapter(store) => store.list(bucket, prefix, start_after, max_keys).await?,
             Backend::Faulty(faulty) => faulty.list(bucket, prefix, start_after, max_keys).await?,
@@ -346,11 +469,19 @@ impl BlobStore {
         bucket: &str,
     ) -> Result<Arc<dyn object_store::ObjectStore>> {
         validate_bucket_name(bucket)?;
-        match &*self.backend {
+        match self.backend(bucket) {
             Backend::Local(store) => store.object_store_for_bucket(bucket),
             Backend::Adapter(store) => store.object_store_for_bucket(bucket),
             Backend::Faulty(faulty) => faulty.inner().object_store_for_bucket(bucket),
         }
+    }
+}
+
+fn backend_name(backend: &Backend) -> String {
+    match backend {
+        Backend::Local(_) => "local".to_owned(),
+        Backend::Adapter(store) => store.backend_name().to_owned(),
+        Backend::Faulty(faulty) => format!("faulty({})", faulty.inner().backend_name()),
     }
 }
 

@@ -81,3 +81,72 @@ fn error_messages() {
     };
     assert!(!err.is_retryable());
 }
+
+#[test]
+fn bucket_patterns() {
+    let cases = [
+        ("logs", "logs", true),
+        ("logs", "logs2", false),
+        ("logs", "my-logs", false),
+        ("*", "anything", true),
+        ("acme-*", "acme-trail", true),
+        ("acme-*", "acme-", true),
+        ("acme-*", "acm", false),
+        ("*-logs", "a-logs", true),
+        ("*-logs", "a-logs-b", false),
+        ("a*b*c", "abc", true),
+        ("a*b*c", "axxbyyc", true),
+        ("a*b*c", "axxcyyb", false),
+        ("a*a", "a", false),
+        ("a*a", "aa", true),
+        ("**", "x", true),
+    ];
+    for (pattern, bucket, expected) in cases {
+        assert_eq!(bucket_matches(pattern, bucket), expected, "{pattern} ~ {bucket}");
+    }
+}
+
+#[tokio::test]
+async fn routed_stores_serve_buckets_by_name() {
+    let dir = std::env::temp_dir().join(format!("blob-store-routed-{}", std::process::id()));
+    let config = StoreConfig::Routed {
+        default: Box::new(StoreConfig::Local { root: dir.clone() }),
+        routes: vec![Route {
+            name: "archive".into(),
+            buckets: vec!["archive-*".into(), "exact".into()],
+            store: StoreConfig::Memory,
+        }],
+    };
+    let store = BlobStore::new(config).unwrap();
+    assert_eq!(store.store_for("archive-1"), "memory store `archive`");
+    assert_eq!(store.store_for("exact"), "memory store `archive`");
+    assert_eq!(store.store_for("other"), "local store");
+    store.create_bucket("archive-1").await.unwrap();
+    store.create_bucket("other").await.unwrap();
+    let meta = ObjectMeta::default();
+    store.put("archive-1", "k", Bytes::from_static(b"routed"), &meta).await.unwrap();
+    store.put("other", "k", Bytes::from_static(b"local"), &meta).await.unwrap();
+    assert_eq!(store.get("archive-1", "k").await.unwrap().body, Bytes::from_static(b"routed"));
+    assert_eq!(std::fs::read(dir.join("other/k")).unwrap(), b"local");
+    assert!(!dir.join("archive-1").exists(), "a routed bucket never touches the default store");
+    assert!(store.bucket_created("other").await.unwrap().is_some());
+    assert!(store.bucket_created("archive-1").await.unwrap().is_none());
+    store.check_writable("archive-1", "probe").await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let nested = StoreConfig::Routed {
+        default: Box::new(StoreConfig::Memory),
+        routes: vec![Route {
+            name: "inner".into(),
+            buckets: vec!["x".into()],
+            store: StoreConfig::Routed { default: Box::new(StoreConfig::Memory), routes: vec![] },
+        }],
+    };
+    let err = BlobStore::new(nested).unwrap_err();
+    assert!(err.to_string().contains("route `inner`"), "{err}");
+    let empty = StoreConfig::Routed {
+        default: Box::new(StoreConfig::Memory),
+        routes: vec![Route { name: "none".into(), buckets: vec![], store: StoreConfig::Memory }],
+    };
+    assert!(BlobStore::new(empty).unwrap_err().to_string().contains("names no bucket"));
+}

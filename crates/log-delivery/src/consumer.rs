@@ -5,8 +5,15 @@
 //! A cycle's plan — WAL range and delivery time — is written to `plan` in the consumer's state
 //! directory (temp file, fsync, rename, fsync directory) before the first upload and removed
 //! after the cursor moved. A restart that finds a plan re-runs exactly that cycle, so files are
-//! never skipped and never duplicated. Failed uploads are retried with backoff forever; events
-//! stay in the WAL meanwhile, and GetTrailStatus shows the error.
+//! never skipped and never duplicated.
+//!
+//! A failed upload is retried a few times with backoff; if it still fails, the file goes to the
+//! **spool** (`spool/` in the state directory, written crash-safely) and the cycle completes, so
+//! one unreachable or refusing bucket never holds back the other trails. Spooled files are
+//! retried once per cycle, per bucket, in order, until stored; while a bucket has spooled files
+//! its new files join the spool behind them. GetTrailStatus shows the error meanwhile. Keys are
+//! the same whichever way a file travels, so a file uploaded twice (spooled, then re-planned
+//! after a crash) is one object.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -19,6 +26,16 @@ use crate::routing::{Organization, TrailRoute};
 /// The WAL consumer name of log delivery.
 pub const CONSUMER_NAME: &str = "log-delivery";
 
+/// Why an upload failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadError {
+    /// An S3 error code (`AccessDenied`, `NoSuchBucket`, ...): what GetTrailStatus reports as
+    /// `LatestDeliveryError`, as AWS does.
+    pub code: String,
+    /// The whole story, for the log.
+    pub message: String,
+}
+
 /// Where delivered files go.
 pub trait Uploader: Send + Sync + 'static {
     /// Stores one log file (overwriting an object of the same key).
@@ -27,12 +44,12 @@ pub trait Uploader: Send + Sync + 'static {
         bucket: &str,
         key: &str,
         gzip: Vec<u8>,
-    ) -> impl Future<Output = Result<(), String>> + Send;
+    ) -> impl Future<Output = Result<(), UploadError>> + Send;
 }
 
 /// Log files go to the trail's bucket in the blob store (the embedded local bucket or S3).
 impl Uploader for blob_store::BlobStore {
-    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), String> {
+    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), UploadError> {
         let meta = blob_store::ObjectMeta {
             content_type: Some("application/json".into()),
             content_encoding: Some("gzip".into()),
@@ -40,7 +57,10 @@ impl Uploader for blob_store::BlobStore {
         };
         blob_store::BlobStore::put(self, bucket, key, bytes::Bytes::from(gzip), &meta)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|err| {
+                let message = format!("{} (in the {})", err.detailed(), self.store_for(bucket));
+                UploadError { code: err.s3_code().to_owned(), message }
+            })
     }
 }
 
@@ -54,6 +74,8 @@ pub struct DeliveryConfig {
     /// First retry delay of a failed upload; doubles up to `retry_delay_max`.
     pub retry_delay_min: Duration,
     pub retry_delay_max: Duration,
+    /// Attempts of one upload within a cycle before the file goes to the spool.
+    pub attempts_before_spool: u32,
     /// How long the last cycle at shutdown may take.
     pub shutdown_grace: Duration,
 }
@@ -65,6 +87,8 @@ impl DeliveryConfig {
             cycle_bytes_max: 32 * 1024 * 1024,
             retry_delay_min: Duration::from_millis(200),
             retry_delay_max: Duration::from_secs(30),
+            // 0.2 + 0.4 + 0.8 s of retries: a blip passes, an outage spools.
+            attempts_before_spool: 4,
             shutdown_grace: Duration::from_secs(5),
         }
     }
@@ -165,8 +189,54 @@ impl<U: Uploader> Delivery<U> {
         }
     }
 
-    /// One cycle: resume a planned one, or plan `[cursor, durable end)`; deliver; commit.
+    /// Tries each bucket's spooled files, oldest first, once: a bucket's first failure ends
+    /// its turn until the next call. Returns how many files were stored.
+    pub async fn drain_spool(&self) -> Result<usize, String> {
+        let spool = Spool::new(&self.state_dir);
+        let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut n_stored = 0;
+        let entries = spool.entries()?;
+        let trails: std::collections::BTreeSet<String> = match entries.is_empty() {
+            true => Default::default(),
+            false => {
+                let trails = self.catalog.trails().map_err(|e| format!("read trails: {e}"))?;
+                trails.into_iter().map(|t| t.trail_arn).collect()
+            }
+        };
+        for path in entries {
+            let entry = spool.read(&path)?;
+            if !trails.contains(&entry.trail_arn) {
+                tracing::info!(trail = %entry.trail_arn, key = %entry.key, "the trail was deleted; its spooled log file is dropped");
+                spool.remove(&path)?;
+                continue;
+            }
+            if failed.contains(&entry.bucket) {
+                continue;
+            }
+            let now_ms = self.ingestor.clock().now_unix_millis();
+            match self.uploader.put(&entry.bucket, &entry.key, entry.gzip).await {
+                Ok(()) => {
+                    let _ = self.catalog.record_delivery(&entry.trail_arn, now_ms, None);
+                    spool.remove(&path)?;
+                    n_stored += 1;
+                }
+                Err(err) => {
+                    let _ = self.catalog.record_delivery(&entry.trail_arn, now_ms, Some(&err.code));
+                    tracing::warn!(bucket = %entry.bucket, key = %entry.key, error = %err.message, "spooled log file still cannot be stored; next try next cycle");
+                    failed.insert(entry.bucket);
+                }
+            }
+        }
+        if n_stored > 0 {
+            tracing::info!(n_stored, "spooled log files delivered");
+        }
+        Ok(n_stored)
+    }
+
+    /// One cycle: retry the spool; resume a planned cycle, or plan `[cursor, durable end)`;
+    /// deliver (or spool); commit. Returns the number of files of the cycle.
     pub async fn cycle(&self) -> Result<usize, String> {
+        self.drain_spool().await?;
         let wal = self.ingestor.wal();
         if wal.cursor(CONSUMER_NAME).is_none() {
             wal.register_consumer(CONSUMER_NAME)
@@ -191,8 +261,15 @@ impl<U: Uploader> Delivery<U> {
         };
         let files = self.files_of(&plan)?;
         let n_files = files.len();
+        let spool = Spool::new(&self.state_dir);
+        let mut spooling = spool.buckets()?;
         for file in files {
+            if spooling.contains(&file.bucket) {
+                spool.add(plan.start, &file)?;
+                continue;
+            }
             let mut delay = self.config.retry_delay_min;
+            let mut n_attempts = 0;
             loop {
                 let now_ms = self.ingestor.clock().now_unix_millis();
                 match self.uploader.put(&file.bucket, &file.key, file.gzip.clone()).await {
@@ -201,8 +278,16 @@ impl<U: Uploader> Delivery<U> {
                         break;
                     }
                     Err(err) => {
-                        tracing::warn!(bucket = %file.bucket, key = %file.key, %err, "log file upload failed; retrying");
-                        let _ = self.catalog.record_delivery(&file.trail_arn, now_ms, Some(&err));
+                        n_attempts += 1;
+                        let _ =
+                            self.catalog.record_delivery(&file.trail_arn, now_ms, Some(&err.code));
+                        if n_attempts >= self.config.attempts_before_spool {
+                            tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "log file upload keeps failing; spooled, retried every cycle");
+                            spool.add(plan.start, &file)?;
+                            spooling.insert(file.bucket.clone());
+                            break;
+                        }
+                        tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "log file upload failed; retrying");
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(self.config.retry_delay_max);
                     }
@@ -317,6 +402,129 @@ impl<U: Uploader> Delivery<U> {
             });
         }
         Ok(out)
+    }
+}
+
+/// A spooled file.
+struct SpoolEntry {
+    trail_arn: String,
+    bucket: String,
+    key: String,
+    gzip: Vec<u8>,
+}
+
+/// The spool directory: one file per log file waiting for its bucket, named
+/// `<WAL position of its cycle>-<hash of bucket and key>.spool` so that they sort in delivery
+/// order and re-spooling the same file replaces it. Each holds the trail, bucket, key and gzip
+/// bytes, length-prefixed, with a CRC-32 at the end.
+struct Spool {
+    dir: PathBuf,
+}
+
+impl Spool {
+    const MAGIC: &'static [u8; 4] = b"OTsp";
+
+    fn new(state_dir: &Path) -> Spool {
+        Spool { dir: state_dir.join("spool") }
+    }
+
+    fn io(&self, what: &str, path: &Path, err: std::io::Error) -> String {
+        format!("{what} `{}` in the delivery spool: {err}", path.display())
+    }
+
+    /// Spooled files, oldest first.
+    fn entries(&self) -> Result<Vec<PathBuf>, String> {
+        let reader = match std::fs::read_dir(&self.dir) {
+            Ok(reader) => reader,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(self.io("list", &self.dir, err)),
+        };
+        let mut paths = Vec::new();
+        for entry in reader {
+            let path = entry.map_err(|e| self.io("list", &self.dir, e))?.path();
+            if path.extension().is_some_and(|ext| ext == "spool") {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        Ok(paths)
+    }
+
+    /// Buckets with spooled files.
+    fn buckets(&self) -> Result<std::collections::BTreeSet<String>, String> {
+        let mut buckets = std::collections::BTreeSet::new();
+        for path in self.entries()? {
+            buckets.insert(self.read(&path)?.bucket);
+        }
+        Ok(buckets)
+    }
+
+    fn add(&self, cycle_start: u64, file: &crate::cycle::PlannedFile) -> Result<(), String> {
+        let mut body = Vec::with_capacity(file.gzip.len() + 256);
+        body.extend_from_slice(Self::MAGIC);
+        for part in
+            [file.trail_arn.as_bytes(), file.bucket.as_bytes(), file.key.as_bytes(), &file.gzip]
+        {
+            body.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            body.extend_from_slice(part);
+        }
+        let crc = crc32(&body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for b in file.bucket.bytes().chain([b'/']).chain(file.key.bytes()) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let path = self.dir.join(format!("{cycle_start:020}-{hash:016x}.spool"));
+        let tmp = self.dir.join(format!("{cycle_start:020}-{hash:016x}.tmp"));
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.io("create", &self.dir, e))?;
+        let mut out = std::fs::File::create(&tmp).map_err(|e| self.io("create", &tmp, e))?;
+        std::io::Write::write_all(&mut out, &body).map_err(|e| self.io("write", &tmp, e))?;
+        out.sync_all().map_err(|e| self.io("fsync", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| self.io("rename into", &path, e))?;
+        std::fs::File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| self.io("fsync", &self.dir, e))
+    }
+
+    fn read(&self, path: &Path) -> Result<SpoolEntry, String> {
+        let bytes = std::fs::read(path).map_err(|e| self.io("read", path, e))?;
+        let damaged = || {
+            format!(
+                "the spooled log file `{}` is damaged; move it aside to let delivery continue (its events are in the WAL only if the WAL still holds them)",
+                path.display()
+            )
+        };
+        if bytes.len() < 8 || &bytes[..4] != Self::MAGIC {
+            return Err(damaged());
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc32(body) != u32::from_le_bytes(crc.try_into().map_err(|_| damaged())?) {
+            return Err(damaged());
+        }
+        let mut rest = &body[4..];
+        let mut parts: Vec<Vec<u8>> = Vec::with_capacity(4);
+        for _ in 0..4 {
+            let len_bytes: [u8; 8] =
+                rest.get(..8).ok_or_else(damaged)?.try_into().map_err(|_| damaged())?;
+            let len = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|_| damaged())?;
+            let part = rest.get(8..8usize.saturating_add(len)).ok_or_else(damaged)?;
+            parts.push(part.to_vec());
+            rest = &rest[8 + len..];
+        }
+        let gzip = parts.pop().ok_or_else(damaged)?;
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|_| damaged());
+        let key = text(parts.pop().ok_or_else(damaged)?)?;
+        let bucket = text(parts.pop().ok_or_else(damaged)?)?;
+        let trail_arn = text(parts.pop().ok_or_else(damaged)?)?;
+        Ok(SpoolEntry { trail_arn, bucket, key, gzip })
+    }
+
+    fn remove(&self, path: &Path) -> Result<(), String> {
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(self.io("remove", path, err)),
+        }
     }
 }
 

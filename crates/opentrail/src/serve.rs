@@ -63,11 +63,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let ingestor = Arc::new(ingestor);
-    // The embedded local bucket store: one directory per bucket under the data directory.
-    let blobs = blob_store::BlobStore::new(blob_store::StoreConfig::Local {
-        root: data_dir.join("buckets"),
-    })
-    .context("open the local bucket store")?;
+    // The embedded local bucket store (one directory per bucket under the data directory),
+    // and the S3-compatible stores of the configuration for the buckets they name.
+    let blobs = blob_store::BlobStore::new(store_config(&data_dir, config.as_deref()))
+        .context("open the bucket stores (check `s3_stores` in the configuration file)")?;
     let organization =
         config.as_ref().and_then(|c| c.organization()).map(|org| log_delivery::Organization {
             id: org.id.clone(),
@@ -197,4 +196,32 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
         }
         tracing::info!("shutdown requested; finishing in-flight requests");
     })
+}
+
+/// The bucket stores: the embedded local store, with each configured S3 store routed in front
+/// for the buckets it names.
+fn store_config(data_dir: &Path, config: Option<&settings::Settings>) -> blob_store::StoreConfig {
+    let local = blob_store::StoreConfig::Local { root: data_dir.join("buckets") };
+    let routes: Vec<blob_store::Route> = config
+        .map(settings::Settings::s3_stores)
+        .unwrap_or_default()
+        .iter()
+        .map(|store| blob_store::Route {
+            name: store.name.clone(),
+            buckets: store.buckets.clone(),
+            store: blob_store::StoreConfig::S3(blob_store::S3Config {
+                endpoint: store.endpoint.clone(),
+                region: store.region.clone(),
+                access_key_id: store.access_key_id.clone(),
+                secret_access_key: store.secret_access_key.expose().to_owned(),
+                session_token: store.session_token.as_ref().map(|t| t.expose().to_owned()),
+                virtual_hosted_style: store.addressing == settings::Addressing::Virtual,
+                allow_http: store.is_plain_http(),
+            }),
+        })
+        .collect();
+    if routes.is_empty() {
+        return local;
+    }
+    blob_store::StoreConfig::Routed { default: Box::new(local), routes }
 }

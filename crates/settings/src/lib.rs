@@ -1,6 +1,6 @@
 //! OpenTrail's settings: the `opentrail.toml` schema (server scalars, accounts, IAM-style users
-//! and roles with access keys and policies, an AWS Organization), its validation with secure
-//! defaults, and IAM-like authorization of CloudTrail API calls.
+//! and roles with access keys and policies, an AWS Organization, the S3 stores holding trail
+//! buckets), its validation with secure defaults, and IAM-like authorization of API calls.
 //!
 //! This crate does no IO: [`Settings::from_toml`] takes the file's text and the environment as
 //! a map, and [`authorize`] is a pure function. Reading files and the process environment is
@@ -29,6 +29,7 @@ pub mod limits;
 pub mod pattern;
 mod policy;
 mod schema;
+mod stores;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,7 @@ pub use policy::{
     CLOUDTRAIL_FULL_ACCESS, CLOUDTRAIL_READ_ONLY_ACCESS, Effect, Policy, PolicyKind,
     ResourcePattern, Statement,
 };
+pub use stores::{Addressing, S3Store};
 pub use validate::{DEFAULT_LISTEN, DEFAULT_REGION};
 
 /// This crate's result type.
@@ -66,6 +68,7 @@ pub struct Settings {
     organization: Option<Organization>,
     users: Vec<User>,
     roles: Vec<Role>,
+    s3_stores: Vec<S3Store>,
 }
 
 impl Settings {
@@ -112,6 +115,11 @@ impl Settings {
     /// The organization, if configured.
     pub fn organization(&self) -> Option<&Organization> {
         self.organization.as_ref()
+    }
+
+    /// The S3-compatible stores holding trail buckets, in file order (the first match wins).
+    pub fn s3_stores(&self) -> &[S3Store] {
+        &self.s3_stores
     }
 
     /// The IAM users, in file order.

@@ -51,6 +51,23 @@ pub const ACTION_PATTERN_CHARS_MAX: usize = 128;
 /// Longest resource pattern (characters; the longest ARN AWS accepts).
 pub const RESOURCE_PATTERN_CHARS_MAX: usize = 2048;
 
+/// Most `[[s3_stores]]`.
+pub const S3_STORES_MAX: usize = 32;
+/// Longest S3 store name (characters).
+pub const S3_STORE_NAME_CHARS_MAX: usize = 64;
+/// Longest S3 endpoint URL (characters).
+pub const S3_ENDPOINT_CHARS_MAX: usize = 2048;
+/// Longest S3 access key id (characters).
+pub const S3_ACCESS_KEY_ID_CHARS_MAX: usize = 128;
+/// Longest S3 secret access key (characters).
+pub const S3_SECRET_CHARS_MAX: usize = 256;
+/// Longest S3 session token (characters).
+pub const S3_SESSION_TOKEN_CHARS_MAX: usize = 4096;
+/// Most bucket patterns of one S3 store.
+pub const S3_BUCKETS_PER_STORE_MAX: usize = 100;
+/// Longest bucket name or pattern (characters; S3's bucket name limit).
+pub const S3_BUCKET_PATTERN_CHARS_MAX: usize = 63;
+
 /// Longest `data_dir` (characters).
 pub const DATA_DIR_CHARS_MAX: usize = 4096;
 

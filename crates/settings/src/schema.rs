@@ -39,6 +39,35 @@ pub(crate) struct FileV1 {
     /// IAM roles. Default: none. `(account, name)` unique, names compared ignoring case.
     #[serde(default)]
     pub(crate) roles: Vec<RoleV1>,
+    /// S3-compatible stores holding trail buckets. Default: none (every bucket lives in the
+    /// embedded local store). Names unique; at most 32 stores.
+    #[serde(default)]
+    pub(crate) s3_stores: Vec<S3StoreV1>,
+}
+
+/// `[[s3_stores]]`: where trails whose `S3BucketName` matches `buckets` deliver.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S3StoreV1 {
+    /// Required. 1 to 64 characters of `[a-z0-9-]`; names the store in errors and logs.
+    pub(crate) name: String,
+    /// Default: AWS S3 itself. An `http://` or `https://` URL, at most 2048 characters.
+    pub(crate) endpoint: Option<String>,
+    /// Required. The region requests are signed for, like `us-east-1`.
+    pub(crate) region: String,
+    /// Required. 1 to 128 characters.
+    pub(crate) access_key_id: String,
+    /// Required. 1 to 256 characters; write `"${VAR}"` to keep it out of the file.
+    pub(crate) secret_access_key: String,
+    /// Default: none. For temporary credentials, at most 4096 characters.
+    pub(crate) session_token: Option<String>,
+    /// `"path"` (`<endpoint>/<bucket>/<key>`) or `"virtual"` (`<bucket>.<host>/<key>`).
+    /// Default: `"path"` with an `endpoint`, `"virtual"` for AWS S3.
+    pub(crate) addressing: Option<String>,
+    /// Required. 1 to 100 bucket names or patterns (`*` matches any run of characters), each
+    /// 1 to 63 characters of `[a-z0-9.-*]`. A bucket goes to the first store, in file order,
+    /// that matches it; an exact name may appear in only one store.
+    pub(crate) buckets: Vec<String>,
 }
 
 /// `[[accounts]]`.

@@ -137,6 +137,8 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         organization_of(organization, &accounts, &account_paths, &mut problems)
     });
 
+    let s3_stores = crate::stores::s3_stores_of(file.s3_stores, &mut problems);
+
     match listen {
         Some(listen) if problems.is_empty() => Ok(Settings {
             listen,
@@ -146,6 +148,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             organization,
             users,
             roles,
+            s3_stores,
         }),
         _ => Err(problems),
     }

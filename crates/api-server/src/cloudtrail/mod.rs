@@ -206,7 +206,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                 input: &input,
                 now_ms: state.now_unix_millis(),
             };
-            match check_bucket(&state, &operation, &input).await {
+            match check_bucket(&call, &operation).await {
                 Ok(()) => dispatch(&call, &operation),
                 Err(err) => Err(err),
             }
@@ -216,38 +216,86 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
     respond(result)
 }
 
-/// CreateTrail and UpdateTrail name a bucket: the embedded local store creates it when missing
-/// (as the embedded default promises); an S3 store must already have it
-/// (`S3BucketDoesNotExistException`, as AWS). An invalid name is left for the operation to
-/// report.
-async fn check_bucket(state: &AppState, operation: &str, input: &Input) -> Result<(), ApiError> {
+/// CreateTrail and UpdateTrail name a bucket. Once the call is otherwise valid and authorized
+/// ([`trails::planned_trail`]), the bucket is checked against the store that holds it: the
+/// embedded local store creates a missing bucket (as the embedded default promises); on an S3
+/// store the bucket must exist (`S3BucketDoesNotExistException`) and OpenTrail's credentials
+/// must be allowed to write where the trail's files go (`InsufficientS3BucketPolicyException`),
+/// as AWS checks the bucket policy. Errors of the operation itself are left to it.
+async fn check_bucket(call: &Call<'_>, operation: &str) -> Result<(), ApiError> {
     if !matches!(operation, "CreateTrail" | "UpdateTrail") {
         return Ok(());
     }
-    let (Some(blobs), Ok(Some(bucket))) = (&state.blobs, input.string("S3BucketName")) else {
+    let Some(blobs) = &call.state.blobs else { return Ok(()) };
+    let Ok((trail, before)) = trails::planned_trail(call, operation) else { return Ok(()) };
+    let unchanged = before.as_ref().is_some_and(|before| {
+        before.s3_bucket_name == trail.s3_bucket_name
+            && before.s3_key_prefix == trail.s3_key_prefix
+            && before.is_organization_trail == trail.is_organization_trail
+    });
+    if unchanged {
         return Ok(());
-    };
+    }
+    let bucket = trail.s3_bucket_name.as_str();
     if let Err(err) = blob_store::validate_bucket_name(bucket) {
         return Err(ApiError::bad_request(
             "InvalidS3BucketNameException",
             format!("Bucket name `{bucket}` is not valid: {err}"),
         ));
     }
-    match blobs.bucket_exists(bucket).await {
-        Ok(true) => Ok(()),
-        Ok(false) => match blobs.create_bucket(bucket).await {
-            Ok(()) => Ok(()),
-            Err(blob_store::Error::Unsupported { .. }) => Err(ApiError::bad_request(
+    let store = blobs.store_for(bucket);
+    let failed = |err: blob_store::Error| -> ApiError {
+        match err {
+            blob_store::Error::NoSuchBucket { .. } => ApiError::bad_request(
                 "S3BucketDoesNotExistException",
-                format!("S3 bucket {bucket} does not exist"),
-            )),
+                format!("S3 bucket {bucket} does not exist in the {store}; create it there first"),
+            ),
+            blob_store::Error::AccessDenied { .. } => ApiError::bad_request(
+                "InsufficientS3BucketPolicyException",
+                format!(
+                    "Incorrect S3 bucket policy is detected for bucket: {bucket} (the {store} refused OpenTrail's credentials; allow them s3:ListBucket on the bucket and s3:PutObject under its AWSLogs/ prefix)"
+                ),
+            ),
+            err if err.is_retryable() => {
+                tracing::warn!(bucket, %store, error = %err.detailed(), "bucket check failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailableException",
+                    format!(
+                        "The {store} holding bucket {bucket} cannot be reached; the trail was not changed. Try again when the store is up"
+                    ),
+                )
+            }
+            err => {
+                tracing::warn!(bucket, %store, error = %err.detailed(), "bucket check failed");
+                ApiError::bad_request(
+                    "S3BucketDoesNotExistException",
+                    format!("S3 bucket {bucket} cannot be used in the {store}: {err}"),
+                )
+            }
+        }
+    };
+    if blobs.owns_bucket(bucket) {
+        return match blobs.bucket_exists(bucket).await {
+            Ok(true) => Ok(()),
+            Ok(false) => blobs.create_bucket(bucket).await.map_err(|e| ApiError::internal(&e)),
             Err(err) => Err(ApiError::internal(&err)),
-        },
-        Err(err) => Err(ApiError::bad_request(
-            "S3BucketDoesNotExistException",
-            format!("S3 bucket {bucket} cannot be reached: {err}"),
-        )),
+        };
     }
+    match blobs.bucket_exists(bucket).await {
+        Ok(true) => {}
+        Ok(false) => return Err(failed(blob_store::Error::NoSuchBucket { bucket: bucket.into() })),
+        Err(err) => return Err(failed(err)),
+    }
+    let account_dir = match (&call.state.organization, trail.is_organization_trail) {
+        (Some(org), true) => format!("AWSLogs/{}/{}", org.id, trail.account_id),
+        _ => format!("AWSLogs/{}", trail.account_id),
+    };
+    let probe = match &trail.s3_key_prefix {
+        Some(prefix) => format!("{prefix}/{account_dir}/OpenTrail-WriteCheck"),
+        None => format!("{account_dir}/OpenTrail-WriteCheck"),
+    };
+    blobs.check_writable(bucket, &probe).await.map_err(failed)
 }
 
 fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {

@@ -369,7 +369,28 @@ fn add_trail_tags(
     call.state.catalog.add_tags(arn, &tags).map_err(|e| ApiError::internal(&e))
 }
 
-pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
+/// The trail CreateTrail or UpdateTrail would store, after every check of the operation but
+/// the bucket store's (the caller is authorized, the members are valid), and the trail as it
+/// was (`None` for CreateTrail). Nothing is written. The bucket is checked against its store
+/// between this and the operation itself.
+pub(crate) fn planned_trail(
+    call: &Call<'_>,
+    operation: &str,
+) -> Result<(catalog::Trail, Option<catalog::Trail>), ApiError> {
+    if operation == "CreateTrail" {
+        return Ok((trail_to_create(call)?, None));
+    }
+    let name =
+        call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
+    let before = find_trail(call, name, "UpdateTrail")?;
+    require_home_region(call, &before)?;
+    let mut after = before.clone();
+    apply_configuration(call, &mut after, call.input)?;
+    Ok((after, Some(before)))
+}
+
+/// CreateTrail's new trail: name, bucket, authorization and configuration checked.
+fn trail_to_create(call: &Call<'_>) -> Result<catalog::Trail, ApiError> {
     let input = call.input;
     let name = input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
     check_trail_name(name)?;
@@ -401,6 +422,13 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
     };
     call.authorize("CreateTrail", &trail.trail_arn, &caller.account_id, false)?;
     apply_configuration(call, &mut trail, input)?;
+    Ok(trail)
+}
+
+pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
+    let input = call.input;
+    let caller = call.caller;
+    let trail = trail_to_create(call)?;
     let tags = parse_tags(input, "TagsList")?;
     if tags.len() > TAGS_PER_RESOURCE_MAX {
         return Err(bad(

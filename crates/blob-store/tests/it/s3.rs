@@ -42,16 +42,37 @@ async fn server_errors_and_throttling_are_retryable() {
 }
 
 #[tokio::test]
-async fn access_denied_is_permanent() {
+async fn access_denied_is_its_own_permanent_error() {
     let store =
         s3_store(&fake_s3(|_, _| Canned { status: "403 Forbidden", body: ACCESS_DENIED }).await);
     let err = store.get("ot-logs", "k").await.unwrap_err();
-    assert!(matches!(err, Error::Permanent { .. }), "{err:?}");
+    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
     assert!(!err.is_retryable());
+    assert_eq!(err.s3_code(), "AccessDenied");
     let err = store.list("ot-logs", "", None, 10).await.unwrap_err();
-    assert!(matches!(err, Error::Permanent { .. }), "{err:?}");
+    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
     let err = store.bucket_exists("ot-logs").await.unwrap_err();
+    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+    let err = store.check_writable("ot-logs", "AWSLogs/check").await.unwrap_err();
+    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+    // A 403 without an S3 body (HEAD) is access denied too.
+    let store = s3_store(&fake_s3(|_, _| Canned { status: "403 Forbidden", body: "" }).await);
+    let err = store.head("ot-logs", "k").await.unwrap_err();
+    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_bad_request_is_permanent_but_not_access_denied() {
+    let store = s3_store(
+        &fake_s3(|_, _| Canned {
+            status: "400 Bad Request",
+            body: "<Error><Code>InvalidArgument</Code><Message>no</Message></Error>",
+        })
+        .await,
+    );
+    let err = store.get("ot-logs", "k").await.unwrap_err();
     assert!(matches!(err, Error::Permanent { .. }), "{err:?}");
+    assert_eq!(err.s3_code(), "InternalError");
 }
 
 #[tokio::test]
@@ -59,6 +80,7 @@ async fn a_refused_connection_is_retryable() {
     let store = s3_store(&format!("http://{}", free_local_addr()));
     let err = store.get("ot-logs", "k").await.unwrap_err();
     assert!(matches!(err, Error::Transient { .. }), "{err:?}");
+    assert_eq!(err.s3_code(), "ServiceUnavailable");
 }
 
 /// HEAD responses carry no error body, so a 404 is resolved by listing the bucket.

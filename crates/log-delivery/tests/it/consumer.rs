@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use log_delivery::consumer::{Delivery, DeliveryConfig, Uploader};
+use log_delivery::consumer::{Delivery, DeliveryConfig, UploadError, Uploader};
 
 const ACCT: &str = "111122223333";
 
@@ -19,24 +19,32 @@ impl ingest::Clock for Clock {
     }
 }
 
-/// Stores objects in memory; fails the first `failures` puts; hangs on put number `hang_at`.
+/// Stores objects in memory; fails the first `failures` puts; hangs on put number `hang_at`;
+/// refuses every put to the buckets in `down`.
 #[derive(Default)]
 struct MemoryBucket {
     objects: Mutex<BTreeMap<(String, String), Vec<u8>>>,
     n_puts: AtomicUsize,
     failures: AtomicUsize,
     hang_at: Option<usize>,
+    down: Mutex<Vec<String>>,
 }
 
 impl Uploader for MemoryBucket {
-    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), String> {
+    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), UploadError> {
         let n = self.n_puts.fetch_add(1, Ordering::SeqCst);
         if self.hang_at == Some(n) {
             std::future::pending::<()>().await;
         }
+        if self.down.lock().unwrap().iter().any(|down| down == bucket) {
+            return Err(UploadError { code: "AccessDenied".into(), message: "refused".into() });
+        }
         if self.failures.load(Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, Ordering::SeqCst);
-            return Err("connection refused".into());
+            return Err(UploadError {
+                code: "ServiceUnavailable".into(),
+                message: "connection refused".into(),
+            });
         }
         self.objects.lock().unwrap().insert((bucket.to_owned(), key.to_owned()), gzip);
         Ok(())
@@ -226,4 +234,104 @@ async fn a_crash_mid_cycle_redelivers_the_same_keys() {
     assert_eq!(ids.len(), 21);
     assert!(ids.values().all(|n| *n == 1), "{ids:?}");
     assert!(!setup.state_dir.join("plan").exists());
+}
+
+#[tokio::test]
+async fn a_refusing_bucket_is_spooled_and_never_holds_back_other_trails() {
+    let setup = setup();
+    let west = format!("arn:aws:cloudtrail:eu-west-1:{ACCT}:trail/west");
+    let east = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/east");
+    let bucket = Arc::new(MemoryBucket::default());
+    bucket.down.lock().unwrap().push("logs-west".into());
+    let delivery = delivery(&setup, Arc::clone(&bucket));
+    for round in 0..3 {
+        ingest_events(&setup, [format!("r{round}"), format!("r{round}w")].into_iter()).await;
+        assert_eq!(delivery.cycle().await.unwrap(), 2);
+    }
+    // East got every file; west's three wait in the spool; the cursor moved past all of them.
+    let stored = bucket.objects.lock().unwrap().keys().map(|(b, _)| b.clone()).collect::<Vec<_>>();
+    assert_eq!(stored, ["logs-east"; 3]);
+    let spooled = std::fs::read_dir(setup.state_dir.join("spool")).unwrap().count();
+    assert_eq!(spooled, 3);
+    let status = setup.catalog.delivery_status(&west).unwrap();
+    assert_eq!(
+        (status.latest_delivery_attempt_succeeded, status.latest_delivery_error.as_deref()),
+        (Some(false), Some("AccessDenied"))
+    );
+    assert_eq!(setup.catalog.delivery_status(&east).unwrap().latest_delivery_error, None);
+    // Only the first file was tried 4 times; the later ones joined the spool without waiting.
+    assert_eq!(bucket.n_puts.load(Ordering::SeqCst), 3 + 4 + 1 + 1);
+
+    // The bucket comes back: the next cycle delivers the spool, in order, and reports success.
+    bucket.down.lock().unwrap().clear();
+    assert_eq!(delivery.cycle().await.unwrap(), 0);
+    assert!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().next().is_none());
+    let ids = delivered_ids(&bucket);
+    assert_eq!(ids.len(), 6);
+    assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+    let status = setup.catalog.delivery_status(&west).unwrap();
+    assert_eq!(
+        (status.latest_delivery_attempt_succeeded, status.latest_delivery_error),
+        (Some(true), None)
+    );
+}
+
+#[tokio::test]
+async fn a_crash_after_spooling_stores_each_file_once() {
+    let setup = setup();
+    ingest_events(&setup, ["a".to_owned(), "aw".to_owned()].into_iter()).await;
+    // West's file (its ARN sorts first) is refused 4 times and spooled; then east's upload
+    // hangs: the run "crashes" with the plan on disk and the cursor unmoved.
+    let crashed = Arc::new(MemoryBucket { hang_at: Some(4), ..MemoryBucket::default() });
+    crashed.down.lock().unwrap().push("logs-west".into());
+    let first = delivery(&setup, Arc::clone(&crashed));
+    assert!(tokio::time::timeout(Duration::from_millis(500), first.cycle()).await.is_err());
+    drop(first);
+    assert!(setup.state_dir.join("plan").exists());
+    assert_eq!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().count(), 1);
+    // The restart delivers the spool, then re-runs the plan, writing west's key again.
+    let bucket = Arc::new(MemoryBucket::default());
+    let second = delivery(&setup, Arc::clone(&bucket));
+    assert_eq!(second.cycle().await.unwrap(), 2);
+    assert_eq!(bucket.objects.lock().unwrap().len(), 2, "same keys, one object each");
+    let ids = delivered_ids(&bucket);
+    assert_eq!(ids.len(), 2);
+    assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+    assert!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().next().is_none());
+    assert_eq!(second.cycle().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_deleted_trail_loses_only_its_spooled_files() {
+    let setup = setup();
+    let bucket = Arc::new(MemoryBucket::default());
+    bucket.down.lock().unwrap().push("logs-west".into());
+    let delivery = delivery(&setup, Arc::clone(&bucket));
+    ingest_events(&setup, ["a".to_owned(), "aw".to_owned()].into_iter()).await;
+    assert_eq!(delivery.cycle().await.unwrap(), 2);
+    setup.catalog.delete_trail(&format!("arn:aws:cloudtrail:eu-west-1:{ACCT}:trail/west")).unwrap();
+    bucket.down.lock().unwrap().clear();
+    ingest_events(&setup, ["b".to_owned()].into_iter()).await;
+    assert_eq!(delivery.cycle().await.unwrap(), 1);
+    assert!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().next().is_none());
+    let ids = delivered_ids(&bucket);
+    assert_eq!(ids.keys().cloned().collect::<Vec<_>>(), ["a", "b"]);
+}
+
+#[tokio::test]
+async fn a_damaged_spool_file_stops_delivery_with_a_clear_error() {
+    let setup = setup();
+    let bucket = Arc::new(MemoryBucket::default());
+    bucket.down.lock().unwrap().push("logs-west".into());
+    let delivery = delivery(&setup, Arc::clone(&bucket));
+    ingest_events(&setup, ["aw".to_owned()].into_iter()).await;
+    assert_eq!(delivery.cycle().await.unwrap(), 1);
+    let path =
+        std::fs::read_dir(setup.state_dir.join("spool")).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&path, bytes).unwrap();
+    let err = delivery.cycle().await.unwrap_err();
+    assert!(err.contains("is damaged") && err.contains(&path.display().to_string()), "{err}");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use settings::{Error, PolicyKind, PrincipalType, ProblemKind, Settings, limits};
+use settings::{Addressing, Error, PolicyKind, PrincipalType, ProblemKind, Settings, limits};
 
 use crate::support::{SAMPLE, env, load, sample_env};
 
@@ -210,7 +210,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     check_problems(
         "version = 1\nlisen = \"127.0.0.1:1\"",
         &[
-            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `accounts`, `organization`, `policies`, `users`, `roles`",
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
         ],
     );
     check_problems(
@@ -652,5 +652,83 @@ fn the_override_list_is_documented_in_one_place() {
             ("OPENTRAIL_DATA_DIR", "data_dir"),
             ("OPENTRAIL_REGION", "region")
         ]
+    );
+}
+
+#[test]
+fn the_fixture_is_the_documented_sample() {
+    assert_eq!(SAMPLE, include_str!("../../../../docs/opentrail.example.toml"));
+}
+
+#[test]
+fn s3_stores_in_the_sample() {
+    let settings = Settings::from_toml(SAMPLE, &sample_env()).unwrap();
+    let [store] = settings.s3_stores() else { panic!("{:?}", settings.s3_stores()) };
+    assert_eq!(store.name, "minio");
+    assert_eq!(store.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    assert_eq!(store.region, "us-east-1");
+    assert_eq!(store.access_key_id, "minioadmin");
+    assert_eq!(store.secret_access_key.expose(), "minioadmin");
+    assert_eq!(store.addressing, Addressing::Path);
+    assert_eq!(store.buckets, ["acme-cloudtrail", "acme-archive-*"]);
+    assert!(store.is_plain_http());
+    let debug = format!("{store:?}");
+    assert!(debug.contains("secret_access_key: ***"), "{debug}");
+}
+
+#[test]
+fn s3_store_defaults() {
+    let text = "version = 1\n[[s3_stores]]\nname = \"aws\"\nregion = \"eu-west-1\"\naccess_key_id = \"AKIAEXAMPLE\"\nsecret_access_key = \"s\"\nbuckets = [\"logs\"]\n";
+    let settings = load(text).unwrap();
+    let store = &settings.s3_stores()[0];
+    assert_eq!(store.endpoint, None);
+    assert_eq!(store.addressing, Addressing::Virtual, "AWS S3 defaults to virtual-host style");
+    assert!(store.session_token.is_none());
+    assert!(!store.is_plain_http());
+    assert!(format!("{store:?}").contains("secret_access_key: ***"));
+}
+
+#[test]
+fn s3_store_rules() {
+    let store = |body: &str| format!("version = 1\n[[s3_stores]]\n{body}\n");
+    let base = "region = \"us-east-1\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"";
+    check_problems(
+        &store(&format!("name = \"Bad Name\"\n{base}\nbuckets = [\"ok\"]")),
+        &["`s3_stores[0].name` = `Bad Name` must be 1 to 64 characters of a-z, 0-9 and `-`"],
+    );
+    check_problems(
+        &store(&format!("name = \"a\"\nendpoint = \"ftp://x\"\n{base}\nbuckets = [\"ok\"]")),
+        &[
+            "`s3_stores[0].endpoint` = `ftp://x` must be an `http://` or `https://` URL like `http://127.0.0.1:9000` (at most 2048 characters); leave it out for AWS S3",
+        ],
+    );
+    check_problems(
+        &store(
+            "name = \"a\"\nregion = \"moon\"\naccess_key_id = \"\"\nsecret_access_key = \"\"\naddressing = \"dns\"\nbuckets = []",
+        ),
+        &[
+            "`s3_stores[0].region` = `moon` must be a region name like `us-east-1`",
+            "`s3_stores[0].access_key_id` = `` must be 1 to 128 characters without control characters",
+            "`s3_stores[0].secret_access_key` must be 1 to 256 characters without control characters",
+            "`s3_stores[0].addressing` = `dns` must be `path` or `virtual`",
+            "`s3_stores[0].buckets` must list 1 to 100 bucket names or patterns",
+        ],
+    );
+    check_problems(
+        &store(&format!("name = \"a\"\n{base}\nbuckets = [\"Logs\", \"ok\", \"ok\"]")),
+        &[
+            "`s3_stores[0].buckets[0]` = `Logs` must be an S3 bucket name or a pattern with `*`: 1 to 63 characters of a-z, 0-9, `.`, `-` and `*`",
+            "`s3_stores[0].buckets[2]` = `ok` is already routed by `s3_stores[0].buckets[1]`",
+        ],
+    );
+    let two = format!(
+        "version = 1\n[[s3_stores]]\nname = \"a\"\n{base}\nbuckets = [\"x-*\"]\n[[s3_stores]]\nname = \"a\"\n{base}\nbuckets = [\"x-*\"]\n"
+    );
+    check_problems(&two, &["`s3_stores[1].name` = `a` is already used by `s3_stores[0]`"]);
+    check_problems(
+        &store(&format!("name = \"a\"\n{base}\nbuckets = [\"ok\"]\npath_style = true")),
+        &[
+            "`s3_stores[0].path_style` is not a known key; expected one of `name`, `endpoint`, `region`, `access_key_id`, `secret_access_key`, `session_token`, `addressing`, `buckets`",
+        ],
     );
 }

@@ -1,9 +1,12 @@
-"""Terraform with the hashicorp/aws provider manages an `aws_cloudtrail` trail on OpenTrail:
-init (offline), apply, a plan without changes, a switch to advanced event selectors (apply,
-plan without changes), destroy — each step checked through boto3 against the server.
+"""Terraform with the hashicorp/aws provider manages an `aws_cloudtrail` trail on OpenTrail,
+with its bucket and bucket policy on the S3-compatible test server (moto): init (offline),
+apply, a plan without changes, a switch to advanced event selectors and a new key prefix
+(apply, plan without changes), destroy — each step checked through boto3 against the server,
+and after each apply the trail really delivers log files into the bucket on moto (OpenTrail's
+configuration routes the bucket there).
 
-The configuration is in tests/e2e/terraform/: provider.tf plus one of trail-basic.tf and
-trail-advanced.tf, copied into one working directory (so both steps share the state).
+The configuration is in tests/e2e/terraform/: provider.tf, bucket.tf and one of trail-basic.tf
+and trail-advanced.tf, copied into one working directory (so both steps share the state).
 
 Requirements (CI machines have them; a missing one FAILS the test):
 - terraform (>= 1.5) on PATH or at $TERRAFORM_BIN (default /usr/local/bin/terraform);
@@ -25,8 +28,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import gzip
+
 import pytest
 from botocore.exceptions import ClientError
+
+from s3_server import ROOT_KEY, S3Server
+from test_delivery import generated, ingest, wait_for
 
 TF_DIR = Path(__file__).parent / "terraform"
 TERRAFORM_BIN = os.environ.get("TERRAFORM_BIN") or shutil.which("terraform") or "/usr/local/bin/terraform"
@@ -84,7 +92,7 @@ def _require_tools() -> str:
 class Terraform:
     """One working directory, one state; every command's output kept for failure reports."""
 
-    def __init__(self, work: Path, server) -> None:
+    def __init__(self, work: Path, server, s3_endpoint: str) -> None:
         self.dir = work / "tf"
         self.dir.mkdir()
         self.log_path = work / "provider-debug.log"
@@ -115,13 +123,16 @@ class Terraform:
             TF_VAR_region=server.region,
             TF_VAR_access_key=server.access_key_id,
             TF_VAR_secret_key=server.secret_access_key,
+            TF_VAR_s3_endpoint=s3_endpoint,
         )
         self.env = env
         self.transcript: list[str] = []
 
     def use(self, variant: str) -> None:
-        """Puts provider.tf and trail-<variant>.tf (as trail.tf) in the working directory."""
+        """Puts provider.tf, bucket.tf and trail-<variant>.tf (as trail.tf) in the working
+        directory."""
         shutil.copy(TF_DIR / "provider.tf", self.dir / "provider.tf")
+        shutil.copy(TF_DIR / "bucket.tf", self.dir / "bucket.tf")
         shutil.copy(TF_DIR / f"trail-{variant}.tf", self.dir / "trail.tf")
         self.transcript.append(f"==== configuration: provider.tf + trail-{variant}.tf")
 
@@ -215,11 +226,46 @@ def _field_selectors(selector: dict) -> dict[str, dict[str, list[str]]]:
     }
 
 
+def _delivered_under(s3: S3Server, prefix: str) -> list[str]:
+    """Records in the log files under `prefix` in the bucket on moto."""
+    records = []
+    for key, body in s3.objects(BUCKET).items():
+        if key.startswith(prefix) and key.endswith(".json.gz"):
+            records += [json.dumps(r, separators=(",", ":")) for r in json.loads(gzip.decompress(body))["Records"]]
+    return records
+
+
 def test_terraform_manages_a_trail(start_server, tmp_path):
     provider_version = _require_tools()
-    server = start_server()
+    s3 = S3Server(tmp_path)
+    s3.start()
+    try:
+        _terraform_manages_a_trail(start_server, tmp_path, s3, provider_version)
+    finally:
+        s3.stop()
+
+
+def _terraform_manages_a_trail(start_server, tmp_path, s3: S3Server, provider_version: str) -> None:
+    config = tmp_path / "opentrail.toml"
+    config.write_text(
+        "version = 1\n[[s3_stores]]\n"
+        f'name = "moto"\nendpoint = "{s3.endpoint}"\nregion = "us-east-1"\n'
+        f'access_key_id = "{ROOT_KEY[0]}"\nsecret_access_key = "{ROOT_KEY[1]}"\nbuckets = ["tf-e2e-*"]\n'
+    )
+    server = start_server("--config", str(config), "--delivery-interval", "1s")
     client = server.boto3_client("cloudtrail")
-    tf = Terraform(tmp_path, server)
+    tf = Terraform(tmp_path, server, s3.endpoint)
+
+    def delivers(prefix: str, seed: int) -> None:
+        """Events sent now show up in log files under `prefix` in the bucket on moto."""
+        # Write management events: what both steps' selectors take.
+        lines = [l for l in generated(server, 80, seed=seed) if '"eventCategory":"Management"' in l and '"readOnly":false' in l]
+        assert lines
+        ingest(server, lines)
+        try:
+            wait_for(lambda: set(lines) <= set(_delivered_under(s3, prefix)), timeout_s=30)
+        except AssertionError:
+            raise AssertionError(tf.report(f"no delivery under {prefix} in the bucket on moto")) from None
     tf.transcript.append(f"==== hashicorp/aws {provider_version} from {TF_PLUGIN_DIR}; OpenTrail at {server.endpoint}")
     expected_arn = f"arn:aws:cloudtrail:{server.region}:{server.account_id}:trail/{TRAIL_NAME}"
 
@@ -252,6 +298,8 @@ def test_terraform_manages_a_trail(start_server, tmp_path):
     got = {k: trail.get(k) for k in expected}
     check(got == expected, f"GetTrail after step 1: {got} != {expected}")
     check(client.get_trail_status(Name=TRAIL_NAME)["IsLogging"] is True, "the trail is logging")
+    check(s3.client().get_bucket_policy(Bucket=BUCKET)["Policy"] != "", "the bucket policy is on moto")
+    delivers(f"opentrail/basic/AWSLogs/{server.account_id}/CloudTrail/", seed=61)
     tags = _tags(client, expected_arn)
     check(tags == {"Environment": "e2e", "ManagedBy": "terraform"}, f"tags after step 1: {tags}")
     selectors = client.get_event_selectors(TrailName=TRAIL_NAME)
@@ -274,6 +322,7 @@ def test_terraform_manages_a_trail(start_server, tmp_path):
     check(trail["S3KeyPrefix"] == "opentrail/advanced", f"UpdateTrail changed the key prefix: {trail}")
     check(trail["HasCustomEventSelectors"] is True and trail["LogFileValidationEnabled"] is True, f"{trail}")
     check(client.get_trail_status(Name=TRAIL_NAME)["IsLogging"] is True, "the trail is still logging")
+    delivers(f"opentrail/advanced/AWSLogs/{server.account_id}/CloudTrail/", seed=62)
     tags = _tags(client, expected_arn)
     check(tags == {"ManagedBy": "terraform", "Stage": "advanced"}, f"tags after step 2: {tags}")
     selectors = client.get_event_selectors(TrailName=TRAIL_NAME)
@@ -300,3 +349,5 @@ def test_terraform_manages_a_trail(start_server, tmp_path):
         raise AssertionError(tf.report("the trail still exists after terraform destroy"))
     check(client.list_trails()["Trails"] == [], "ListTrails is empty after destroy")
     check(client.describe_trails()["trailList"] == [], "DescribeTrails is empty after destroy")
+    buckets = [b["Name"] for b in s3.client().list_buckets()["Buckets"]]
+    check(BUCKET not in buckets, f"terraform destroyed the bucket on moto: {buckets}")

@@ -43,8 +43,12 @@ provider "aws" {
   # Fail fast instead of retrying a throttling/5xx answer 25 times.
   max_retries = 1
 
+  # The trail's bucket lives on the S3-compatible test server (see bucket.tf).
+  s3_use_path_style = true
+
   endpoints {
     cloudtrail = var.endpoint
     sts        = var.endpoint
+    s3         = var.s3_endpoint
   }
 }

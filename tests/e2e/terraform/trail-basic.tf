@@ -3,12 +3,14 @@
 
 resource "aws_cloudtrail" "audit" {
   name                          = "tf-e2e-trail"
-  s3_bucket_name                = "tf-e2e-audit-logs"
+  s3_bucket_name                = aws_s3_bucket.logs.id
   s3_key_prefix                 = "opentrail/basic"
   include_global_service_events = true
   is_multi_region_trail         = true
   enable_log_file_validation    = true
   enable_logging                = true
+  # CloudTrail checks the bucket policy at CreateTrail.
+  depends_on = [aws_s3_bucket_policy.logs]
 
   tags = {
     Environment = "e2e"

@@ -55,12 +55,22 @@ impl Uploader for blob_store::BlobStore {
             content_encoding: Some("gzip".into()),
             user: Default::default(),
         };
-        blob_store::BlobStore::put(self, bucket, key, bytes::Bytes::from(gzip), &meta)
-            .await
-            .map_err(|err| {
-                let message = format!("{} (in the {})", err.detailed(), self.store_for(bucket));
-                UploadError { code: err.s3_code().to_owned(), message }
-            })
+        let body = bytes::Bytes::from(gzip);
+        let mut result = blob_store::BlobStore::put(self, bucket, key, body.clone(), &meta).await;
+        // The embedded store's buckets are OpenTrail's: one removed by hand is made again
+        // (CreateTrail made it in the first place). S3 buckets are never created.
+        if matches!(result, Err(blob_store::Error::NoSuchBucket { .. })) && self.owns_bucket(bucket)
+        {
+            tracing::warn!(bucket, "the local bucket is gone; creating it again");
+            result = match self.create_bucket(bucket).await {
+                Ok(()) => blob_store::BlobStore::put(self, bucket, key, body, &meta).await,
+                Err(err) => Err(err),
+            };
+        }
+        result.map_err(|err| {
+            let message = format!("{} (in the {})", err.detailed(), self.store_for(bucket));
+            UploadError { code: err.s3_code().to_owned(), message }
+        })
     }
 }
 
@@ -163,18 +173,28 @@ impl<U: Uploader> Delivery<U> {
     /// the cursor has not moved, so the next start re-runs it and writes the same keys.
     pub async fn run(self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
-        loop {
+        // Cycles start on a fixed beat, so an event waits at most one interval plus one cycle;
+        // while a whole cycle's worth (`cycle_bytes_max`) waits, cycles follow at once, so a
+        // backlog drains at full speed instead of one bounded cycle per interval.
+        let mut beat = tokio::time::interval(self.config.interval);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        'beats: loop {
             tokio::select! {
-                result = self.cycle() => {
-                    if let Err(err) = result {
-                        tracing::error!(%err, "log delivery cycle failed; retrying next interval");
-                    }
-                }
+                _ = beat.tick() => {}
                 () = &mut stop => break,
             }
-            tokio::select! {
-                () = &mut stop => break,
-                () = tokio::time::sleep(self.config.interval) => {}
+            loop {
+                tokio::select! {
+                    result = self.cycle() => match result {
+                        Ok(_) if self.has_backlog() => continue,
+                        Ok(_) => break,
+                        Err(err) => {
+                            tracing::error!(%err, "log delivery cycle failed; retrying next interval");
+                            break;
+                        }
+                    },
+                    () = &mut stop => break 'beats,
+                }
             }
         }
         match tokio::time::timeout(self.config.shutdown_grace, self.cycle()).await {
@@ -187,6 +207,15 @@ impl<U: Uploader> Delivery<U> {
                 "final log delivery did not finish in time; the rest is delivered at the next start"
             ),
         }
+    }
+
+    /// Whether a whole cycle's worth of events (`cycle_bytes_max` of WAL) already waits, so
+    /// the next cycle should not wait for the beat. (LSNs are WAL byte positions.)
+    fn has_backlog(&self) -> bool {
+        let wal = self.ingestor.wal();
+        wal.cursor(CONSUMER_NAME).is_some_and(|cursor| {
+            wal.durable_end().0.saturating_sub(cursor.0) >= self.config.cycle_bytes_max
+        })
     }
 
     /// Tries each bucket's spooled files, oldest first, once: a bucket's first failure ends

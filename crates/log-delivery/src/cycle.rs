@@ -57,7 +57,14 @@ pub struct PlannedFile {
     pub n_records: usize,
 }
 
+/// Which file of the cycle a record goes to: (trail index, account, region).
+type FileSlot = (usize, String, String);
+
 /// The files of one cycle, ordered by trail, account and region (stable, for tests and logs).
+///
+/// Routing and compression run on up to [`threads`] threads: the events are split into
+/// contiguous runs routed independently and joined in order, then the files are built and
+/// compressed independently. The result is the same whatever the number of threads.
 pub fn build_files(
     trails: &[CycleTrail],
     organization: Option<&Organization>,
@@ -66,8 +73,91 @@ pub fn build_files(
     wal_end: u64,
     delivered_at_unix: i64,
 ) -> Vec<PlannedFile> {
-    // (trail index, account, region) → builder
-    let mut builders: BTreeMap<(usize, String, String), LogFileBuilder> = BTreeMap::new();
+    build_files_on(threads(), trails, organization, events, wal_start, wal_end, delivered_at_unix)
+}
+
+/// [`build_files`] on `n_threads` threads.
+pub(crate) fn build_files_on(
+    n_threads: usize,
+    trails: &[CycleTrail],
+    organization: Option<&Organization>,
+    events: &[CycleEvent<'_>],
+    wal_start: u64,
+    wal_end: u64,
+    delivered_at_unix: i64,
+) -> Vec<PlannedFile> {
+    let n_threads = n_threads.max(1);
+    // Routing: each run of events into its own slots, then the runs joined in event order.
+    let run_len = events.len().div_ceil(n_threads).max(1);
+    let routed: Vec<BTreeMap<FileSlot, Vec<&[u8]>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = events
+            .chunks(run_len)
+            .map(|run| scope.spawn(move || route_run(trails, organization, run)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    let mut slots: BTreeMap<FileSlot, Vec<&[u8]>> = BTreeMap::new();
+    for run in routed {
+        for (slot, records) in run {
+            slots.entry(slot).or_default().extend(records);
+        }
+    }
+    // Building and compressing: the files split round-robin over the threads.
+    let slots: Vec<(FileSlot, Vec<&[u8]>)> = slots.into_iter().collect();
+    let mut files: Vec<Option<PlannedFile>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n_threads.min(slots.len()))
+            .map(|thread_idx| {
+                let slots = &slots;
+                scope.spawn(move || {
+                    slots
+                        .iter()
+                        .enumerate()
+                        .skip(thread_idx)
+                        .step_by(n_threads)
+                        .map(|(idx, (slot, records))| {
+                            let file = planned_file(
+                                trails,
+                                organization,
+                                slot,
+                                records,
+                                wal_start,
+                                wal_end,
+                                delivered_at_unix,
+                            );
+                            (idx, file)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut files: Vec<Option<PlannedFile>> = vec![None; slots.len()];
+        for handle in handles {
+            for (idx, file) in
+                handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            {
+                files[idx] = Some(file);
+            }
+        }
+        files
+    });
+    files.drain(..).flatten().collect()
+}
+
+/// How many threads a cycle uses: the machine's cores, at most 8.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8)
+}
+
+/// Routes a run of events to their files.
+fn route_run<'e>(
+    trails: &[CycleTrail],
+    organization: Option<&Organization>,
+    events: &[CycleEvent<'e>],
+) -> BTreeMap<FileSlot, Vec<&'e [u8]>> {
+    let mut slots: BTreeMap<FileSlot, Vec<&'e [u8]>> = BTreeMap::new();
     for event in events {
         // Stored records were validated at ingest; an unreadable one cannot belong to a trail.
         let Ok(record) = Record::parse(event.record) else { continue };
@@ -77,42 +167,50 @@ pub fn build_files(
             }
             let account = record.recipient_account_id.as_deref().unwrap_or_default().to_owned();
             let region = record.aws_region.as_deref().unwrap_or_default().to_owned();
-            builders.entry((idx, account, region)).or_default().push(event.record);
+            slots.entry((idx, account, region)).or_default().push(event.record);
         }
     }
-    builders
-        .into_iter()
-        .filter(|(_, builder)| !builder.is_empty())
-        .map(|((idx, account, region), builder)| {
-            let route = &trails[idx].route;
-            let organization_id = if route.is_organization_trail {
-                organization.map(|o| o.id.as_str())
-            } else {
-                None
-            };
-            let key = LogFileKey {
-                s3_key_prefix: route.s3_key_prefix.as_deref(),
-                organization_id,
-                account_id: &account,
-                region: &region,
-                delivered_at_unix,
-                trail_arn: &route.trail_arn,
-                wal_start,
-                wal_end,
-            }
-            .to_key();
-            let n_records = builder.len();
-            let (json, gzip) = builder.finish();
-            PlannedFile {
-                trail_arn: route.trail_arn.clone(),
-                bucket: route.s3_bucket_name.clone(),
-                key,
-                json,
-                gzip,
-                n_records,
-            }
-        })
-        .collect()
+    slots
+}
+
+/// One file: its key, JSON and gzip.
+fn planned_file(
+    trails: &[CycleTrail],
+    organization: Option<&Organization>,
+    (idx, account, region): &FileSlot,
+    records: &[&[u8]],
+    wal_start: u64,
+    wal_end: u64,
+    delivered_at_unix: i64,
+) -> PlannedFile {
+    let route = &trails[*idx].route;
+    let organization_id =
+        if route.is_organization_trail { organization.map(|o| o.id.as_str()) } else { None };
+    let key = LogFileKey {
+        s3_key_prefix: route.s3_key_prefix.as_deref(),
+        organization_id,
+        account_id: account,
+        region,
+        delivered_at_unix,
+        trail_arn: &route.trail_arn,
+        wal_start,
+        wal_end,
+    }
+    .to_key();
+    let mut builder = LogFileBuilder::new();
+    for record in records {
+        builder.push(record);
+    }
+    let n_records = builder.len();
+    let (json, gzip) = builder.finish();
+    PlannedFile {
+        trail_arn: route.trail_arn.clone(),
+        bucket: route.s3_bucket_name.clone(),
+        key,
+        json,
+        gzip,
+        n_records,
+    }
 }
 
 #[cfg(test)]

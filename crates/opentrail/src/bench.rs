@@ -22,6 +22,15 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Ingest { clients, batch, seconds, rate, data_dir } => {
             crate::bench_ingest::run(clients, batch, seconds, rate, data_dir)
         }
+        BenchTarget::Delivery { events, interval, rate, seconds, data_dir } => {
+            crate::bench_delivery::run(crate::bench_delivery::DeliveryBench {
+                events,
+                interval,
+                rate,
+                seconds,
+                data_dir,
+            })
+        }
     }
 }
 

@@ -20,10 +20,13 @@ use hyper_util::rt::TokioExecutor;
 /// Distinct record templates sent round-robin; each send gets a fresh `eventID`.
 const TEMPLATES: u64 = 20_000;
 
-struct Admin {
-    address: String,
-    credentials: sigv4::Credentials,
-    region: String,
+/// Where the benchmarked server listens and its admin key.
+pub(crate) struct Admin {
+    pub(crate) address: String,
+    pub(crate) credentials: sigv4::Credentials,
+    pub(crate) region: String,
+    /// The bootstrapped account (from the default channel's ARN in `admin.env`).
+    pub(crate) account_id: String,
 }
 
 struct CaseResult {
@@ -107,10 +110,19 @@ pub(crate) fn run(
 }
 
 fn start_server(data_dir: &std::path::Path) -> anyhow::Result<(Child, Admin)> {
+    start_server_with(data_dir, &[])
+}
+
+/// Starts `opentrail serve` on a free port with `extra` arguments; returns it and its admin.
+pub(crate) fn start_server_with(
+    data_dir: &std::path::Path,
+    extra: &[&str],
+) -> anyhow::Result<(Child, Admin)> {
     let exe = std::env::current_exe().context("find the opentrail executable")?;
     let mut child = Command::new(exe)
         .args(["serve", "--listen", "127.0.0.1:0", "--disk-free-bytes-min", "0", "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -140,11 +152,16 @@ fn start_server(data_dir: &std::path::Path) -> anyhow::Result<(Child, Admin)> {
             session_token: None,
         },
         region: var("AWS_REGION")?,
+        account_id: var("OPENTRAIL_DEFAULT_CHANNEL_ARN")?
+            .split(':')
+            .nth(4)
+            .context("the default channel ARN in admin.env names no account")?
+            .to_owned(),
     };
     Ok((child, admin))
 }
 
-fn stop_server(server: &mut Child) {
+pub(crate) fn stop_server(server: &mut Child) {
     let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
     let _ = server.wait();
 }
@@ -240,7 +257,7 @@ async fn run_case(
 }
 
 /// Sends one signed batch; returns how many records the server accepted.
-async fn send(
+pub(crate) async fn send(
     client: &Client<HttpConnector, Full<Bytes>>,
     admin: &Admin,
     body: Vec<u8>,

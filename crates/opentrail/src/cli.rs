@@ -160,6 +160,25 @@ pub(crate) enum BenchTarget {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Log delivery: throughput of the consumer draining a pre-filled WAL into gzip files
+    /// (in process), and acknowledgement-to-visible latency through a real server.
+    Delivery {
+        /// Events in the throughput run.
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        /// The server's `--delivery-interval` in the latency run.
+        #[arg(long, value_parser = parse_duration, default_value = "2s")]
+        interval: std::time::Duration,
+        /// Offered load in events/s in the latency run.
+        #[arg(long, default_value_t = 2000)]
+        rate: u64,
+        /// Seconds of load in the latency run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Directory for both runs' data (default: a fresh directory under the system temp dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Generate records into memory on one thread.
     Gen {
         #[arg(long, default_value_t = 1_000_000)]

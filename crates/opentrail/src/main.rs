@@ -2,6 +2,7 @@
 //! It parses the command line (`cli`), then hands validated settings to the library crates.
 
 mod bench;
+mod bench_delivery;
 mod bench_ingest;
 mod bootstrap;
 mod cli;

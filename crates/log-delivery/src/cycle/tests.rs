@@ -94,3 +94,37 @@ fn stopped_trails_skip_events_ingested_while_stopped_and_no_empty_files() {
         "never an empty file"
     );
 }
+
+#[test]
+fn the_number_of_threads_changes_nothing() {
+    let regions = ["us-east-1", "eu-west-1", "ap-south-1"];
+    let records: Vec<String> =
+        (0..200).map(|idx| event(&format!("e{idx}"), regions[idx % 3])).collect();
+    let events: Vec<CycleEvent<'_>> = records
+        .iter()
+        .enumerate()
+        .map(|(idx, r)| CycleEvent { lsn: idx as u64, ingested_at_ms: 1_000, record: r.as_bytes() })
+        .collect();
+    let trails = vec![
+        CycleTrail { route: route("multi", true), logging_since_ms: None, logging_until_ms: None },
+        CycleTrail {
+            route: route("single", false),
+            logging_since_ms: None,
+            logging_until_ms: None,
+        },
+    ];
+    let one = build_files_on(1, &trails, None, &events, 0, 200, 1_795_183_500);
+    assert_eq!(one.len(), 4);
+    // Records keep their WAL order inside each file whatever the split.
+    let ids: Vec<usize> = String::from_utf8(one[0].json.clone())
+        .unwrap()
+        .split("\"eventID\":\"e")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    for n_threads in [2, 3, 7, 64, 500] {
+        assert_eq!(build_files_on(n_threads, &trails, None, &events, 0, 200, 1_795_183_500), one);
+    }
+    assert!(build_files_on(4, &trails, None, &[], 0, 0, 1_795_183_500).is_empty());
+}

@@ -335,3 +335,13 @@ async fn a_damaged_spool_file_stops_delivery_with_a_clear_error() {
     let err = delivery.cycle().await.unwrap_err();
     assert!(err.contains("is damaged") && err.contains(&path.display().to_string()), "{err}");
 }
+
+#[tokio::test]
+async fn a_local_bucket_removed_by_hand_is_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        blob_store::BlobStore::new(blob_store::StoreConfig::Local { root: dir.path().join("b") })
+            .unwrap();
+    Uploader::put(&store, "gone-logs", "AWSLogs/k.json.gz", b"x".to_vec()).await.unwrap();
+    assert_eq!(std::fs::read(dir.path().join("b/gone-logs/AWSLogs/k.json.gz")).unwrap(), b"x");
+}

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `opentrail` binary: run it as a user would.
 
+mod bench;
 mod client;
 mod crash;
 mod generate;

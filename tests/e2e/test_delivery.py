@@ -155,3 +155,38 @@ def test_the_s3_api_serves_delivered_files_read_only(start_server, tmp_path):
     refused = server.aws("s3", "cp", str(target), "s3://s3api-logs/tampered.json.gz")
     assert refused.returncode != 0 and "MethodNotAllowed" in refused.stderr
     assert not (bucket / "tampered.json.gz").exists(), "nothing can be written through the API"
+
+
+def test_stop_and_restart_keep_every_logging_window_and_audit_events_stay_off_trails(start_server):
+    """An event acknowledged while the trail logged is delivered even if the trail is stopped
+    and started again before the next delivery; nothing acknowledged in the gap is. Events sent
+    with PutAuditEvents go where their channel sends them (event data stores), never to trail
+    files, as in AWS."""
+    server = start_server("--delivery-interval", "3s")
+    client = server.boto3_client("cloudtrail")
+    client.create_trail(Name="windows", S3BucketName="windows-logs", IsMultiRegionTrail=True)
+    bucket = server.data_dir / "buckets" / "windows-logs"
+    lines = [l for l in generated(server, 200, seed=71) if '"eventCategory":"Management"' in l]
+    first, gap, second = lines[:20], lines[20:40], lines[40:60]
+    client.start_logging(Name="windows")
+    ingest(server, first)
+    client.stop_logging(Name="windows")
+    ingest(server, gap)
+    client.start_logging(Name="windows")
+    ingest(server, second)
+    audit_event_data = json.dumps({"version": "1.0", "userIdentity": {"type": "app", "principalId": "p"},
+                                   "eventSource": "app.example.com", "eventName": "Marker", "eventTime": "2026-11-21T00:00:00Z",
+                                   "UID": "trail-window-marker", "recipientAccountId": server.account_id})
+    put = server.boto3_client("cloudtrail-data").put_audit_events(
+        channelArn=server.channel_arn, auditEvents=[{"id": "m1", "eventData": audit_event_data}])
+    assert [e["id"] for e in put["successful"]] == ["m1"], put
+
+    def both_windows():
+        got = {r for records in delivered(bucket).values() for r in records}
+        return got if set(first) | set(second) <= got else None
+
+    got = wait_for(both_windows, timeout_s=20)
+    time.sleep(3.5)  # one more interval: nothing else arrives
+    got = {r for records in delivered(bucket).values() for r in records}
+    assert not set(gap) & got, "events acknowledged while the trail was stopped are not delivered"
+    assert not any("trail-window-marker" in r or "app.example.com" in r for r in got), "PutAuditEvents never reach trails"

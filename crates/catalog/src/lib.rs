@@ -92,7 +92,30 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE trails ADD COLUMN latest_delivery_error TEXT;
     ALTER TABLE trails ADD COLUMN latest_delivery_attempt_ms INTEGER;
     ALTER TABLE trails ADD COLUMN latest_delivery_attempt_succeeded INTEGER;",
+    // 6: every StartLogging/StopLogging, so delivery knows all the windows in which a trail
+    // logged, not only the latest (an event acknowledged before a stop and a restart is still
+    // delivered). Backfilled from the latest start and stop.
+    "CREATE TABLE logging_changes (
+        trail_arn TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        logging INTEGER NOT NULL
+    );
+    CREATE INDEX logging_changes_by_trail ON logging_changes (trail_arn, at_ms);
+    INSERT INTO logging_changes (trail_arn, at_ms, logging)
+        SELECT trail_arn, start_logging_time_ms, 1 FROM trails
+        WHERE start_logging_time_ms IS NOT NULL;
+    INSERT INTO logging_changes (trail_arn, at_ms, logging)
+        SELECT trail_arn, stop_logging_time_ms, 0 FROM trails
+        WHERE stop_logging_time_ms IS NOT NULL AND is_logging = 0;",
 ];
+
+/// A span of time in which a trail was logging: events acknowledged at `since_ms` or later,
+/// and before `until_ms` when it is set, belong to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoggingWindow {
+    pub since_ms: i64,
+    pub until_ms: Option<i64>,
+}
 
 /// What went wrong in the catalog.
 #[derive(Debug, thiserror::Error)]
@@ -477,14 +500,24 @@ impl Catalog {
         if inserted == 0 {
             return Err(Error::AlreadyExists { what: "trail", name: trail.name.clone() });
         }
+        record_logging_changes(&conn, trail, (None, None))?;
         Ok(())
     }
 
     /// Replaces a trail's stored configuration and status (the ARN identifies it); returns
     /// whether the trail existed.
     pub fn update_trail(&self, trail: &Trail) -> Result<bool> {
-        let conn = self.conn();
-        let updated = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let before: Option<(Option<i64>, Option<i64>)> = tx
+            .query_row(
+                "SELECT start_logging_time_ms, stop_logging_time_ms FROM trails WHERE trail_arn = ?1",
+                params![trail.trail_arn],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some(before) = before else { return Ok(false) };
+        let updated = tx.execute(
             "UPDATE trails SET s3_bucket_name = ?2, s3_key_prefix = ?3, sns_topic_name = ?4,
                 include_global_service_events = ?5, is_multi_region_trail = ?6,
                 log_file_validation_enabled = ?7, cloud_watch_logs_log_group_arn = ?8,
@@ -512,7 +545,37 @@ impl Catalog {
                 trail.stop_logging_time_ms
             ],
         )?;
+        record_logging_changes(&tx, trail, before)?;
+        tx.commit()?;
         Ok(updated == 1)
+    }
+
+    /// Every window in which the trail logged, oldest first (the last one open while it logs).
+    pub fn logging_windows(&self, trail_arn: &str) -> Result<Vec<LoggingWindow>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT at_ms, logging FROM logging_changes WHERE trail_arn = ?1 ORDER BY at_ms, rowid",
+        )?;
+        let changes = statement
+            .query_map(params![trail_arn], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, bool>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut windows: Vec<LoggingWindow> = Vec::new();
+        for (at_ms, logging) in changes {
+            let open = windows.last().is_some_and(|w| w.until_ms.is_none());
+            match (logging, open) {
+                (true, false) => windows.push(LoggingWindow { since_ms: at_ms, until_ms: None }),
+                (false, true) => {
+                    if let Some(last) = windows.last_mut() {
+                        last.until_ms = Some(at_ms);
+                    }
+                }
+                // A start while logging or a stop while stopped changes nothing.
+                _ => {}
+            }
+        }
+        Ok(windows)
     }
 
     /// Records one delivery attempt for a trail: success clears the error.
@@ -566,6 +629,7 @@ impl Catalog {
         let tx = conn.transaction()?;
         let deleted = tx.execute("DELETE FROM trails WHERE trail_arn = ?1", params![trail_arn])?;
         tx.execute("DELETE FROM tags WHERE resource_arn = ?1", params![trail_arn])?;
+        tx.execute("DELETE FROM logging_changes WHERE trail_arn = ?1", params![trail_arn])?;
         tx.commit()?;
         Ok(deleted == 1)
     }
@@ -678,6 +742,31 @@ impl Catalog {
         )?;
         Ok(())
     }
+}
+
+/// Appends the starts and stops of `trail` that differ from `before` (its stored start and
+/// stop times) to `logging_changes`.
+fn record_logging_changes(
+    conn: &rusqlite::Connection,
+    trail: &Trail,
+    before: (Option<i64>, Option<i64>),
+) -> Result<()> {
+    let mut changes: Vec<(i64, bool)> = Vec::new();
+    if let Some(start) = trail.start_logging_time_ms.filter(|t| Some(*t) != before.0) {
+        changes.push((start, true));
+    }
+    if let Some(stop) = trail.stop_logging_time_ms.filter(|t| Some(*t) != before.1) {
+        changes.push((stop, false));
+    }
+    // In time order; at the same instant the state the trail ends in comes last.
+    changes.sort_by_key(|(at, logging)| (*at, *logging == trail.is_logging));
+    for (at_ms, logging) in changes {
+        conn.execute(
+            "INSERT INTO logging_changes (trail_arn, at_ms, logging) VALUES (?1, ?2, ?3)",
+            params![trail.trail_arn, at_ms, logging],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -160,3 +160,39 @@ fn delivery_status_is_recorded() {
     catalog.record_delivery(&main.trail_arn, 30, None).unwrap();
     assert_eq!(catalog.delivery_status(&main.trail_arn).unwrap().latest_delivery_error, None);
 }
+
+#[test]
+fn every_logging_window_is_kept() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    catalog.create_account(&account(), 1).unwrap();
+    let mut main = trail("main");
+    catalog.create_trail(&main, 1).unwrap();
+    let arn = main.trail_arn.clone();
+    assert!(catalog.logging_windows(&arn).unwrap().is_empty(), "never logged");
+    let mut set = |logging: bool, at_ms: i64| {
+        main.is_logging = logging;
+        if logging {
+            main.start_logging_time_ms = Some(at_ms);
+        } else {
+            main.stop_logging_time_ms = Some(at_ms);
+        }
+        assert!(catalog.update_trail(&main).unwrap());
+    };
+    set(true, 100);
+    set(false, 200);
+    set(true, 300);
+    // A start while logging (same time recorded again) changes nothing.
+    set(true, 300);
+    let w = |since_ms, until_ms| LoggingWindow { since_ms, until_ms };
+    assert_eq!(catalog.logging_windows(&arn).unwrap(), [w(100, Some(200)), w(300, None)]);
+    set(false, 400);
+    assert_eq!(catalog.logging_windows(&arn).unwrap(), [w(100, Some(200)), w(300, Some(400))]);
+    // Created logging (as in tests and benchmarks): one open window.
+    let mut other = trail("other");
+    other.is_logging = true;
+    other.start_logging_time_ms = Some(50);
+    catalog.create_trail(&other, 1).unwrap();
+    assert_eq!(catalog.logging_windows(&other.trail_arn).unwrap(), [w(50, None)]);
+    assert!(catalog.delete_trail(&arn).unwrap());
+    assert!(catalog.logging_windows(&arn).unwrap().is_empty());
+}

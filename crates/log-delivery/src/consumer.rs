@@ -396,14 +396,12 @@ impl<U: Uploader> Delivery<U> {
         let trails = self.catalog.trails().map_err(|e| format!("read trails: {e}"))?;
         let mut out = Vec::new();
         for trail in trails {
+            let windows = self
+                .catalog
+                .logging_windows(&trail.trail_arn)
+                .map_err(|e| format!("read the logging windows of {}: {e}", trail.trail_arn))?;
             // A trail that never logged takes nothing.
-            let Some(since) = trail.start_logging_time_ms else { continue };
-            let until = if trail.is_logging {
-                None
-            } else {
-                trail.stop_logging_time_ms.filter(|stop| *stop >= since)
-            };
-            if !trail.is_logging && until.is_none() {
+            if windows.is_empty() {
                 continue;
             }
             let selectors = match trail_selectors::Selectors::from_storage(&trail.event_selectors) {
@@ -426,8 +424,7 @@ impl<U: Uploader> Delivery<U> {
                     s3_key_prefix: trail.s3_key_prefix,
                     selectors,
                 },
-                logging_since_ms: Some(since),
-                logging_until_ms: until,
+                logging: Some(windows),
             });
         }
         Ok(out)

@@ -8,10 +8,13 @@
 //! of keys).
 //!
 //! Which events a trail takes also depends on when it was logging: an event ingested while the
-//! trail was stopped is not delivered (StopLogging stops delivery from that moment).
+//! trail was stopped is not delivered (StopLogging stops delivery from that moment), and one
+//! ingested in any earlier logging window is, even if the trail was stopped and restarted before
+//! the cycle ran.
 
 use std::collections::BTreeMap;
 
+use catalog::LoggingWindow;
 use cloudtrail_model::Record;
 
 use crate::file::LogFileBuilder;
@@ -31,16 +34,19 @@ pub struct CycleEvent<'a> {
 /// A logging trail and the window in which it logs.
 pub struct CycleTrail {
     pub route: TrailRoute,
-    /// Events ingested from this time on are logged (None: since ever).
-    pub logging_since_ms: Option<i64>,
-    /// Events ingested from this time on are not logged (None: still logging).
-    pub logging_until_ms: Option<i64>,
+    /// The windows in which the trail logged (events acknowledged inside one are its), or
+    /// `None` when it always did.
+    pub logging: Option<Vec<LoggingWindow>>,
 }
 
 impl CycleTrail {
     fn logs_at(&self, ingested_at_ms: i64) -> bool {
-        self.logging_since_ms.is_none_or(|since| ingested_at_ms >= since)
-            && self.logging_until_ms.is_none_or(|until| ingested_at_ms < until)
+        self.logging.as_ref().is_none_or(|windows| {
+            windows.iter().any(|window| {
+                ingested_at_ms >= window.since_ms
+                    && window.until_ms.is_none_or(|until| ingested_at_ms < until)
+            })
+        })
     }
 }
 

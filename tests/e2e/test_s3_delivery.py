@@ -33,7 +33,7 @@ def records_of(objects: dict[str, bytes]) -> list[str]:
 def write_config(path: Path, s3: S3Server, buckets: list[str], credentials: tuple[str, str] | None = None) -> Path:
     key_id, secret = credentials or ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
     path.write_text(
-        "version = 1\n\n[[s3_stores]]\n"
+        f'version = 1\ndelivery_interval = "{INTERVAL}"\n\n[[s3_stores]]\n'
         f'name = "moto"\nendpoint = "{s3.endpoint}"\nregion = "us-east-1"\n'
         f'access_key_id = "{key_id}"\nsecret_access_key = "${{MOTO_SECRET}}"\n'
         f"buckets = {json.dumps(buckets)}\n"
@@ -53,7 +53,8 @@ def moto(tmp_path):
 def start_with_s3(start_server, monkeypatch, config: Path, secret: str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"):
     # The secret comes from the environment, as the sample configuration recommends.
     monkeypatch.setenv("MOTO_SECRET", secret)
-    return start_server("--config", str(config), "--delivery-interval", INTERVAL)
+    # The delivery interval comes from the file's `delivery_interval`.
+    return start_server("--config", str(config))
 
 
 def test_log_files_are_delivered_to_the_s3_store(start_server, moto, tmp_path, monkeypatch):

@@ -115,9 +115,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "OPENTRAIL_REGION")]
     pub(crate) region: Option<String>,
     /// How long a log file collects events before it is delivered (AWS: about 5 minutes):
-    /// `60s`, `2s`, `500ms`, `5m`.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub(crate) delivery_interval: std::time::Duration,
+    /// `60s`, `2s`, `500ms`, `5m` [default: the config file's `delivery_interval`, else 60s].
+    #[arg(long, env = "OPENTRAIL_DELIVERY_INTERVAL", value_parser = parse_duration)]
+    pub(crate) delivery_interval: Option<std::time::Duration>,
     /// Refuse new events (503) while the data directory's file system has less free space.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub(crate) disk_free_bytes_min: u64,
@@ -188,19 +188,7 @@ pub(crate) enum BenchTarget {
 
 /// `500ms`, `2s`, `5m`, `1h`, or plain seconds.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like `60s`, `500ms` or `5m`"))?;
-    let duration = match unit {
-        "ms" => std::time::Duration::from_millis(n),
-        "" | "s" => std::time::Duration::from_secs(n),
-        "m" => std::time::Duration::from_secs(n * 60),
-        "h" => std::time::Duration::from_secs(n * 3600),
-        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s, m or h")),
-    };
+    let duration = settings::parse_duration(text)?;
     if duration.is_zero() {
         return Err("the delivery interval must be longer than zero".into());
     }

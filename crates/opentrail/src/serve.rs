@@ -73,6 +73,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             management_account: org.management_account.clone(),
             member_accounts: org.member_accounts.clone(),
         });
+    let delivery_interval = args
+        .delivery_interval
+        .or(config.as_ref().and_then(|c| c.delivery_interval))
+        .unwrap_or(std::time::Duration::from_secs(60));
     let state = Arc::new(
         api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog), config)?
             .with_blob_store(blobs.clone()),
@@ -83,7 +87,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         organization,
         uploader: Arc::new(blobs),
         config: log_delivery::consumer::DeliveryConfig {
-            interval: args.delivery_interval,
+            interval: delivery_interval,
             ..log_delivery::consumer::DeliveryConfig::recommended()
         },
         state_dir: data_dir.join("delivery"),

@@ -64,6 +64,9 @@ pub struct Settings {
     pub data_dir: Option<PathBuf>,
     /// Region of the account created on first start. Default `us-east-1`.
     pub region: String,
+    /// How long a log file collects events before delivery; `None` lets the binary choose
+    /// (60 s). Between 100 ms and 1 h.
+    pub delivery_interval: Option<std::time::Duration>,
     accounts: Vec<Account>,
     organization: Option<Organization>,
     users: Vec<User>,
@@ -187,6 +190,25 @@ impl Settings {
     pub fn principal_by_arn(&self, arn: &str) -> Option<Principal> {
         self.principals().into_iter().find(|principal| principal.arn == arn)
     }
+}
+
+/// Parses a duration written as a whole number with a unit: `500ms`, `2s`, `5m`, `1h` (a bare
+/// number is seconds). The error says what is wrong and what would be right.
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let shape = || format!("`{text}` is not a duration like `60s`, `500ms` or `5m`");
+    let n: u64 = number.parse().map_err(|_| shape())?;
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s, m or h")),
+    };
+    let millis = n.checked_mul(millis_per_unit).ok_or_else(shape)?;
+    Ok(std::time::Duration::from_millis(millis))
 }
 
 /// `line L, column C: message`, without quoting the offending line (it may hold a secret).

@@ -68,6 +68,11 @@ pub const S3_BUCKETS_PER_STORE_MAX: usize = 100;
 /// Longest bucket name or pattern (characters; S3's bucket name limit).
 pub const S3_BUCKET_PATTERN_CHARS_MAX: usize = 63;
 
+/// Shortest `delivery_interval` (milliseconds).
+pub const DELIVERY_INTERVAL_MS_MIN: u64 = 100;
+/// Longest `delivery_interval` (milliseconds): one hour.
+pub const DELIVERY_INTERVAL_MS_MAX: u64 = 3_600_000;
+
 /// Longest `data_dir` (characters).
 pub const DATA_DIR_CHARS_MAX: usize = 4096;
 

@@ -23,6 +23,10 @@ pub(crate) struct FileV1 {
     /// Region of the account created on first start, like `us-east-1`. Default `us-east-1`.
     /// Override: `OPENTRAIL_REGION`.
     pub(crate) region: Option<String>,
+    /// How long a log file collects events before it is delivered: `500ms`, `2s`, `5m`; 100 ms
+    /// to 1 h. Default: none here; the binary uses 60 s (AWS: about 5 minutes). The command
+    /// line's `--delivery-interval` wins. Override: `OPENTRAIL_DELIVERY_INTERVAL`.
+    pub(crate) delivery_interval: Option<String>,
     /// Accounts. Default: none, in which case the binary bootstraps one account with a root key
     /// on first start. Ids unique.
     #[serde(default)]

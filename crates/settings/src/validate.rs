@@ -39,6 +39,23 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             format!("= `{region}` must be a region name like `us-east-1`"),
         ));
     }
+    let delivery_interval = file.delivery_interval.as_deref().and_then(|text| {
+        let range = limits::DELIVERY_INTERVAL_MS_MIN..=limits::DELIVERY_INTERVAL_MS_MAX;
+        match crate::parse_duration(text) {
+            Ok(interval) if range.contains(&(interval.as_millis() as u64)) => Some(interval),
+            Ok(_) => {
+                problems.push(Problem::rule(
+                    "delivery_interval",
+                    format!("= `{text}` must be between 100ms and 1h"),
+                ));
+                None
+            }
+            Err(message) => {
+                problems.push(Problem::rule("delivery_interval", message));
+                None
+            }
+        }
+    });
     if let Some(data_dir) = &file.data_dir {
         let n_chars = data_dir.chars().count();
         if n_chars == 0 {
@@ -144,6 +161,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             listen,
             data_dir: file.data_dir.map(PathBuf::from),
             region,
+            delivery_interval,
             accounts,
             organization,
             users,

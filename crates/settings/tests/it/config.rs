@@ -210,7 +210,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     check_problems(
         "version = 1\nlisen = \"127.0.0.1:1\"",
         &[
-            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
         ],
     );
     check_problems(
@@ -650,8 +650,55 @@ fn the_override_list_is_documented_in_one_place() {
         [
             ("OPENTRAIL_LISTEN", "listen"),
             ("OPENTRAIL_DATA_DIR", "data_dir"),
-            ("OPENTRAIL_REGION", "region")
+            ("OPENTRAIL_REGION", "region"),
+            ("OPENTRAIL_DELIVERY_INTERVAL", "delivery_interval")
         ]
+    );
+}
+
+#[test]
+fn delivery_interval() {
+    let load_interval = |text: &str, env_pairs: &[(&str, &str)]| {
+        Settings::from_toml(text, &env(env_pairs)).map(|s| s.delivery_interval)
+    };
+    assert_eq!(load_interval("version = 1", &[]).unwrap(), None);
+    let ms = std::time::Duration::from_millis;
+    assert_eq!(
+        load_interval("version = 1\ndelivery_interval = \"2s\"", &[]).unwrap(),
+        Some(ms(2000))
+    );
+    assert_eq!(
+        load_interval("version = 1\ndelivery_interval = \"500ms\"", &[]).unwrap(),
+        Some(ms(500))
+    );
+    assert_eq!(
+        load_interval(
+            "version = 1\ndelivery_interval = \"5m\"",
+            &[("OPENTRAIL_DELIVERY_INTERVAL", "1h")]
+        )
+        .unwrap(),
+        Some(ms(3_600_000))
+    );
+    check_problems(
+        "version = 1\ndelivery_interval = \"50ms\"",
+        &["`delivery_interval` = `50ms` must be between 100ms and 1h"],
+    );
+    check_problems(
+        "version = 1\ndelivery_interval = \"2d\"",
+        &["`delivery_interval` `2d`: unknown unit `d`; use ms, s, m or h"],
+    );
+    check_problems(
+        "version = 1\ndelivery_interval = \"99999999999999999999h\"",
+        &[
+            "`delivery_interval` `99999999999999999999h` is not a duration like `60s`, `500ms` or `5m`",
+        ],
+    );
+    check_problems_with_env(
+        "version = 1",
+        &env(&[("OPENTRAIL_DELIVERY_INTERVAL", "soon")]),
+        &[
+            "`delivery_interval` `soon` is not a duration like `60s`, `500ms` or `5m` (set by `OPENTRAIL_DELIVERY_INTERVAL`)",
+        ],
     );
 }
 

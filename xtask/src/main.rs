@@ -7,8 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Crates that must stay free of IO: no tokio, no filesystem (ARCHITECTURE.md, invariants).
-const PURE_CRATES: &[&str] =
-    &["awsjson", "cloudtrail-model", "event-generator", "settings", "sigv4", "trail-selectors"];
+const PURE_CRATES: &[&str] = &[
+    "awsjson",
+    "cloudtrail-model",
+    "event-generator",
+    "integrity",
+    "settings",
+    "sigv4",
+    "trail-selectors",
+];
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();

@@ -36,8 +36,6 @@ pub struct AppState {
     /// Bounds CPU-heavy request work (decoding, validation) to one task per core, so a burst
     /// of requests queues in order instead of oversubscribing the cores.
     cpu_permits: tokio::sync::Semaphore,
-    /// Serialises signing-key rotation.
-    key_rotation: std::sync::Mutex<()>,
     /// What GetChannel reports about PutAuditEvents, since the server started.
     ingestion: cloudtrail::channels::IngestionStatuses,
     /// The AWS Organization of the configured accounts, if any.
@@ -62,7 +60,6 @@ impl AppState {
             catalog,
             keys,
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
-            key_rotation: std::sync::Mutex::new(()),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
             organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
             blobs: None,

@@ -1,5 +1,6 @@
 //! OpenTrail's catalog: configuration and state kept in one SQLite file (accounts, access
-//! keys, channels), with numbered migrations applied at open.
+//! keys, channels, trails, signing keys, digest chains), with numbered migrations applied at
+//! open.
 //!
 //! The catalog is the source of truth for configuration; events never go here (they go to
 //! the WAL). Every write is one SQLite transaction, so the catalog is never left half-changed.
@@ -9,6 +10,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+mod digests;
+
+pub use digests::{
+    ChainHead, DigestFileRow, DigestStream, DigestStreamId, DigestTarget, SIGNING_KEY_VALIDITY_MS,
+};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// A shipped migration is never edited: add a new one.
@@ -107,6 +114,43 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO logging_changes (trail_arn, at_ms, logging)
         SELECT trail_arn, stop_logging_time_ms, 0 FROM trails
         WHERE stop_logging_time_ms IS NOT NULL AND is_logging = 0;",
+    // 7: digest chains (one per trail, account and delivering region) and the log files
+    // waiting for their digest.
+    "CREATE TABLE digest_streams (
+        trail_arn TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        head_bucket TEXT,
+        head_key TEXT,
+        head_sha256 TEXT,
+        head_signature TEXT,
+        head_end_ms INTEGER,
+        closed_at_ms INTEGER,
+        planned_end_ms INTEGER,
+        trail_name TEXT,
+        home_region TEXT,
+        bucket TEXT,
+        key_prefix TEXT,
+        organization_id TEXT,
+        PRIMARY KEY (trail_arn, account_id, region)
+    );
+    CREATE TABLE digest_files (
+        bucket TEXT NOT NULL,
+        key TEXT NOT NULL,
+        trail_arn TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        oldest_event_time TEXT,
+        newest_event_time TEXT,
+        stored_at_ms INTEGER NOT NULL,
+        digest_end_ms INTEGER,
+        PRIMARY KEY (bucket, key)
+    );
+    CREATE INDEX digest_files_by_stream
+        ON digest_files (trail_arn, account_id, region, digest_end_ms, stored_at_ms);
+    ALTER TABLE trails ADD COLUMN latest_digest_delivery_time_ms INTEGER;
+    ALTER TABLE trails ADD COLUMN latest_digest_delivery_error TEXT;",
 ];
 
 /// A span of time in which a trail was logging: events acknowledged at `since_ms` or later,
@@ -128,6 +172,8 @@ pub enum Error {
     SchemaTooNew { found: u32, known: u32 },
     #[error("{what} `{name}` already exists")]
     AlreadyExists { what: &'static str, name: String },
+    #[error("digest-signing key: {0}")]
+    SigningKey(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -249,6 +295,8 @@ pub struct DeliveryStatus {
     pub latest_delivery_error: Option<String>,
     pub latest_delivery_attempt_ms: Option<i64>,
     pub latest_delivery_attempt_succeeded: Option<bool>,
+    pub latest_digest_delivery_time_ms: Option<i64>,
+    pub latest_digest_delivery_error: Option<String>,
 }
 
 /// A digest-signing key of one region.
@@ -603,12 +651,35 @@ impl Catalog {
         Ok(())
     }
 
+    /// Records one digest delivery attempt for a trail: success clears the error.
+    pub fn record_digest_delivery(
+        &self,
+        trail_arn: &str,
+        attempt_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let conn = self.conn();
+        match error {
+            None => conn.execute(
+                "UPDATE trails SET latest_digest_delivery_time_ms = ?2,
+                    latest_digest_delivery_error = NULL WHERE trail_arn = ?1",
+                params![trail_arn, attempt_ms],
+            )?,
+            Some(error) => conn.execute(
+                "UPDATE trails SET latest_digest_delivery_error = ?2 WHERE trail_arn = ?1",
+                params![trail_arn, error],
+            )?,
+        };
+        Ok(())
+    }
+
     pub fn delivery_status(&self, trail_arn: &str) -> Result<DeliveryStatus> {
         let conn = self.conn();
         Ok(conn
             .query_row(
                 "SELECT latest_delivery_time_ms, latest_delivery_error, latest_delivery_attempt_ms,
-                    latest_delivery_attempt_succeeded FROM trails WHERE trail_arn = ?1",
+                    latest_delivery_attempt_succeeded, latest_digest_delivery_time_ms,
+                    latest_digest_delivery_error FROM trails WHERE trail_arn = ?1",
                 params![trail_arn],
                 |row| {
                     Ok(DeliveryStatus {
@@ -616,6 +687,8 @@ impl Catalog {
                         latest_delivery_error: row.get(1)?,
                         latest_delivery_attempt_ms: row.get(2)?,
                         latest_delivery_attempt_succeeded: row.get(3)?,
+                        latest_digest_delivery_time_ms: row.get(4)?,
+                        latest_digest_delivery_error: row.get(5)?,
                     })
                 },
             )
@@ -714,16 +787,7 @@ impl Catalog {
             "SELECT fingerprint, region, public_pkcs1_der, private_pkcs8_der, valid_from_ms, valid_to_ms
              FROM signing_keys WHERE region = ?1 ORDER BY valid_from_ms, fingerprint",
         )?;
-        let rows = stmt.query_map(params![region], |row| {
-            Ok(SigningKeyRow {
-                fingerprint: row.get(0)?,
-                region: row.get(1)?,
-                public_pkcs1_der: row.get(2)?,
-                private_pkcs8_der: row.get(3)?,
-                valid_from_ms: row.get(4)?,
-                valid_to_ms: row.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![region], digests::key_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -1,7 +1,11 @@
-//! Log-file integrity (`../shared/spec/integrity.md`). So far: the RSA signing keys that sign
+//! Log-file integrity (`../shared/spec/integrity.md`): the RSA signing keys that sign
 //! digests, in the exact forms `aws cloudtrail validate-logs` reads — the public half as DER
-//! **PKCS#1** `RSAPublicKey`, its fingerprint as lower-case hex MD5 of those bytes — and
-//! signing with RSASSA-PKCS1-v1_5 over SHA-256. No IO: randomness comes from the caller.
+//! **PKCS#1** `RSAPublicKey`, its fingerprint as lower-case hex MD5 of those bytes — signing
+//! with RSASSA-PKCS1-v1_5 over SHA-256, digest files (`digest`: keys, JSON, signed string) and
+//! reading them back (`read`). No IO: randomness comes from the caller.
+
+pub mod digest;
+pub mod read;
 
 use md5::{Digest as _, Md5};
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};

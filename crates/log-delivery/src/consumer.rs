@@ -38,22 +38,39 @@ pub struct UploadError {
 
 /// Where delivered files go.
 pub trait Uploader: Send + Sync + 'static {
-    /// Stores one log file (overwriting an object of the same key).
+    /// Stores one log file or digest (overwriting an object of the same key). A digest comes
+    /// with its signature (hex), stored as the user metadata `signature` and
+    /// `signature-algorithm` that validate-logs reads.
     fn put(
         &self,
         bucket: &str,
         key: &str,
         gzip: Vec<u8>,
+        signature: Option<&str>,
     ) -> impl Future<Output = Result<(), UploadError>> + Send;
 }
 
 /// Log files go to the trail's bucket in the blob store (the embedded local bucket or S3).
 impl Uploader for blob_store::BlobStore {
-    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), UploadError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        gzip: Vec<u8>,
+        signature: Option<&str>,
+    ) -> Result<(), UploadError> {
+        let mut user = std::collections::BTreeMap::new();
+        if let Some(signature) = signature {
+            user.insert("signature".to_owned(), signature.to_owned());
+            user.insert(
+                "signature-algorithm".to_owned(),
+                integrity::digest::SIGNATURE_ALGORITHM.to_owned(),
+            );
+        }
         let meta = blob_store::ObjectMeta {
             content_type: Some("application/json".into()),
             content_encoding: Some("gzip".into()),
-            user: Default::default(),
+            user,
         };
         let body = bytes::Bytes::from(gzip);
         let mut result = blob_store::BlobStore::put(self, bucket, key, body.clone(), &meta).await;
@@ -88,6 +105,8 @@ pub struct DeliveryConfig {
     pub attempts_before_spool: u32,
     /// How long the last cycle at shutdown may take.
     pub shutdown_grace: Duration,
+    /// A digest closes every this long (AWS: one hour); whole seconds.
+    pub digest_interval: Duration,
 }
 
 impl DeliveryConfig {
@@ -100,6 +119,7 @@ impl DeliveryConfig {
             // 0.2 + 0.4 + 0.8 s of retries: a blip passes, an outage spools.
             attempts_before_spool: 4,
             shutdown_grace: Duration::from_secs(5),
+            digest_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -181,6 +201,12 @@ impl<U: Uploader> Delivery<U> {
         'beats: loop {
             tokio::select! {
                 _ = beat.tick() => {}
+                () = tokio::time::sleep(self.until_next_digest()) => {
+                    if let Err(err) = self.write_due_digests().await {
+                        tracing::error!(%err, "digest delivery failed; retrying next interval");
+                    }
+                    continue;
+                }
                 () = &mut stop => break,
             }
             loop {
@@ -209,6 +235,37 @@ impl<U: Uploader> Delivery<U> {
         }
     }
 
+    /// How long until just after the next digest boundary.
+    fn until_next_digest(&self) -> Duration {
+        let interval_ms =
+            i64::try_from(self.config.digest_interval.as_millis()).unwrap_or(i64::MAX).max(1000);
+        let now_ms = self.ingestor.clock().now_unix_millis();
+        let next = crate::digests::boundary(now_ms, interval_ms).saturating_add(interval_ms);
+        // A little after the boundary, so the clock has surely passed it.
+        Duration::from_millis(u64::try_from(next - now_ms).unwrap_or(0) + 20)
+    }
+
+    /// Remembers a stored file for its digest.
+    fn register_for_digest(&self, file: &crate::cycle::PlannedFile, stored_at_ms: i64) {
+        let id = catalog::DigestStreamId {
+            trail_arn: file.trail_arn.clone(),
+            account_id: file.account_id.clone(),
+            region: file.region.clone(),
+        };
+        let row = catalog::DigestFileRow {
+            bucket: file.bucket.clone(),
+            key: file.key.clone(),
+            sha256_hex: file.sha256_hex.clone(),
+            oldest_event_time: file.oldest_event_time.clone(),
+            newest_event_time: file.newest_event_time.clone(),
+            stored_at_ms,
+        };
+        if let Err(err) = self.catalog.register_log_file(&id, &row) {
+            // The file is stored; only its digest entry is missing, which validation shows.
+            tracing::error!(%err, key = %file.key, "a stored log file could not be registered for its digest");
+        }
+    }
+
     /// Whether a whole cycle's worth of events (`cycle_bytes_max` of WAL) already waits, so
     /// the next cycle should not wait for the beat. (LSNs are WAL byte positions.)
     fn has_backlog(&self) -> bool {
@@ -225,34 +282,42 @@ impl<U: Uploader> Delivery<U> {
         let mut failed: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         let mut n_stored = 0;
         let entries = spool.entries()?;
-        let trails: std::collections::BTreeSet<String> = match entries.is_empty() {
+        // Trail ARN → whether it validates log files.
+        let trails: std::collections::BTreeMap<String, bool> = match entries.is_empty() {
             true => Default::default(),
             false => {
                 let trails = self.catalog.trails().map_err(|e| format!("read trails: {e}"))?;
-                trails.into_iter().map(|t| t.trail_arn).collect()
+                trails.into_iter().map(|t| (t.trail_arn, t.log_file_validation_enabled)).collect()
             }
         };
         for path in entries {
-            let entry = spool.read(&path)?;
-            if !trails.contains(&entry.trail_arn) {
-                tracing::info!(trail = %entry.trail_arn, key = %entry.key, "the trail was deleted; its spooled log file is dropped");
+            let mut entry = spool.read(&path)?;
+            let Some(&validation) = trails.get(&entry.file.trail_arn) else {
+                tracing::info!(trail = %entry.file.trail_arn, key = %entry.file.key, "the trail was deleted; its spooled log file is dropped");
                 spool.remove(&path)?;
                 continue;
-            }
-            if failed.contains(&entry.bucket) {
+            };
+            let file = &mut entry.file;
+            if failed.contains(&file.bucket) {
                 continue;
             }
-            let now_ms = self.ingestor.clock().now_unix_millis();
-            match self.uploader.put(&entry.bucket, &entry.key, entry.gzip).await {
+            let gzip = std::mem::take(&mut file.gzip);
+            match self.uploader.put(&file.bucket, &file.key, gzip, None).await {
                 Ok(()) => {
-                    let _ = self.catalog.record_delivery(&entry.trail_arn, now_ms, None);
+                    let now_ms = self.ingestor.clock().now_unix_millis();
+                    let _ = self.catalog.record_delivery(&file.trail_arn, now_ms, None);
+                    // Digested by the trail's setting now, when the file is really stored.
+                    if validation {
+                        self.register_for_digest(file, now_ms);
+                    }
                     spool.remove(&path)?;
                     n_stored += 1;
                 }
                 Err(err) => {
-                    let _ = self.catalog.record_delivery(&entry.trail_arn, now_ms, Some(&err.code));
-                    tracing::warn!(bucket = %entry.bucket, key = %entry.key, error = %err.message, "spooled log file still cannot be stored; next try next cycle");
-                    failed.insert(entry.bucket);
+                    let now_ms = self.ingestor.clock().now_unix_millis();
+                    let _ = self.catalog.record_delivery(&file.trail_arn, now_ms, Some(&err.code));
+                    tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "spooled log file still cannot be stored; next try next cycle");
+                    failed.insert(file.bucket.clone());
                 }
             }
         }
@@ -300,13 +365,18 @@ impl<U: Uploader> Delivery<U> {
             let mut delay = self.config.retry_delay_min;
             let mut n_attempts = 0;
             loop {
-                let now_ms = self.ingestor.clock().now_unix_millis();
-                match self.uploader.put(&file.bucket, &file.key, file.gzip.clone()).await {
+                match self.uploader.put(&file.bucket, &file.key, file.gzip.clone(), None).await {
                     Ok(()) => {
+                        // Stored now: the file belongs to the digest whose window holds now.
+                        let now_ms = self.ingestor.clock().now_unix_millis();
                         let _ = self.catalog.record_delivery(&file.trail_arn, now_ms, None);
+                        if file.digested {
+                            self.register_for_digest(&file, now_ms);
+                        }
                         break;
                     }
                     Err(err) => {
+                        let now_ms = self.ingestor.clock().now_unix_millis();
                         n_attempts += 1;
                         let _ =
                             self.catalog.record_delivery(&file.trail_arn, now_ms, Some(&err.code));
@@ -425,30 +495,31 @@ impl<U: Uploader> Delivery<U> {
                     selectors,
                 },
                 logging: Some(windows),
+                log_file_validation: trail.log_file_validation_enabled,
             });
         }
         Ok(out)
     }
 }
 
-/// A spooled file.
+/// A spooled file (its uncompressed `json` is not kept).
 struct SpoolEntry {
-    trail_arn: String,
-    bucket: String,
-    key: String,
-    gzip: Vec<u8>,
+    file: crate::cycle::PlannedFile,
 }
 
 /// The spool directory: one file per log file waiting for its bucket, named
 /// `<WAL position of its cycle>-<hash of bucket and key>.spool` so that they sort in delivery
-/// order and re-spooling the same file replaces it. Each holds the trail, bucket, key and gzip
-/// bytes, length-prefixed, with a CRC-32 at the end.
+/// order and re-spooling the same file replaces it. Each holds the trail, bucket, key, account,
+/// region, SHA-256 of the JSON, oldest and newest event time (empty when none) and the gzip
+/// bytes, length-prefixed, with a CRC-32 at the end. Files of the first format (`OTsp`: trail,
+/// bucket, key, gzip) are still read; their digest details are recomputed.
 struct Spool {
     dir: PathBuf,
 }
 
 impl Spool {
-    const MAGIC: &'static [u8; 4] = b"OTsp";
+    const MAGIC_V1: &'static [u8; 4] = b"OTsp";
+    const MAGIC: &'static [u8; 4] = b"OTs2";
 
     fn new(state_dir: &Path) -> Spool {
         Spool { dir: state_dir.join("spool") }
@@ -480,7 +551,7 @@ impl Spool {
     fn buckets(&self) -> Result<std::collections::BTreeSet<String>, String> {
         let mut buckets = std::collections::BTreeSet::new();
         for path in self.entries()? {
-            buckets.insert(self.read(&path)?.bucket);
+            buckets.insert(self.read(&path)?.file.bucket);
         }
         Ok(buckets)
     }
@@ -488,9 +559,19 @@ impl Spool {
     fn add(&self, cycle_start: u64, file: &crate::cycle::PlannedFile) -> Result<(), String> {
         let mut body = Vec::with_capacity(file.gzip.len() + 256);
         body.extend_from_slice(Self::MAGIC);
-        for part in
-            [file.trail_arn.as_bytes(), file.bucket.as_bytes(), file.key.as_bytes(), &file.gzip]
-        {
+        let text = |time: &Option<String>| time.clone().unwrap_or_default();
+        let (oldest, newest) = (text(&file.oldest_event_time), text(&file.newest_event_time));
+        for part in [
+            file.trail_arn.as_bytes(),
+            file.bucket.as_bytes(),
+            file.key.as_bytes(),
+            file.account_id.as_bytes(),
+            file.region.as_bytes(),
+            file.sha256_hex.as_bytes(),
+            oldest.as_bytes(),
+            newest.as_bytes(),
+            &file.gzip,
+        ] {
             body.extend_from_slice(&(part.len() as u64).to_le_bytes());
             body.extend_from_slice(part);
         }
@@ -520,7 +601,12 @@ impl Spool {
                 path.display()
             )
         };
-        if bytes.len() < 8 || &bytes[..4] != Self::MAGIC {
+        let n_parts = match bytes.get(..4) {
+            Some(magic) if magic == Self::MAGIC => 9,
+            Some(magic) if magic == Self::MAGIC_V1 => 4,
+            _ => return Err(damaged()),
+        };
+        if bytes.len() < 8 {
             return Err(damaged());
         }
         let (body, crc) = bytes.split_at(bytes.len() - 4);
@@ -528,8 +614,8 @@ impl Spool {
             return Err(damaged());
         }
         let mut rest = &body[4..];
-        let mut parts: Vec<Vec<u8>> = Vec::with_capacity(4);
-        for _ in 0..4 {
+        let mut parts: Vec<Vec<u8>> = Vec::with_capacity(n_parts);
+        for _ in 0..n_parts {
             let len_bytes: [u8; 8] =
                 rest.get(..8).ok_or_else(damaged)?.try_into().map_err(|_| damaged())?;
             let len = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|_| damaged())?;
@@ -538,11 +624,53 @@ impl Spool {
             rest = &rest[8 + len..];
         }
         let gzip = parts.pop().ok_or_else(damaged)?;
-        let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|_| damaged());
-        let key = text(parts.pop().ok_or_else(damaged)?)?;
-        let bucket = text(parts.pop().ok_or_else(damaged)?)?;
-        let trail_arn = text(parts.pop().ok_or_else(damaged)?)?;
-        Ok(SpoolEntry { trail_arn, bucket, key, gzip })
+        let mut texts = Vec::with_capacity(n_parts - 1);
+        for part in parts {
+            texts.push(String::from_utf8(part).map_err(|_| damaged())?);
+        }
+        let mut texts = texts.into_iter();
+        let mut next = || texts.next().ok_or_else(damaged);
+        let (trail_arn, bucket, key) = (next()?, next()?, next()?);
+        let file = if n_parts == 9 {
+            let (account_id, region, sha256_hex) = (next()?, next()?, next()?);
+            let time = |text: String| (!text.is_empty()).then_some(text);
+            let (oldest, newest) = (time(next()?), time(next()?));
+            crate::cycle::PlannedFile {
+                trail_arn,
+                account_id,
+                region,
+                bucket,
+                key,
+                json: Vec::new(),
+                sha256_hex,
+                oldest_event_time: oldest,
+                newest_event_time: newest,
+                gzip,
+                n_records: 0,
+                digested: true,
+            }
+        } else {
+            // The first format: account and region from the key, the hash from the bytes.
+            let mut json = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut json)
+                .map_err(|_| damaged())?;
+            let (account_id, region) = account_and_region(&key).ok_or_else(damaged)?;
+            crate::cycle::PlannedFile {
+                trail_arn,
+                account_id,
+                region,
+                bucket,
+                key,
+                sha256_hex: integrity::digest::sha256_hex(&json),
+                json: Vec::new(),
+                oldest_event_time: None,
+                newest_event_time: None,
+                gzip,
+                n_records: 0,
+                digested: true,
+            }
+        };
+        Ok(SpoolEntry { file })
     }
 
     fn remove(&self, path: &Path) -> Result<(), String> {
@@ -552,6 +680,13 @@ impl Spool {
             Err(err) => Err(self.io("remove", path, err)),
         }
     }
+}
+
+/// The account and region of a log-file key (`…/<acct>/CloudTrail/<region>/…`).
+fn account_and_region(key: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let at = parts.iter().position(|part| *part == "CloudTrail")?;
+    Some(((*parts.get(at.checked_sub(1)?)?).to_owned(), (*parts.get(at + 1)?).to_owned()))
 }
 
 fn plan_path(state_dir: &Path) -> PathBuf {

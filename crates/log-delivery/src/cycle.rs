@@ -37,6 +37,8 @@ pub struct CycleTrail {
     /// The windows in which the trail logged (events acknowledged inside one are its), or
     /// `None` when it always did.
     pub logging: Option<Vec<LoggingWindow>>,
+    /// Whether its log files go into digests.
+    pub log_file_validation: bool,
 }
 
 impl CycleTrail {
@@ -54,17 +56,53 @@ impl CycleTrail {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     pub trail_arn: String,
+    /// The account and region of the file's events (its digest chain with the trail).
+    pub account_id: String,
+    pub region: String,
     pub bucket: String,
     pub key: String,
-    /// The uncompressed JSON (what a digest hashes).
+    /// The uncompressed JSON.
     pub json: Vec<u8>,
+    /// Lower-case hex SHA-256 of `json`: what a digest lists.
+    pub sha256_hex: String,
+    /// Oldest and newest `eventTime` of the file's records.
+    pub oldest_event_time: Option<String>,
+    pub newest_event_time: Option<String>,
     /// The gzip bytes to upload.
     pub gzip: Vec<u8>,
     pub n_records: usize,
+    /// Whether the trail validates its log files (the file goes into a digest once stored).
+    pub digested: bool,
 }
 
 /// Which file of the cycle a record goes to: (trail index, account, region).
 type FileSlot = (usize, String, String);
+
+/// The records of one file and the range of their `eventTime`s.
+#[derive(Default)]
+struct SlotRecords<'e> {
+    records: Vec<&'e [u8]>,
+    oldest: Option<String>,
+    newest: Option<String>,
+}
+
+impl<'e> SlotRecords<'e> {
+    fn note_time(&mut self, time: Option<&str>) {
+        let Some(time) = time else { return };
+        if self.oldest.as_deref().is_none_or(|oldest| time < oldest) {
+            self.oldest = Some(time.to_owned());
+        }
+        if self.newest.as_deref().is_none_or(|newest| time > newest) {
+            self.newest = Some(time.to_owned());
+        }
+    }
+
+    fn join(&mut self, other: SlotRecords<'e>) {
+        self.records.extend(other.records);
+        self.note_time(other.oldest.as_deref());
+        self.note_time(other.newest.as_deref());
+    }
+}
 
 /// The files of one cycle, ordered by trail, account and region (stable, for tests and logs).
 ///
@@ -95,7 +133,7 @@ pub(crate) fn build_files_on(
     let n_threads = n_threads.max(1);
     // Routing: each run of events into its own slots, then the runs joined in event order.
     let run_len = events.len().div_ceil(n_threads).max(1);
-    let routed: Vec<BTreeMap<FileSlot, Vec<&[u8]>>> = std::thread::scope(|scope| {
+    let routed: Vec<BTreeMap<FileSlot, SlotRecords<'_>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = events
             .chunks(run_len)
             .map(|run| scope.spawn(move || route_run(trails, organization, run)))
@@ -105,14 +143,14 @@ pub(crate) fn build_files_on(
             .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect()
     });
-    let mut slots: BTreeMap<FileSlot, Vec<&[u8]>> = BTreeMap::new();
+    let mut slots: BTreeMap<FileSlot, SlotRecords<'_>> = BTreeMap::new();
     for run in routed {
         for (slot, records) in run {
-            slots.entry(slot).or_default().extend(records);
+            slots.entry(slot).or_default().join(records);
         }
     }
     // Building and compressing: the files split round-robin over the threads.
-    let slots: Vec<(FileSlot, Vec<&[u8]>)> = slots.into_iter().collect();
+    let slots: Vec<(FileSlot, SlotRecords<'_>)> = slots.into_iter().collect();
     let mut files: Vec<Option<PlannedFile>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n_threads.min(slots.len()))
             .map(|thread_idx| {
@@ -162,8 +200,8 @@ fn route_run<'e>(
     trails: &[CycleTrail],
     organization: Option<&Organization>,
     events: &[CycleEvent<'e>],
-) -> BTreeMap<FileSlot, Vec<&'e [u8]>> {
-    let mut slots: BTreeMap<FileSlot, Vec<&'e [u8]>> = BTreeMap::new();
+) -> BTreeMap<FileSlot, SlotRecords<'e>> {
+    let mut slots: BTreeMap<FileSlot, SlotRecords<'e>> = BTreeMap::new();
     for event in events {
         // Stored records were validated at ingest; an unreadable one cannot belong to a trail.
         let Ok(record) = Record::parse(event.record) else { continue };
@@ -173,7 +211,9 @@ fn route_run<'e>(
             }
             let account = record.recipient_account_id.as_deref().unwrap_or_default().to_owned();
             let region = record.aws_region.as_deref().unwrap_or_default().to_owned();
-            slots.entry((idx, account, region)).or_default().push(event.record);
+            let slot = slots.entry((idx, account, region)).or_default();
+            slot.records.push(event.record);
+            slot.note_time(record.event_time());
         }
     }
     slots
@@ -184,7 +224,7 @@ fn planned_file(
     trails: &[CycleTrail],
     organization: Option<&Organization>,
     (idx, account, region): &FileSlot,
-    records: &[&[u8]],
+    records: &SlotRecords<'_>,
     wal_start: u64,
     wal_end: u64,
     delivered_at_unix: i64,
@@ -204,18 +244,24 @@ fn planned_file(
     }
     .to_key();
     let mut builder = LogFileBuilder::new();
-    for record in records {
+    for record in &records.records {
         builder.push(record);
     }
     let n_records = builder.len();
     let (json, gzip) = builder.finish();
     PlannedFile {
         trail_arn: route.trail_arn.clone(),
+        account_id: account.clone(),
+        region: region.clone(),
         bucket: route.s3_bucket_name.clone(),
         key,
+        sha256_hex: integrity::digest::sha256_hex(&json),
         json,
+        oldest_event_time: records.oldest.clone(),
+        newest_event_time: records.newest.clone(),
         gzip,
         n_records,
+        digested: trails[*idx].log_file_validation,
     }
 }
 

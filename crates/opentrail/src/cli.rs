@@ -32,6 +32,49 @@ pub(crate) enum Command {
     Bench(BenchArgs),
     /// Inspect the write-ahead log.
     Wal(WalArgs),
+    /// Validate a trail's log files and digests (the options of `aws cloudtrail validate-logs`),
+    /// through the CloudTrail and S3 APIs or straight from a data directory.
+    ValidateLogs(ValidateLogsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ValidateLogsArgs {
+    /// The trail's ARN.
+    #[arg(long)]
+    pub(crate) trail_arn: String,
+    /// Start of the range (UTC): `2026-11-21T10:00:00Z`, `2026-11-21`, or Unix seconds.
+    #[arg(long)]
+    pub(crate) start_time: String,
+    /// End of the range (UTC) [default: now].
+    #[arg(long)]
+    pub(crate) end_time: Option<String>,
+    /// The bucket holding the digests (skips asking CloudTrail for the trail, as AWS does).
+    #[arg(long)]
+    pub(crate) s3_bucket: Option<String>,
+    /// The trail's S3 key prefix (with `--s3-bucket`).
+    #[arg(long)]
+    pub(crate) s3_prefix: Option<String>,
+    /// The account in the key path [default: the ARN's account]; the member account for an
+    /// organization trail.
+    #[arg(long)]
+    pub(crate) account_id: Option<String>,
+    /// Read the trail, keys and buckets of this data directory directly (no server needed).
+    #[arg(long)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// The region whose digests are checked [default: AWS_REGION, AWS_DEFAULT_REGION, else the
+    /// trail's home region].
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// The CloudTrail endpoint [default: AWS_ENDPOINT_URL_CLOUDTRAIL, else AWS_ENDPOINT_URL];
+    /// S3 is AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
+    #[arg(long)]
+    pub(crate) endpoint_url: Option<String>,
+    /// `text` (the AWS CLI's report) or `json`.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) output: String,
+    /// Reads in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) concurrency: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -118,6 +161,10 @@ pub(crate) struct ServeArgs {
     /// `60s`, `2s`, `500ms`, `5m` [default: the config file's `delivery_interval`, else 60s].
     #[arg(long, env = "OPENTRAIL_DELIVERY_INTERVAL", value_parser = parse_duration)]
     pub(crate) delivery_interval: Option<std::time::Duration>,
+    /// How often each validating trail's signed digest closes (AWS: one hour): `1h`, `5s`;
+    /// whole seconds, 1s to 24h [default: the config file's `digest_interval`, else 1h].
+    #[arg(long, env = "OPENTRAIL_DIGEST_INTERVAL", value_parser = parse_digest_interval)]
+    pub(crate) digest_interval: Option<std::time::Duration>,
     /// Refuse new events (503) while the data directory's file system has less free space.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub(crate) disk_free_bytes_min: u64,
@@ -184,6 +231,18 @@ pub(crate) enum BenchTarget {
         #[arg(long, default_value_t = 1_000_000)]
         count: u64,
     },
+}
+
+/// Whole seconds from 1 s to 24 h: digest names carry second-precision times.
+fn parse_digest_interval(text: &str) -> Result<std::time::Duration, String> {
+    let duration = settings::parse_duration(text)?;
+    if duration.subsec_millis() != 0 {
+        return Err(format!("`{text}`: the digest interval must be whole seconds"));
+    }
+    if !(1..=86_400).contains(&duration.as_secs()) {
+        return Err(format!("`{text}`: the digest interval must be between 1s and 24h"));
+    }
+    Ok(duration)
 }
 
 /// `500ms`, `2s`, `5m`, `1h`, or plain seconds.

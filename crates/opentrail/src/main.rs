@@ -8,6 +8,7 @@ mod bootstrap;
 mod cli;
 mod generate;
 mod serve;
+mod validate_logs;
 mod wal_dump;
 
 use std::process::ExitCode;
@@ -30,6 +31,14 @@ fn main() -> ExitCode {
         cli::Command::Wal(wal_args) => match wal_args.command {
             cli::WalCommand::Dump(dump_args) => wal_dump::run(dump_args),
         },
+        cli::Command::ValidateLogs(validate_args) => {
+            match validate_logs::run(validate_args, args.verbose > 0) {
+                // Something is invalid: the report says what; exit 1 as the AWS CLI does.
+                Ok(false) => return ExitCode::from(1),
+                Ok(true) => Ok(()),
+                Err(err) => Err(err),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -77,6 +77,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .delivery_interval
         .or(config.as_ref().and_then(|c| c.delivery_interval))
         .unwrap_or(std::time::Duration::from_secs(60));
+    let digest_interval = args
+        .digest_interval
+        .or(config.as_ref().and_then(|c| c.digest_interval))
+        .unwrap_or(std::time::Duration::from_secs(3600));
     let state = Arc::new(
         api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog), config)?
             .with_blob_store(blobs.clone()),
@@ -88,6 +92,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         uploader: Arc::new(blobs),
         config: log_delivery::consumer::DeliveryConfig {
             interval: delivery_interval,
+            digest_interval,
             ..log_delivery::consumer::DeliveryConfig::recommended()
         },
         state_dir: data_dir.join("delivery"),

@@ -26,6 +26,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("OPENTRAIL_DATA_DIR", "data_dir"),
     ("OPENTRAIL_REGION", "region"),
     ("OPENTRAIL_DELIVERY_INTERVAL", "delivery_interval"),
+    ("OPENTRAIL_DIGEST_INTERVAL", "digest_interval"),
 ];
 
 /// Expands every string value of `table` in place, except the top-level `literal_keys` (the

@@ -67,6 +67,9 @@ pub struct Settings {
     /// How long a log file collects events before delivery; `None` lets the binary choose
     /// (60 s). Between 100 ms and 1 h.
     pub delivery_interval: Option<std::time::Duration>,
+    /// How often digests close; `None` lets the binary choose (1 h). Whole seconds, 1 s to
+    /// 24 h.
+    pub digest_interval: Option<std::time::Duration>,
     accounts: Vec<Account>,
     organization: Option<Organization>,
     users: Vec<User>,

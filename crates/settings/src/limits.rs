@@ -73,6 +73,11 @@ pub const DELIVERY_INTERVAL_MS_MIN: u64 = 100;
 /// Longest `delivery_interval` (milliseconds): one hour.
 pub const DELIVERY_INTERVAL_MS_MAX: u64 = 3_600_000;
 
+/// Shortest `digest_interval` (milliseconds): digest names carry whole seconds.
+pub const DIGEST_INTERVAL_MS_MIN: u64 = 1_000;
+/// Longest `digest_interval` (milliseconds): one day.
+pub const DIGEST_INTERVAL_MS_MAX: u64 = 86_400_000;
+
 /// Longest `data_dir` (characters).
 pub const DATA_DIR_CHARS_MAX: usize = 4096;
 

@@ -27,6 +27,10 @@ pub(crate) struct FileV1 {
     /// to 1 h. Default: none here; the binary uses 60 s (AWS: about 5 minutes). The command
     /// line's `--delivery-interval` wins. Override: `OPENTRAIL_DELIVERY_INTERVAL`.
     pub(crate) delivery_interval: Option<String>,
+    /// How often a signed digest closes for each validating trail: `5s`, `1h`; whole seconds,
+    /// 1 s to 24 h. Default: none here; the binary uses 1 h (as AWS). The command line's
+    /// `--digest-interval` wins. Override: `OPENTRAIL_DIGEST_INTERVAL`.
+    pub(crate) digest_interval: Option<String>,
     /// Accounts. Default: none, in which case the binary bootstraps one account with a root key
     /// on first start. Ids unique.
     #[serde(default)]

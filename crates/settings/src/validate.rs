@@ -39,23 +39,42 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             format!("= `{region}` must be a region name like `us-east-1`"),
         ));
     }
-    let delivery_interval = file.delivery_interval.as_deref().and_then(|text| {
-        let range = limits::DELIVERY_INTERVAL_MS_MIN..=limits::DELIVERY_INTERVAL_MS_MAX;
+    let mut interval = |key: &str,
+                        text: Option<&str>,
+                        range: std::ops::RangeInclusive<u64>,
+                        bounds: &str,
+                        whole_seconds: bool| {
+        let text = text?;
         match crate::parse_duration(text) {
+            Ok(interval) if whole_seconds && interval.subsec_millis() != 0 => {
+                problems.push(Problem::rule(key, format!("= `{text}` must be whole seconds")));
+                None
+            }
             Ok(interval) if range.contains(&(interval.as_millis() as u64)) => Some(interval),
             Ok(_) => {
-                problems.push(Problem::rule(
-                    "delivery_interval",
-                    format!("= `{text}` must be between 100ms and 1h"),
-                ));
+                problems.push(Problem::rule(key, format!("= `{text}` must be between {bounds}")));
                 None
             }
             Err(message) => {
-                problems.push(Problem::rule("delivery_interval", message));
+                problems.push(Problem::rule(key, message));
                 None
             }
         }
-    });
+    };
+    let delivery_interval = interval(
+        "delivery_interval",
+        file.delivery_interval.as_deref(),
+        limits::DELIVERY_INTERVAL_MS_MIN..=limits::DELIVERY_INTERVAL_MS_MAX,
+        "100ms and 1h",
+        false,
+    );
+    let digest_interval = interval(
+        "digest_interval",
+        file.digest_interval.as_deref(),
+        limits::DIGEST_INTERVAL_MS_MIN..=limits::DIGEST_INTERVAL_MS_MAX,
+        "1s and 24h",
+        true,
+    );
     if let Some(data_dir) = &file.data_dir {
         let n_chars = data_dir.chars().count();
         if n_chars == 0 {
@@ -162,6 +181,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             data_dir: file.data_dir.map(PathBuf::from),
             region,
             delivery_interval,
+            digest_interval,
             accounts,
             organization,
             users,

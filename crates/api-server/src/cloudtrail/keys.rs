@@ -1,5 +1,6 @@
 //! ListPublicKeys and the per-region digest-signing keys behind it: a key is valid for
-//! [`KEY_VALIDITY_MS`]; when a region has no valid key, a new one is generated and stored;
+//! [`catalog::SIGNING_KEY_VALIDITY_MS`]; when a region has no valid key, a new one is
+//! generated and stored;
 //! retired keys stay listed forever, because `validate-logs` asks for every key used in the
 //! range it checks (`../shared/spec/integrity.md` §5.3).
 
@@ -9,35 +10,14 @@ use serde_json::{Value, json};
 use super::{Call, OpResult};
 use crate::error::ApiError;
 
-/// How long one signing key is current (AWS's sample keys: 30 days).
-pub(crate) const KEY_VALIDITY_MS: i64 = 30 * 24 * 3600 * 1000;
-
 /// Every key of `region`, oldest first, after making sure one is valid at `now_ms`.
 pub(crate) fn keys_with_current(
     state: &crate::AppState,
     region: &str,
     now_ms: i64,
 ) -> Result<Vec<catalog::SigningKeyRow>, ApiError> {
-    // One rotation at a time, so two requests never both create a key.
-    let _rotation = state.key_rotation.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut keys = state.catalog.signing_keys(region).map_err(|e| ApiError::internal(&e))?;
-    if !keys.iter().any(|k| k.valid_from_ms <= now_ms && now_ms < k.valid_to_ms) {
-        let key = integrity::SigningKey::generate(&mut integrity::OsRng)
-            .map_err(|e| ApiError::internal(&e))?;
-        let public = key.public_pkcs1_der().map_err(|e| ApiError::internal(&e))?;
-        let row = catalog::SigningKeyRow {
-            fingerprint: integrity::fingerprint(&public),
-            region: region.to_owned(),
-            public_pkcs1_der: public,
-            private_pkcs8_der: key.private_pkcs8_der().map_err(|e| ApiError::internal(&e))?,
-            valid_from_ms: now_ms,
-            valid_to_ms: now_ms + KEY_VALIDITY_MS,
-        };
-        state.catalog.add_signing_key(&row).map_err(|e| ApiError::internal(&e))?;
-        tracing::info!(region, fingerprint = %row.fingerprint, "generated a digest-signing key");
-        keys.push(row);
-    }
-    Ok(keys)
+    state.catalog.current_signing_key(region, now_ms).map_err(|e| ApiError::internal(&e))?;
+    state.catalog.signing_keys(region).map_err(|e| ApiError::internal(&e))
 }
 
 pub(crate) fn list_public_keys(call: &Call<'_>) -> OpResult {

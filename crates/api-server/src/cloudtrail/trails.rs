@@ -573,6 +573,12 @@ pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
     if let Some(ms) = delivery.latest_delivery_attempt_ms {
         out.insert("LatestDeliveryAttemptTime".into(), iso_time(ms).into());
     }
+    if let Some(ms) = delivery.latest_digest_delivery_time_ms {
+        out.insert("LatestDigestDeliveryTime".into(), awsjson::epoch_seconds(ms));
+    }
+    if let Some(error) = delivery.latest_digest_delivery_error {
+        out.insert("LatestDigestDeliveryError".into(), error.into());
+    }
     if let Some(ms) = trail.start_logging_time_ms {
         out.insert("StartLoggingTime".into(), awsjson::epoch_seconds(ms));
         out.insert("TimeLoggingStarted".into(), iso_time(ms).into());

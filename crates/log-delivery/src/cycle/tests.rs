@@ -42,8 +42,8 @@ fn files_per_trail_account_region_and_deterministic() {
         })
         .collect();
     let trails = vec![
-        CycleTrail { route: route("single", false), logging: None },
-        CycleTrail { route: route("multi", true), logging: None },
+        CycleTrail { route: route("single", false), logging: None, log_file_validation: false },
+        CycleTrail { route: route("multi", true), logging: None, log_file_validation: false },
     ];
     let files = build_files(&trails, None, &events, 0, 300, 1_795_183_500);
     let summary: Vec<(String, usize)> =
@@ -72,12 +72,20 @@ fn stopped_trails_skip_events_ingested_while_stopped_and_no_empty_files() {
         CycleEvent { lsn: 100, ingested_at_ms: 5_000, record: records[1].as_bytes() },
     ];
     let w = |since_ms, until_ms| catalog::LoggingWindow { since_ms, until_ms };
-    let stopped = CycleTrail { route: route("t", false), logging: Some(vec![w(500, Some(2_000))]) };
+    let stopped = CycleTrail {
+        route: route("t", false),
+        logging: Some(vec![w(500, Some(2_000))]),
+        log_file_validation: false,
+    };
     let files = build_files(&[stopped], None, &events, 0, 200, 1_795_183_500);
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].n_records, 1);
     assert!(String::from_utf8_lossy(&files[0].json).contains("\"early\""));
-    let never = CycleTrail { route: route("t", false), logging: Some(vec![w(10_000, None)]) };
+    let never = CycleTrail {
+        route: route("t", false),
+        logging: Some(vec![w(10_000, None)]),
+        log_file_validation: false,
+    };
     assert!(
         build_files(&[never], None, &events, 0, 200, 1_795_183_500).is_empty(),
         "never an empty file"
@@ -86,12 +94,14 @@ fn stopped_trails_skip_events_ingested_while_stopped_and_no_empty_files() {
     let restarted = CycleTrail {
         route: route("t", false),
         logging: Some(vec![w(500, Some(2_000)), w(4_000, None)]),
+        log_file_validation: false,
     };
     let files = build_files(&[restarted], None, &events, 0, 200, 1_795_183_500);
     assert_eq!(files[0].n_records, 2);
     let gap = CycleTrail {
         route: route("t", false),
         logging: Some(vec![w(0, Some(900)), w(1_500, Some(4_000))]),
+        log_file_validation: false,
     };
     assert!(build_files(&[gap], None, &events, 0, 200, 1_795_183_500).is_empty());
 }
@@ -107,8 +117,8 @@ fn the_number_of_threads_changes_nothing() {
         .map(|(idx, r)| CycleEvent { lsn: idx as u64, ingested_at_ms: 1_000, record: r.as_bytes() })
         .collect();
     let trails = vec![
-        CycleTrail { route: route("multi", true), logging: None },
-        CycleTrail { route: route("single", false), logging: None },
+        CycleTrail { route: route("multi", true), logging: None, log_file_validation: false },
+        CycleTrail { route: route("single", false), logging: None, log_file_validation: false },
     ];
     let one = build_files_on(1, &trails, None, &events, 0, 200, 1_795_183_500);
     assert_eq!(one.len(), 4);

@@ -28,10 +28,18 @@ struct MemoryBucket {
     failures: AtomicUsize,
     hang_at: Option<usize>,
     down: Mutex<Vec<String>>,
+    /// Digest signatures (the `signature` user metadata).
+    signatures: Mutex<BTreeMap<(String, String), String>>,
 }
 
 impl Uploader for MemoryBucket {
-    async fn put(&self, bucket: &str, key: &str, gzip: Vec<u8>) -> Result<(), UploadError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        gzip: Vec<u8>,
+        signature: Option<&str>,
+    ) -> Result<(), UploadError> {
         let n = self.n_puts.fetch_add(1, Ordering::SeqCst);
         if self.hang_at == Some(n) {
             std::future::pending::<()>().await;
@@ -47,6 +55,12 @@ impl Uploader for MemoryBucket {
             });
         }
         self.objects.lock().unwrap().insert((bucket.to_owned(), key.to_owned()), gzip);
+        if let Some(signature) = signature {
+            self.signatures
+                .lock()
+                .unwrap()
+                .insert((bucket.to_owned(), key.to_owned()), signature.to_owned());
+        }
         Ok(())
     }
 }
@@ -56,6 +70,7 @@ struct Setup {
     state_dir: std::path::PathBuf,
     ingestor: Arc<ingest::Ingestor>,
     catalog: Arc<catalog::Catalog>,
+    clock: Arc<Clock>,
 }
 
 fn setup() -> Setup {
@@ -63,7 +78,8 @@ fn setup() -> Setup {
     let clock = Arc::new(Clock(AtomicI64::new(1_795_183_500_000)));
     let config =
         ingest::IngestConfig { disk_free_bytes_min: 0, ..ingest::IngestConfig::recommended() };
-    let (ingestor, _) = ingest::Ingestor::open(&dir.path().join("wal"), config, clock).unwrap();
+    let (ingestor, _) =
+        ingest::Ingestor::open(&dir.path().join("wal"), config, Arc::clone(&clock) as _).unwrap();
     let catalog = catalog::Catalog::open_in_memory().unwrap();
     catalog
         .create_account(&catalog::Account { account_id: ACCT.into(), name: "a".into() }, 0)
@@ -103,6 +119,7 @@ fn setup() -> Setup {
         _dir: dir,
         ingestor: Arc::new(ingestor),
         catalog: Arc::new(catalog),
+        clock,
     }
 }
 
@@ -342,6 +359,133 @@ async fn a_local_bucket_removed_by_hand_is_made_again() {
     let store =
         blob_store::BlobStore::new(blob_store::StoreConfig::Local { root: dir.path().join("b") })
             .unwrap();
-    Uploader::put(&store, "gone-logs", "AWSLogs/k.json.gz", b"x".to_vec()).await.unwrap();
+    Uploader::put(&store, "gone-logs", "AWSLogs/k.json.gz", b"x".to_vec(), None).await.unwrap();
     assert_eq!(std::fs::read(dir.path().join("b/gone-logs/AWSLogs/k.json.gz")).unwrap(), b"x");
+}
+
+fn gunzip(gzip: &[u8]) -> Vec<u8> {
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip), &mut json).unwrap();
+    json
+}
+
+/// The digests in `bucket`, oldest first, each checked against its signature and the region's
+/// keys, with the hash of every listed file checked against the stored object.
+fn checked_digests(setup: &Setup, bucket: &MemoryBucket) -> Vec<integrity::read::ReadDigest> {
+    let objects = bucket.objects.lock().unwrap();
+    let signatures = bucket.signatures.lock().unwrap();
+    let keys = setup.catalog.signing_keys("us-east-1").unwrap();
+    let mut digests = Vec::new();
+    for ((b, k), gzip) in objects.iter().filter(|((_, k), _)| k.contains("CloudTrail-Digest")) {
+        let json = gunzip(gzip);
+        let digest = integrity::read::read_digest(&json).unwrap();
+        assert_eq!((&digest.bucket, &digest.key), (b, k));
+        let key = keys.iter().find(|key| key.fingerprint == digest.fingerprint).unwrap();
+        assert!(
+            integrity::read::verify_digest(
+                &key.public_pkcs1_der,
+                &digest,
+                &json,
+                &signatures[&(b.clone(), k.clone())]
+            ),
+            "{k}"
+        );
+        for file in &digest.log_files {
+            let stored = &objects[&(file.s3_bucket.clone(), file.s3_object.clone())];
+            assert_eq!(file.hash_value, integrity::digest::sha256_hex(&gunzip(stored)));
+        }
+        digests.push(digest);
+    }
+    digests.sort_by_key(|d| d.end_unix);
+    digests
+}
+
+#[tokio::test]
+async fn digests_chain_every_interval_list_each_file_once_and_restart_after_a_stop() {
+    const H: i64 = 3_600_000;
+    let setup = setup();
+    let east = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/east");
+    let mut trail = setup.catalog.trail(&east).unwrap().unwrap();
+    trail.log_file_validation_enabled = true;
+    setup.catalog.update_trail(&trail).unwrap();
+    let t0 = 1_795_183_500_000; // 2026-11-20T14:05:00Z
+    let bucket = Arc::new(MemoryBucket::default());
+    let delivery = delivery(&setup, Arc::clone(&bucket));
+    // The first boundary after logging began: a starting digest with no files.
+    assert_eq!(delivery.write_due_digests().await.unwrap(), 1);
+    assert_eq!(delivery.write_due_digests().await.unwrap(), 0, "nothing more is due");
+    ingest_events(&setup, (0..4).map(|i| format!("e{i}"))).await;
+    assert_eq!(delivery.cycle().await.unwrap(), 1);
+    // A re-run of the same files (as after a crash) must not list them twice.
+    setup
+        .catalog
+        .register_log_file(
+            &catalog::DigestStreamId {
+                trail_arn: east.clone(),
+                account_id: ACCT.into(),
+                region: "us-east-1".into(),
+            },
+            &catalog::DigestFileRow {
+                bucket: "logs-east".into(),
+                key: bucket
+                    .objects
+                    .lock()
+                    .unwrap()
+                    .keys()
+                    .find(|(_, k)| k.contains("/CloudTrail/"))
+                    .unwrap()
+                    .1
+                    .clone(),
+                sha256_hex: "0".repeat(64),
+                oldest_event_time: None,
+                newest_event_time: None,
+                stored_at_ms: t0 + 10,
+            },
+        )
+        .unwrap();
+    setup.clock.0.store(t0 + H, Ordering::Relaxed);
+    assert_eq!(delivery.write_due_digests().await.unwrap(), 1);
+    setup.clock.0.store(t0 + 2 * H, Ordering::Relaxed);
+    assert_eq!(delivery.write_due_digests().await.unwrap(), 1, "an empty interval has a digest");
+    // Stopped and restarted within the next interval: the chain closes and starts again.
+    trail.is_logging = false;
+    trail.stop_logging_time_ms = Some(t0 + 2 * H + 60_000);
+    setup.catalog.update_trail(&trail).unwrap();
+    trail.is_logging = true;
+    trail.start_logging_time_ms = Some(t0 + 2 * H + 120_000);
+    setup.catalog.update_trail(&trail).unwrap();
+    setup.clock.0.store(t0 + 3 * H, Ordering::Relaxed);
+    assert_eq!(delivery.write_due_digests().await.unwrap(), 1, "the final digest");
+    setup.clock.0.store(t0 + 4 * H, Ordering::Relaxed);
+    assert_eq!(delivery.write_due_digests().await.unwrap(), 1, "the new chain's first digest");
+
+    let digests = checked_digests(&setup, &bucket);
+    assert_eq!(digests.len(), 5);
+    let boundary = |n: i64| (t0 + n * H) / H * H / 1000;
+    assert_eq!(digests[0].start_unix, 0, "the trail logs since 0");
+    assert!(digests[0].is_start() && digests[0].log_files.is_empty());
+    assert_eq!(digests[1].log_files.len(), 1, "the stored file, once");
+    assert_eq!(digests[1].log_files[0].oldest_event_time.as_deref(), Some("2026-11-21T00:00:00Z"));
+    for pair in digests[..4].windows(2) {
+        assert_eq!(pair[1].previous_key.as_ref(), Some(&pair[0].key));
+        assert_eq!(pair[1].start_unix, pair[0].end_unix);
+    }
+    assert!(digests[2].log_files.is_empty());
+    assert_eq!(digests[3].end_unix, boundary(3));
+    assert!(digests[4].is_start(), "a stop and a restart begin a new chain");
+    assert_eq!(digests[4].start_unix, boundary(3));
+    assert!(digests.iter().all(|d| d.key.starts_with(&format!(
+        "AWSLogs/{ACCT}/CloudTrail-Digest/us-east-1/2026/11/20/{ACCT}_CloudTrail-Digest_us-east-1_east_us-east-1_"
+    ))));
+    // The west trail does not validate: no digests, and its files are in none.
+    assert!(
+        bucket
+            .objects
+            .lock()
+            .unwrap()
+            .keys()
+            .all(|(b, k)| b != "logs-west" || !k.contains("Digest"))
+    );
+    let status = setup.catalog.delivery_status(&east).unwrap();
+    assert_eq!(status.latest_digest_delivery_time_ms, Some(t0 + 4 * H));
 }

@@ -210,7 +210,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     check_problems(
         "version = 1\nlisen = \"127.0.0.1:1\"",
         &[
-            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
         ],
     );
     check_problems(
@@ -651,8 +651,35 @@ fn the_override_list_is_documented_in_one_place() {
             ("OPENTRAIL_LISTEN", "listen"),
             ("OPENTRAIL_DATA_DIR", "data_dir"),
             ("OPENTRAIL_REGION", "region"),
-            ("OPENTRAIL_DELIVERY_INTERVAL", "delivery_interval")
+            ("OPENTRAIL_DELIVERY_INTERVAL", "delivery_interval"),
+            ("OPENTRAIL_DIGEST_INTERVAL", "digest_interval")
         ]
+    );
+}
+
+#[test]
+fn digest_interval() {
+    let load = |text: &str, env_pairs: &[(&str, &str)]| {
+        Settings::from_toml(text, &env(env_pairs)).map(|s| s.digest_interval)
+    };
+    let secs = std::time::Duration::from_secs;
+    assert_eq!(load("version = 1", &[]).unwrap(), None);
+    assert_eq!(load("version = 1\ndigest_interval = \"5s\"", &[]).unwrap(), Some(secs(5)));
+    assert_eq!(
+        load("version = 1", &[("OPENTRAIL_DIGEST_INTERVAL", "1h")]).unwrap(),
+        Some(secs(3600))
+    );
+    check_problems(
+        "version = 1\ndigest_interval = \"1500ms\"",
+        &["`digest_interval` = `1500ms` must be whole seconds"],
+    );
+    check_problems(
+        "version = 1\ndigest_interval = \"25h\"",
+        &["`digest_interval` = `25h` must be between 1s and 24h"],
+    );
+    check_problems(
+        "version = 1\ndigest_interval = \"0s\"",
+        &["`digest_interval` = `0s` must be between 1s and 24h"],
     );
 }
 

@@ -22,9 +22,10 @@ pub struct Options {
     pub end_unix: i64,
     /// Reads in flight at once.
     pub concurrency: usize,
-    /// When the trail stopped logging, if it is stopped: a digest after that covers every
-    /// file delivered before it.
-    pub stopped_at: Option<i64>,
+    /// When the trail's latest log file was stored (Unix milliseconds; GetTrailStatus'
+    /// `LatestDeliveryTime`), if known: a digest ending after it lists every file, so nothing
+    /// is pending.
+    pub latest_delivery_ms: Option<i64>,
 }
 
 /// A log file whose name's minute is this close to the newest digest's end may have been
@@ -189,6 +190,10 @@ pub async fn validate<C: Control>(
         };
         if let Some(&p) = index.get(previous_key) {
             let previous = &digests[p];
+            // An invalid previous digest is reported as such; its recorded hash is moot.
+            if !previous.status.is_valid() {
+                continue;
+            }
             if let (Some(prev), Some(json)) = (previous.read.as_ref(), previous.json.as_ref()) {
                 let mut problems = Vec::new();
                 if previous.signature.as_deref() != read.previous_signature.as_deref() {
@@ -234,6 +239,14 @@ pub async fn validate<C: Control>(
         digests[idx].status = status;
     }
 
+    // Files named by a digest that fails its checks are covered by that finding, not reported
+    // again as unlisted.
+    for digest in digests.iter().filter(|d| !d.status.is_valid()) {
+        if let Some(read) = &digest.read {
+            referenced
+                .extend(read.log_files.iter().map(|f| (f.s3_bucket.clone(), f.s3_object.clone())));
+        }
+    }
     // Log files of the valid digests.
     let mut listed_files: Vec<(String, String, String)> = Vec::new(); // bucket, key, hash
     for digest in digests.iter().rev().filter(|d| {
@@ -290,8 +303,8 @@ pub async fn validate<C: Control>(
             folder.trim_end_matches(&format!("/CloudTrail-Digest/{}", options.region)),
             options.region
         );
-        // Stopped, with a digest after the stop: nothing can be pending.
-        let settled = options.stopped_at.is_some_and(|stop| covered_to > stop);
+        // A digest ending after the latest delivery: nothing can be pending.
+        let settled = options.latest_delivery_ms.is_some_and(|ms| ms < covered_to * 1000);
         let pending_from = if settled { covered_to } else { covered_to - PENDING_SLACK_S };
         let mut unlisted = Vec::new();
         let mut day = covered_from.div_euclid(86_400) * 86_400;

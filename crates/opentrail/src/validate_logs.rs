@@ -108,9 +108,9 @@ async fn run_async(args: ValidateLogsArgs, verbose: bool) -> anyhow::Result<bool
     if trail.organization_id.is_none() && trail.is_organization {
         trail.organization_id = find_organization_id(&blobs, &trail).await?;
     }
-    let stopped_at = match &control {
-        Either::Api(api) if args.s3_bucket.is_none() => api.stopped_at(&trail.arn).await,
-        Either::Catalog(catalog) => catalog.stopped_at(&trail.arn),
+    let latest_delivery_ms = match &control {
+        Either::Api(api) if args.s3_bucket.is_none() => api.latest_delivery_ms(&trail.arn).await,
+        Either::Catalog(catalog) => catalog.latest_delivery_ms(&trail.arn),
         Either::Api(_) => None,
     };
     let options = log_validator::Options {
@@ -119,7 +119,7 @@ async fn run_async(args: ValidateLogsArgs, verbose: bool) -> anyhow::Result<bool
         start_unix: start,
         end_unix: end,
         concurrency: args.concurrency.max(1),
-        stopped_at,
+        latest_delivery_ms,
     };
     let bar = Bar::new(args.output == "text");
     let report = log_validator::validate(&blobs, &control, &options, &bar)
@@ -221,13 +221,9 @@ struct CatalogControl {
 }
 
 impl CatalogControl {
-    /// When the trail stopped logging, if it is stopped.
-    fn stopped_at(&self, arn: &str) -> Option<i64> {
-        let trail = self.catalog.trail(arn).ok().flatten()?;
-        if trail.is_logging {
-            return None;
-        }
-        trail.stop_logging_time_ms.map(|ms| ms.div_euclid(1000) + 1)
+    /// When the trail's latest log file was stored.
+    fn latest_delivery_ms(&self, arn: &str) -> Option<i64> {
+        self.catalog.delivery_status(arn).ok()?.latest_delivery_time_ms
     }
 }
 
@@ -347,14 +343,11 @@ impl ApiControl {
 }
 
 impl ApiControl {
-    /// When the trail stopped logging (GetTrailStatus), if it is stopped; `None` when unknown.
-    async fn stopped_at(&self, arn: &str) -> Option<i64> {
+    /// When the trail's latest log file was stored (GetTrailStatus `LatestDeliveryTime`).
+    async fn latest_delivery_ms(&self, arn: &str) -> Option<i64> {
         let status = self.call("GetTrailStatus", &json!({ "Name": arn })).await.ok()?;
-        if status.get("IsLogging").and_then(Value::as_bool) != Some(false) {
-            return None;
-        }
-        let stop = status.get("StopLoggingTime").and_then(Value::as_f64)?;
-        Some(stop.ceil() as i64 + 1)
+        let seconds = status.get("LatestDeliveryTime").and_then(Value::as_f64)?;
+        Some((seconds * 1000.0).ceil() as i64)
     }
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import subprocess
 import time
@@ -277,3 +278,17 @@ def test_tampering_is_detected_by_ours_and_what_the_aws_cli_misses_is_known(star
     bucket.restore(clean)
     assert ours_validate(server, arn, start).returncode == 0, "restored: valid again"
     assert aws_missed == ["two consecutive digests deleted (names only one of the two)", "foreign log file added"]
+
+
+def test_bench_validate_logs_times_both_validators_on_the_same_trail(tmp_path):
+    from conftest import VENV_BIN
+    env = {"PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    out = subprocess.run([OPENTRAIL_BIN, "bench", "validate-logs", "--seconds", "3", "--data-dir", str(tmp_path / "bench")],
+                         env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = [l for l in out.stdout.splitlines() if "files valid" in l]
+    assert len(lines) == 3, out.stdout
+    # Both validators saw the same digests and log files, all valid.
+    counts = [re.findall(r"(\d+)/(\d+) (digest|log) files valid", l) for l in lines]
+    assert counts[0] == counts[1] == counts[2] and all(v == t for v, t, _ in counts[0]), out.stdout
+    assert re.search(r"ratio: [\d.]+x faster", out.stdout), out.stdout

@@ -22,6 +22,9 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Ingest { clients, batch, seconds, rate, data_dir } => {
             crate::bench_ingest::run(clients, batch, seconds, rate, data_dir)
         }
+        BenchTarget::ValidateLogs { seconds, aws, data_dir } => {
+            crate::bench_validate::run(seconds, &aws, data_dir)
+        }
         BenchTarget::Delivery { events, interval, rate, seconds, data_dir } => {
             crate::bench_delivery::run(crate::bench_delivery::DeliveryBench {
                 events,

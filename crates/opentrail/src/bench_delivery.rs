@@ -62,7 +62,7 @@ pub(crate) fn run(bench: DeliveryBench) -> anyhow::Result<()> {
 }
 
 /// Generated management records of `account`.
-fn management_records(count: u64, seed: u64, account: &str) -> Vec<Vec<u8>> {
+pub(crate) fn management_records(count: u64, seed: u64, account: &str) -> Vec<Vec<u8>> {
     let mut generator = Generator::new(Config {
         seed,
         count: count * 3,
@@ -357,7 +357,7 @@ fn watch(
 
 /// Sends `records` at `rate` events/s in batches; returns each batch's event ids and when it
 /// was acknowledged.
-async fn send_at_rate(
+pub(crate) async fn send_at_rate(
     client: &Client<HttpConnector, Full<Bytes>>,
     admin: &Arc<Admin>,
     records: &[Vec<u8>],
@@ -404,7 +404,7 @@ fn with_event_id(record: &[u8], id: &str) -> Vec<u8> {
 }
 
 /// One signed CloudTrail API call; fails unless it answers 200.
-async fn cloudtrail_call(
+pub(crate) async fn cloudtrail_call(
     client: &Client<HttpConnector, Full<Bytes>>,
     admin: &Admin,
     operation: &str,

@@ -226,6 +226,19 @@ pub(crate) enum BenchTarget {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Wall time of `opentrail validate-logs` against `aws cloudtrail validate-logs` on the same
+    /// trail of a real server (one region, `--delivery-interval 100ms`, `--digest-interval 1s`).
+    ValidateLogs {
+        /// Seconds of traffic: about 10 log files and 1 digest per second.
+        #[arg(long, default_value_t = 28)]
+        seconds: u64,
+        /// The AWS CLI to compare with.
+        #[arg(long, default_value = "aws")]
+        aws: String,
+        /// Directory for the server's data (default: a fresh directory under the system temp dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Generate records into memory on one thread.
     Gen {
         #[arg(long, default_value_t = 1_000_000)]

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_delivery;
 mod bench_ingest;
+mod bench_validate;
 mod bootstrap;
 mod cli;
 mod generate;

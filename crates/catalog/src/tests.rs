@@ -196,3 +196,84 @@ fn every_logging_window_is_kept() {
     assert!(catalog.delete_trail(&arn).unwrap());
     assert!(catalog.logging_windows(&arn).unwrap().is_empty());
 }
+
+#[test]
+fn signing_keys_are_created_once_rotated_on_demand_and_never_deleted() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    let first = catalog.current_signing_key("us-east-1", 1_000).unwrap();
+    assert_eq!(
+        catalog.current_signing_key("us-east-1", 2_000).unwrap(),
+        first,
+        "reused while valid"
+    );
+    assert_eq!(first.valid_to_ms, 1_000 + SIGNING_KEY_VALIDITY_MS);
+    let second = catalog.rotate_signing_key("us-east-1", 5_000).unwrap();
+    assert_ne!(second.fingerprint, first.fingerprint);
+    assert_eq!(catalog.current_signing_key("us-east-1", 6_000).unwrap(), second);
+    let keys = catalog.signing_keys("us-east-1").unwrap();
+    assert_eq!(keys.len(), 2, "the retired key stays listed");
+    assert_eq!(
+        (keys[0].fingerprint.as_str(), keys[0].valid_to_ms),
+        (first.fingerprint.as_str(), 5_000)
+    );
+    // Past its validity a region gets a new key; other regions have their own.
+    let later = catalog.current_signing_key("us-east-1", 5_000 + SIGNING_KEY_VALIDITY_MS).unwrap();
+    assert_ne!(later.fingerprint, second.fingerprint);
+    assert_ne!(
+        catalog.current_signing_key("eu-west-1", 6_000).unwrap().fingerprint,
+        second.fingerprint
+    );
+    assert_eq!(catalog.signing_key_regions().unwrap(), ["eu-west-1", "us-east-1"]);
+}
+
+#[test]
+fn digest_chains_register_files_once_and_commit_atomically() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    let id = DigestStreamId {
+        trail_arn: "arn:aws:cloudtrail:us-east-1:123456789012:trail/t".into(),
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+    };
+    let file = |key: &str, stored_at_ms: i64| DigestFileRow {
+        bucket: "b".into(),
+        key: key.into(),
+        sha256_hex: "h".into(),
+        oldest_event_time: None,
+        newest_event_time: None,
+        stored_at_ms,
+    };
+    catalog.register_log_file(&id, &file("a", 10)).unwrap();
+    catalog.register_log_file(&id, &file("a", 99)).unwrap();
+    catalog.register_log_file(&id, &file("b", 50)).unwrap();
+    assert_eq!(
+        catalog.undigested_files(&id, 40).unwrap(),
+        vec![file("a", 10)],
+        "first registration wins"
+    );
+    let target = DigestTarget {
+        trail_name: "t".into(),
+        home_region: "us-east-1".into(),
+        bucket: "b".into(),
+        key_prefix: None,
+        organization_id: None,
+    };
+    catalog.plan_digest(&id, 40, &target).unwrap();
+    let planned = catalog.digest_streams().unwrap();
+    assert_eq!((planned[0].planned_end_ms, planned[0].target.as_ref()), (Some(40), Some(&target)));
+    let head = ChainHead {
+        bucket: "b".into(),
+        key: "d1".into(),
+        sha256_hex: "s".into(),
+        signature_hex: "g".into(),
+        end_ms: 40,
+    };
+    catalog.commit_digest(&id, 40, Some(&head)).unwrap();
+    let stream = &catalog.digest_streams().unwrap()[0];
+    assert_eq!((stream.head.as_ref(), stream.planned_end_ms), (Some(&head), None));
+    assert_eq!(catalog.undigested_files(&id, 100).unwrap(), vec![file("b", 50)]);
+    catalog.commit_digest(&id, 100, None).unwrap();
+    let stream = &catalog.digest_streams().unwrap()[0];
+    assert_eq!((stream.head.as_ref(), stream.closed_at_ms), (None, Some(100)), "closed");
+    catalog.drop_digest_stream(&id).unwrap();
+    assert!(catalog.digest_streams().unwrap().is_empty());
+}

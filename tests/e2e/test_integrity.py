@@ -283,7 +283,7 @@ def test_tampering_is_detected_by_ours_and_what_the_aws_cli_misses_is_known(star
 def test_bench_validate_logs_times_both_validators_on_the_same_trail(tmp_path):
     from conftest import VENV_BIN
     env = {"PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", ""), "HOME": str(tmp_path)}
-    out = subprocess.run([OPENTRAIL_BIN, "bench", "validate-logs", "--seconds", "3", "--data-dir", str(tmp_path / "bench")],
+    out = subprocess.run([OPENTRAIL_BIN, "bench", "validate-logs", "--seconds", "8", "--data-dir", str(tmp_path / "bench")],
                          env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout + out.stderr
     lines = [l for l in out.stdout.splitlines() if "files valid" in l]

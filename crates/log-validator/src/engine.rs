@@ -22,10 +22,6 @@ pub struct Options {
     pub end_unix: i64,
     /// Reads in flight at once.
     pub concurrency: usize,
-    /// When the trail's latest log file was stored (Unix milliseconds; GetTrailStatus'
-    /// `LatestDeliveryTime`), if known: a digest ending after it lists every file, so nothing
-    /// is pending.
-    pub latest_delivery_ms: Option<i64>,
 }
 
 /// A log file whose name's minute is this close to the newest digest's end may have been
@@ -303,9 +299,6 @@ pub async fn validate<C: Control>(
             folder.trim_end_matches(&format!("/CloudTrail-Digest/{}", options.region)),
             options.region
         );
-        // A digest ending after the latest delivery: nothing can be pending.
-        let settled = options.latest_delivery_ms.is_some_and(|ms| ms < covered_to * 1000);
-        let pending_from = if settled { covered_to } else { covered_to - PENDING_SLACK_S };
         let mut unlisted = Vec::new();
         let mut day = covered_from.div_euclid(86_400) * 86_400;
         while day <= covered_to {
@@ -316,12 +309,21 @@ pub async fn validate<C: Control>(
                     continue;
                 }
                 let delivered = log_key_time(&key);
-                if delivered.is_none_or(|t| t >= covered_from - 60 && t < pending_from) {
-                    unlisted.push(key);
+                if delivered.is_none_or(|t| t >= covered_from - 60) {
+                    unlisted.push((key, delivered));
                 }
             }
             day += 86_400;
         }
+        // A digest ending after the latest delivery (asked now, after listing): every listed
+        // file was stored before it, so none can be pending.
+        let settled = control.latest_delivery_ms().await.is_some_and(|ms| ms < covered_to * 1000);
+        let pending_from = if settled { covered_to } else { covered_to - PENDING_SLACK_S };
+        let unlisted: Vec<String> = unlisted
+            .into_iter()
+            .filter(|(_, delivered)| delivered.is_none_or(|t| t < pending_from))
+            .map(|(key, _)| key)
+            .collect();
         // A deleted log file found elsewhere by its hash was moved.
         let mut moved_to: BTreeMap<String, String> = BTreeMap::new();
         if !deleted_by_hash.is_empty() && !unlisted.is_empty() {

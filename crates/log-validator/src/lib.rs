@@ -45,6 +45,11 @@ pub trait Control: Send + Sync {
         start_unix: i64,
         end_unix: i64,
     ) -> impl std::future::Future<Output = Result<Vec<PublicKey>, String>> + Send;
+
+    /// When the trail's latest log file was stored (Unix milliseconds; GetTrailStatus'
+    /// `LatestDeliveryTime`), if known. Asked after the log-file folders are listed, so every
+    /// listed file was stored by then.
+    fn latest_delivery_ms(&self) -> impl std::future::Future<Output = Option<i64>> + Send;
 }
 
 /// Progress of the reads, for a progress bar.

@@ -108,20 +108,16 @@ async fn run_async(args: ValidateLogsArgs, verbose: bool) -> anyhow::Result<bool
     if trail.organization_id.is_none() && trail.is_organization {
         trail.organization_id = find_organization_id(&blobs, &trail).await?;
     }
-    let latest_delivery_ms = match &control {
-        Either::Api(api) if args.s3_bucket.is_none() => api.latest_delivery_ms(&trail.arn).await,
-        Either::Catalog(catalog) => catalog.latest_delivery_ms(&trail.arn),
-        Either::Api(_) => None,
-    };
     let options = log_validator::Options {
         trail: trail.info(),
         region,
         start_unix: start,
         end_unix: end,
         concurrency: args.concurrency.max(1),
-        latest_delivery_ms,
     };
     let bar = Bar::new(args.output == "text");
+    let control =
+        TrailControl { control: &control, arn: &trail.arn, given_bucket: args.s3_bucket.is_some() };
     let report = log_validator::validate(&blobs, &control, &options, &bar)
         .await
         .map_err(|message| anyhow::anyhow!(message))?;
@@ -200,7 +196,34 @@ enum Either {
     Catalog(CatalogControl),
 }
 
-impl Control for Either {
+/// The control plane with the trail it answers for.
+struct TrailControl<'a> {
+    control: &'a Either,
+    arn: &'a str,
+    /// `--s3-bucket` given: CloudTrail is not asked about the trail.
+    given_bucket: bool,
+}
+
+impl Control for TrailControl<'_> {
+    async fn public_keys(
+        &self,
+        region: &str,
+        start_unix: i64,
+        end_unix: i64,
+    ) -> Result<Vec<PublicKey>, String> {
+        self.control.public_keys(region, start_unix, end_unix).await
+    }
+
+    async fn latest_delivery_ms(&self) -> Option<i64> {
+        match self.control {
+            Either::Api(api) if !self.given_bucket => api.latest_delivery_ms(self.arn).await,
+            Either::Catalog(catalog) => catalog.latest_delivery_ms(self.arn),
+            Either::Api(_) => None,
+        }
+    }
+}
+
+impl Either {
     async fn public_keys(
         &self,
         region: &str,
@@ -227,7 +250,7 @@ impl CatalogControl {
     }
 }
 
-impl Control for CatalogControl {
+impl CatalogControl {
     async fn public_keys(
         &self,
         region: &str,
@@ -351,7 +374,7 @@ impl ApiControl {
     }
 }
 
-impl Control for ApiControl {
+impl ApiControl {
     async fn public_keys(
         &self,
         _region: &str,

@@ -66,11 +66,15 @@ def run_trail_story(server, client, name: str, bucket: str, prefix: str | None, 
     client.start_logging(Name=name)
     lines = [l for l in generated(server, 80, seed=61) if '"eventCategory":"Management"' in l]
     ingest(server, lines[:20])
-    wait_for(lambda: len(digests_of(objects())) >= 1, timeout_s=20)
+    try:
+        # The first digest also makes the region's signing key (RSA-2048), slow on a loaded CI.
+        wait_for(lambda: len(digests_of(objects())) >= 1, timeout_s=60)
+    except AssertionError:
+        raise AssertionError("no digest within 60 s; server log:\n" + "\n".join(server.stderr_lines[-40:]))
     ingest(server, lines[20:40])
     # An interval with no API calls and no events: its digest lists no files.
     try:
-        wait_for(lambda: any(not d["logFiles"] for d in digests_of(objects())[1:]), timeout_s=30)
+        wait_for(lambda: any(not d["logFiles"] for d in digests_of(objects())[1:]), timeout_s=60)
     except AssertionError:
         raise AssertionError([(d["digestEndTime"], len(d["logFiles"])) for d in digests_of(objects())] + server.stderr_lines[-30:])
     client.stop_logging(Name=name)

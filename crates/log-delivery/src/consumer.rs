@@ -198,13 +198,17 @@ impl<U: Uploader> Delivery<U> {
         // backlog drains at full speed instead of one bounded cycle per interval.
         let mut beat = tokio::time::interval(self.config.interval);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The next digest boundary is remembered, not recomputed from the clock, so a cycle
+        // running across a boundary delays its digests but never skips them.
+        let mut next_digest_ms = self.next_digest_boundary();
         'beats: loop {
             tokio::select! {
                 _ = beat.tick() => {}
-                () = tokio::time::sleep(self.until_next_digest()) => {
+                () = tokio::time::sleep(self.until(next_digest_ms)) => {
                     if let Err(err) = self.write_due_digests().await {
                         tracing::error!(%err, "digest delivery failed; retrying next interval");
                     }
+                    next_digest_ms = self.next_digest_boundary();
                     continue;
                 }
                 () = &mut stop => break,
@@ -235,14 +239,19 @@ impl<U: Uploader> Delivery<U> {
         }
     }
 
-    /// How long until just after the next digest boundary.
-    fn until_next_digest(&self) -> Duration {
+    /// The first digest boundary after now (Unix milliseconds).
+    fn next_digest_boundary(&self) -> i64 {
         let interval_ms =
             i64::try_from(self.config.digest_interval.as_millis()).unwrap_or(i64::MAX).max(1000);
         let now_ms = self.ingestor.clock().now_unix_millis();
-        let next = crate::digests::boundary(now_ms, interval_ms).saturating_add(interval_ms);
+        crate::digests::boundary(now_ms, interval_ms).saturating_add(interval_ms)
+    }
+
+    /// How long until just after `at_ms` (zero wait plus a little if it has passed).
+    fn until(&self, at_ms: i64) -> Duration {
+        let now_ms = self.ingestor.clock().now_unix_millis();
         // A little after the boundary, so the clock has surely passed it.
-        Duration::from_millis(u64::try_from(next - now_ms).unwrap_or(0) + 20)
+        Duration::from_millis(u64::try_from(at_ms - now_ms).unwrap_or(0) + 20)
     }
 
     /// Remembers a stored file for its digest.

@@ -40,9 +40,9 @@ pub struct AppState {
     ingestion: cloudtrail::channels::IngestionStatuses,
     /// The AWS Organization of the configured accounts, if any.
     organization: Option<settings::Organization>,
-    /// Where trails deliver: the embedded local bucket store or S3. `None` in tests that do not
-    /// deliver.
-    blobs: Option<blob_store::BlobStore>,
+    /// Where trails deliver: the embedded local bucket store or S3 (set by the binary); an
+    /// in-memory store until [`AppState::with_blob_store`] is called.
+    blobs: blob_store::BlobStore,
 }
 
 impl AppState {
@@ -62,13 +62,13 @@ impl AppState {
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
             organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
-            blobs: None,
+            blobs: blob_store::BlobStore::memory(),
         })
     }
 
     /// Sets the store trails deliver to (CreateTrail checks or creates buckets there).
     pub fn with_blob_store(mut self, blobs: blob_store::BlobStore) -> AppState {
-        self.blobs = Some(blobs);
+        self.blobs = blobs;
         self
     }
 

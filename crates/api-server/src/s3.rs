@@ -94,14 +94,7 @@ async fn serve(state: &AppState, request: Request) -> Result<Response, S3Error> 
         let status = StatusCode::from_u16(err.s3_http_status()).unwrap_or(StatusCode::FORBIDDEN);
         S3Error::new(status, err.s3_code(), err.s3_message(), path.clone())
     })?;
-    let Some(blobs) = &state.blobs else {
-        return Err(S3Error::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotImplemented",
-            "this server has no bucket store",
-            path,
-        ));
-    };
+    let blobs = &state.blobs;
     let query: Vec<(String, String)> =
         form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -243,10 +236,7 @@ async fn list_buckets(state: &AppState, caller: &Caller) -> Result<Response, S3E
     for bucket in &buckets {
         // A trail's bucket that has not been created yet (nothing delivered) is still listed,
         // dated now; the local store dates the others by their directory.
-        let created = match state.blobs.as_ref() {
-            Some(blobs) => blobs.bucket_created(bucket).await.ok().flatten(),
-            None => None,
-        };
+        let created = state.blobs.bucket_created(bucket).await.ok().flatten();
         entries.push_str(&format!(
             "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
             xml_escape(bucket),

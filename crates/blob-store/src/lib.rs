@@ -284,6 +284,11 @@ impl BlobStore {
         Ok(BlobStore { stores: Arc::new(stores) })
     }
 
+    /// A store in process memory (cannot fail, unlike [`BlobStore::new`] with other configs).
+    pub fn memory() -> BlobStore {
+        BlobStore::from_backend(Backend::Adapter(adapter::AdapterStore::memory()))
+    }
+
     fn from_backend(backend: Backend) -> BlobStore {
         BlobStore { stores: Arc::new(Stores { default: backend, routes: Vec::new() }) }
     }

@@ -226,7 +226,7 @@ async fn check_bucket(call: &Call<'_>, operation: &str) -> Result<(), ApiError> 
     if !matches!(operation, "CreateTrail" | "UpdateTrail") {
         return Ok(());
     }
-    let Some(blobs) = &call.state.blobs else { return Ok(()) };
+    let blobs = &call.state.blobs;
     let Ok((trail, before)) = trails::planned_trail(call, operation) else { return Ok(()) };
     let unchanged = before.as_ref().is_some_and(|before| {
         before.s3_bucket_name == trail.s3_bucket_name

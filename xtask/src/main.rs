@@ -69,7 +69,41 @@ fn cargo() -> Command {
     cmd
 }
 
+/// The shared test corpus (`shared/data/cloudtrail`): `OPENTRAIL_SHARED_DIR`, else `shared`
+/// beside the checkout, else beside the repository this one was cloned from (a fresh clone
+/// elsewhere, as CI makes, still finds it).
+fn shared_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("OPENTRAIL_SHARED_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let has_corpus = |dir: &Path| dir.join("data/cloudtrail").is_dir();
+    let beside = root().join("../shared");
+    if has_corpus(&beside) {
+        return Ok(beside);
+    }
+    let origin = Command::new("git")
+        .args(["config", "--get", "remote.origin.url"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    if let Some(origin) = origin {
+        let origin = PathBuf::from(origin.strip_prefix("file://").unwrap_or(&origin));
+        let beside_origin = origin.join("../shared");
+        if has_corpus(&beside_origin) {
+            return Ok(beside_origin);
+        }
+    }
+    Err(format!(
+        "the shared test corpus is not at `{}` nor beside the repository this was cloned from; set OPENTRAIL_SHARED_DIR to the directory holding `data/cloudtrail`",
+        beside.display()
+    ))
+}
+
 fn test() -> Result {
+    let shared = shared_dir()?;
+    eprintln!("xtask: shared corpus: {}", shared.display());
     let venv = install_test_deps()?;
     run("format", cargo().args(["fmt", "--all", "--check"]))?;
     tidy()?;
@@ -83,6 +117,7 @@ fn test() -> Result {
         cargo()
             .args(["test", "--workspace"])
             .env("PATH", &path)
+            .env("OPENTRAIL_SHARED_DIR", &shared)
             .env("MOTO_SERVER_BIN", venv.join("bin/moto_server")),
     )?;
     // End-to-end: the real binary driven by the real AWS CLI and boto3.
@@ -94,6 +129,7 @@ fn test() -> Result {
         Command::new(venv.join("bin/python"))
             .args(["-m", "pytest", "tests/e2e", "-q", "-p", "no:cacheprovider"])
             .env("PATH", &path)
+            .env("OPENTRAIL_SHARED_DIR", &shared)
             .env("OPENTRAIL_BIN", target.join("debug/opentrail")),
     )?;
     n_passed += e2e_passed;

@@ -2,8 +2,6 @@
 //! records as they were stored, minus the Lake-only `eventContext` member that trail files
 //! must never contain.
 
-use std::io::Write;
-
 use cloudtrail_model::json::{self, Value};
 
 /// Builds a log file from stored records (each one compact JSON object).
@@ -52,13 +50,7 @@ impl LogFileBuilder {
     /// The uncompressed JSON and its gzip (a single member).
     pub fn finish(mut self) -> (Vec<u8>, Vec<u8>) {
         self.json.extend_from_slice(b"]}");
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(self.json.len() / 6),
-            flate2::Compression::default(),
-        );
-        // Writing to a Vec cannot fail.
-        let _ = gz.write_all(&self.json);
-        let compressed = gz.finish().unwrap_or_default();
+        let compressed = integrity::digest::gzip(&self.json);
         (self.json, compressed)
     }
 }

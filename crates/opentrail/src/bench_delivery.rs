@@ -13,11 +13,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use event_generator::{Config, Generator, Storyline};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -410,28 +410,16 @@ pub(crate) async fn cloudtrail_call(
     operation: &str,
     body: &str,
 ) -> anyhow::Result<()> {
-    let target = format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{operation}");
-    let mut headers = vec![
-        ("host".to_owned(), admin.address.clone()),
-        ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
-        ("x-amz-target".to_owned(), target),
-    ];
-    let params = sigv4::SigningParams {
-        credentials: &admin.credentials,
-        region: &admin.region,
-        service: "cloudtrail",
-        now: SystemTime::now(),
-        uri_encoding: sigv4::UriEncoding::Normal,
-    };
-    sigv4::sign(&mut headers, "POST", "/", "", body.as_bytes(), &params);
-    let mut request =
-        hyper::Request::builder().method("POST").uri(format!("http://{}/", admin.address));
-    for (name, value) in &headers {
-        request = request.header(name, value);
-    }
-    let response = client.request(request.body(Full::new(Bytes::from(body.to_owned())))?).await?;
-    let status = response.status();
-    let bytes = response.into_body().collect().await?.to_bytes();
+    let (status, bytes) = crate::cloudtrail_client::call(
+        client,
+        &admin.address,
+        &admin.credentials,
+        &admin.region,
+        operation,
+        body,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     if !status.is_success() {
         bail!("{operation} answered {status}: {}", String::from_utf8_lossy(&bytes));
     }

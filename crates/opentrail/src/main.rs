@@ -7,6 +7,7 @@ mod bench_ingest;
 mod bench_validate;
 mod bootstrap;
 mod cli;
+mod cloudtrail_client;
 mod generate;
 mod serve;
 mod validate_logs;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -316,41 +316,15 @@ struct ApiControl {
 
 impl ApiControl {
     async fn call(&self, operation: &str, body: &Value) -> Result<Value, String> {
-        let body = body.to_string();
-        let target = format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{operation}");
-        let mut headers = vec![
-            ("host".to_owned(), self.authority.clone()),
-            ("content-type".to_owned(), "application/x-amz-json-1.1".to_owned()),
-            ("x-amz-target".to_owned(), target),
-        ];
-        let params = sigv4::SigningParams {
-            credentials: &self.credentials,
-            region: &self.region,
-            service: "cloudtrail",
-            now: SystemTime::now(),
-            uri_encoding: sigv4::UriEncoding::Normal,
-        };
-        sigv4::sign(&mut headers, "POST", "/", "", body.as_bytes(), &params);
-        let mut request =
-            hyper::Request::builder().method("POST").uri(format!("http://{}/", self.authority));
-        for (name, value) in &headers {
-            request = request.header(name, value);
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| format!("build the {operation} request: {e}"))?;
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| format!("call {operation} at http://{}/: {e}", self.authority))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("read the {operation} answer: {e}"))?
-            .to_bytes();
+        let (status, bytes) = crate::cloudtrail_client::call(
+            &self.client,
+            &self.authority,
+            &self.credentials,
+            &self.region,
+            operation,
+            &body.to_string(),
+        )
+        .await?;
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
             let code = value.get("__type").and_then(Value::as_str).unwrap_or("error");

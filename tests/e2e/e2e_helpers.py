@@ -7,6 +7,8 @@ import base64
 import hashlib
 import json
 import re
+import secrets
+import string
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -23,6 +25,16 @@ EVENT_TIME = "2026-11-20T21:40:03"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 LAKE_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
 DELETE = object()
+
+
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def new_key() -> tuple[str, str]:
+    """A fresh (access key id, secret) pair in AWS's shapes, for `opentrail.toml` identities."""
+    key_id = "AKIA" + "".join(secrets.choice(BASE32) for _ in range(16))
+    secret = "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
+    return key_id, secret
 
 
 def unique(prefix: str = "e") -> str:

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import secrets
 import string
 import time
 import uuid
@@ -41,7 +40,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import Server, cli_error_code
-from e2e_helpers import UUID_RE
+from e2e_helpers import UUID_RE, new_key
 
 TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 JSON_11 = "application/x-amz-json-1.1"
@@ -1004,13 +1003,6 @@ def test_self_audit_records(ct):
 # ---- authorization ----------------------------------------------------------------------------------
 
 MGMT, MEMBER, OUTSIDER = "111122223333", "444455556666", "777788889999"
-BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-def new_key() -> tuple[str, str]:
-    key_id = "AKIA" + "".join(secrets.choice(BASE32) for _ in range(16))
-    secret = "".join(secrets.choice(string.ascii_letters + string.digits + "+/") for _ in range(40))
-    return key_id, secret
 
 
 @dataclass

@@ -32,6 +32,8 @@ pub use crate::error::ApiError;
 pub struct AppState {
     pub ingestor: Arc<ingest::Ingestor>,
     pub catalog: Arc<catalog::Catalog>,
+    /// Event history, for LookupEvents.
+    pub history: Arc<event_history::History>,
     keys: auth::Keys,
     /// Bounds CPU-heavy request work (decoding, validation) to one task per core, so a burst
     /// of requests queues in order instead of oversubscribing the cores.
@@ -51,6 +53,7 @@ impl AppState {
     pub fn new(
         ingestor: Arc<ingest::Ingestor>,
         catalog: Arc<catalog::Catalog>,
+        history: Arc<event_history::History>,
         config: Option<Arc<settings::Settings>>,
     ) -> Result<AppState, catalog::Error> {
         let keys = auth::Keys::new(catalog.access_keys()?, config.as_deref());
@@ -58,6 +61,7 @@ impl AppState {
         Ok(AppState {
             ingestor,
             catalog,
+            history,
             keys,
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),

@@ -58,7 +58,15 @@ fn fixture(disk_free_bytes_min: u64) -> Fixture {
         ingest::IngestConfig { disk_free_bytes_min, ..ingest::IngestConfig::recommended() };
     let (ingestor, _) =
         ingest::Ingestor::open(dir.path(), config, Arc::new(ingest::SystemClock)).unwrap();
-    let state = AppState::new(Arc::new(ingestor), Arc::new(catalog), None).unwrap();
+    let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
+    let history = event_history::History::open(
+        &dir.path().join("history"),
+        event_history::HistoryConfig::recommended(),
+        clock,
+    )
+    .unwrap();
+    let state =
+        AppState::new(Arc::new(ingestor), Arc::new(catalog), Arc::new(history), None).unwrap();
     Fixture { router: router(Arc::new(state)), _dir: dir }
 }
 

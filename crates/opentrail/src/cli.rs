@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Bench(BenchArgs),
     /// Inspect the write-ahead log.
     Wal(WalArgs),
+    /// Event history (LookupEvents) of a running OpenTrail: who did what, newest first.
+    Lookup(LookupArgs),
     /// Validate a trail's log files and digests (the options of `aws cloudtrail validate-logs`),
     /// through the CloudTrail and S3 APIs or straight from a data directory.
     ValidateLogs(ValidateLogsArgs),
@@ -75,6 +77,57 @@ pub(crate) struct ValidateLogsArgs {
     /// Reads in flight at once.
     #[arg(long, default_value_t = 64)]
     pub(crate) concurrency: usize,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("attribute").multiple(false)))]
+pub(crate) struct LookupArgs {
+    /// Events with this `eventID`.
+    #[arg(long, group = "attribute")]
+    pub(crate) event_id: Option<String>,
+    /// Events of this API call (`eventName`), e.g. `ConsoleLogin`.
+    #[arg(long, group = "attribute")]
+    pub(crate) event_name: Option<String>,
+    /// Only read-only (`true`) or only changing (`false`) calls.
+    #[arg(long, group = "attribute", value_parser = ["true", "false"])]
+    pub(crate) read_only: Option<String>,
+    /// Events by this user: IAM user name, role session name, or `root`.
+    #[arg(long, group = "attribute")]
+    pub(crate) username: Option<String>,
+    /// Events touching this resource type, e.g. `AWS::S3::Bucket`.
+    #[arg(long, group = "attribute")]
+    pub(crate) resource_type: Option<String>,
+    /// Events touching this resource (name or ARN).
+    #[arg(long, group = "attribute")]
+    pub(crate) resource_name: Option<String>,
+    /// Events of this service, e.g. `iam.amazonaws.com`.
+    #[arg(long, group = "attribute")]
+    pub(crate) event_source: Option<String>,
+    /// Events signed with this access key.
+    #[arg(long, group = "attribute")]
+    pub(crate) access_key_id: Option<String>,
+    /// Oldest event time (UTC): `2026-11-21T10:00:00Z`, `2026-11-21`, or Unix seconds.
+    #[arg(long)]
+    pub(crate) start_time: Option<String>,
+    /// Newest event time (UTC), same forms.
+    #[arg(long)]
+    pub(crate) end_time: Option<String>,
+    /// Insights events instead of management events.
+    #[arg(long)]
+    pub(crate) insight: bool,
+    /// Stop after this many events (0: all of them).
+    #[arg(long, default_value_t = 50)]
+    pub(crate) max_items: usize,
+    /// `table` (one line per event) or `json` (the API's `Events`, with `CloudTrailEvent` as
+    /// JSON, one per line).
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub(crate) output: String,
+    /// The region whose history is read [default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1].
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// OpenTrail's address [default: AWS_ENDPOINT_URL_CLOUDTRAIL, else AWS_ENDPOINT_URL].
+    #[arg(long)]
+    pub(crate) endpoint_url: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +218,10 @@ pub(crate) struct ServeArgs {
     /// whole seconds, 1s to 24h [default: the config file's `digest_interval`, else 1h].
     #[arg(long, env = "OPENTRAIL_DIGEST_INTERVAL", value_parser = parse_digest_interval)]
     pub(crate) digest_interval: Option<std::time::Duration>,
+    /// How long event history (LookupEvents) keeps events: `90d`, `12h`, `30s`; 10 s to 3650 days
+    /// [default: the config file's `history_retention`, else 90d as AWS].
+    #[arg(long, env = "OPENTRAIL_HISTORY_RETENTION", value_parser = parse_retention)]
+    pub(crate) history_retention: Option<std::time::Duration>,
     /// Refuse new events (503) while the data directory's file system has less free space.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub(crate) disk_free_bytes_min: u64,
@@ -254,6 +311,18 @@ fn parse_digest_interval(text: &str) -> Result<std::time::Duration, String> {
     }
     if !(1..=86_400).contains(&duration.as_secs()) {
         return Err(format!("`{text}`: the digest interval must be between 1s and 24h"));
+    }
+    Ok(duration)
+}
+
+/// 10 s to 3650 days.
+fn parse_retention(text: &str) -> Result<std::time::Duration, String> {
+    let duration = settings::parse_duration(text)?;
+    let millis = duration.as_millis() as u64;
+    if !(settings::limits::HISTORY_RETENTION_MS_MIN..=settings::limits::HISTORY_RETENTION_MS_MAX)
+        .contains(&millis)
+    {
+        return Err(format!("`{text}`: the history retention must be between 10s and 3650d"));
     }
     Ok(duration)
 }

@@ -1,7 +1,12 @@
 //! One signed CloudTrail API call (AWS JSON 1.1 over plain HTTP, SigV4), for the commands that
-//! talk to a running OpenTrail: `validate-logs` and the benchmarks.
+//! talk to a running OpenTrail (`validate-logs`, `lookup`, the benchmarks), with the AWS CLI's
+//! way of finding credentials, and the time arguments they share.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::SystemTime;
+
+use anyhow::{Context, bail};
 
 use http_body_util::{BodyExt, Full};
 use hyper::StatusCode;
@@ -51,4 +56,74 @@ pub(crate) async fn call(
         .map_err(|e| format!("read the {operation} answer: {e}"))?
         .to_bytes();
     Ok((status, bytes))
+}
+
+/// `2026-11-21T10:00:00Z`, `2026-11-21T10:00:00`, `2026-11-21`, or Unix seconds; UTC.
+pub(crate) fn parse_time(text: &str, what: &str) -> anyhow::Result<i64> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    let full = match text.len() {
+        10 => format!("{text}T00:00:00Z"),
+        19 => format!("{text}Z"),
+        _ => text.replace("+00:00", "Z"),
+    };
+    cloudtrail_model::time::EventTime::parse(&full)
+        .map(|t| t.unix_seconds)
+        .with_context(|| format!("{what} `{text}` is not a UTC time like `2026-11-21T10:00:00Z`"))
+}
+
+/// Credentials as the AWS CLI finds them: the environment, else the shared credentials file
+/// (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`) for `AWS_PROFILE` or `default`.
+pub(crate) fn credentials() -> anyhow::Result<sigv4::Credentials> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(access_key_id), Some(secret_access_key)) =
+        (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
+    {
+        return Ok(sigv4::Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token: env("AWS_SESSION_TOKEN"),
+        });
+    }
+    let path = env("AWS_SHARED_CREDENTIALS_FILE")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|home| PathBuf::from(home).join(".aws/credentials")));
+    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
+    if let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
+        let mut section = String::new();
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.trim().to_owned();
+            } else if section == profile
+                && let Some((key, value)) = line.split_once('=')
+            {
+                values.insert(key.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        if let (Some(id), Some(secret)) =
+            (values.get("aws_access_key_id"), values.get("aws_secret_access_key"))
+        {
+            return Ok(sigv4::Credentials {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: values.get("aws_session_token").cloned(),
+            });
+        }
+    }
+    bail!(
+        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for OpenTrail, `source <data-dir>/admin.env`), or use --data-dir"
+    )
+}
+
+/// `http://host:port[/]` → `host:port`; https is refused with what to do instead.
+pub(crate) fn http_authority(url: &str, what: &str) -> anyhow::Result<String> {
+    match url.strip_prefix("http://") {
+        Some(rest) => Ok(rest.trim_end_matches('/').to_owned()),
+        None => bail!(
+            "{what} `{url}`: OpenTrail's commands speak plain http to the CloudTrail API (OpenTrail's own endpoint); for AWS itself use `aws cloudtrail validate-logs`, or pass --data-dir"
+        ),
+    }
 }

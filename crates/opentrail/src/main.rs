@@ -9,6 +9,7 @@ mod bootstrap;
 mod cli;
 mod cloudtrail_client;
 mod generate;
+mod lookup;
 mod serve;
 mod validate_logs;
 mod wal_dump;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Gen(gen_args) => generate::run(gen_args),
         cli::Command::Serve(serve_args) => serve::run(serve_args),
+        cli::Command::Lookup(lookup_args) => lookup::run(lookup_args),
         cli::Command::Bench(bench_args) => bench::run(bench_args),
         cli::Command::Wal(wal_args) => match wal_args.command {
             cli::WalCommand::Dump(dump_args) => wal_dump::run(dump_args),

@@ -38,6 +38,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     restrict_to_owner(&catalog_path, 0o600)?;
     let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
     let now_unix = clock.now_unix_millis() / 1000;
+
     let bootstrap =
         bootstrap::ensure(&catalog, &region, now_unix).context("bootstrap the catalog")?;
     if let Some(config) = &config {
@@ -54,8 +55,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut ingest_config = ingest::IngestConfig::recommended();
     ingest_config.disk_free_bytes_min = args.disk_free_bytes_min;
-    let (ingestor, report) = ingest::Ingestor::open(&data_dir.join("wal"), ingest_config, clock)
-        .context("open the write-ahead log (see the message for what to do)")?;
+    let (ingestor, report) =
+        ingest::Ingestor::open(&data_dir.join("wal"), ingest_config, Arc::clone(&clock))
+            .context("open the write-ahead log (see the message for what to do)")?;
     if let Some(tail) = &report.truncated_tail {
         tracing::warn!(
             ?tail,
@@ -81,9 +83,23 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .digest_interval
         .or(config.as_ref().and_then(|c| c.digest_interval))
         .unwrap_or(std::time::Duration::from_secs(3600));
+    let history_config = event_history::HistoryConfig::with_retention(
+        args.history_retention
+            .or(config.as_ref().and_then(|c| c.history_retention))
+            .unwrap_or(std::time::Duration::from_secs(90 * 86_400)),
+    );
+    let history = Arc::new(
+        event_history::History::open(&data_dir.join("history"), history_config, Arc::clone(&clock))
+            .context("open event history")?,
+    );
     let state = Arc::new(
-        api_server::AppState::new(Arc::clone(&ingestor), Arc::clone(&catalog), config)?
-            .with_blob_store(blobs.clone()),
+        api_server::AppState::new(
+            Arc::clone(&ingestor),
+            Arc::clone(&catalog),
+            Arc::clone(&history),
+            config,
+        )?
+        .with_blob_store(blobs.clone()),
     );
     let delivery = log_delivery::consumer::Delivery {
         ingestor: Arc::clone(&ingestor),
@@ -97,6 +113,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         state_dir: data_dir.join("delivery"),
     };
+
+    // Event history files every acknowledged event on its own thread, beside the API.
+    let indexer = event_history::consumer::Indexer {
+        history: Arc::clone(&history),
+        ingestor: Arc::clone(&ingestor),
+    }
+    .spawn()
+    .context("start the event-history thread")?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,6 +151,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         served?;
         anyhow::Ok(())
     });
+    // After the API stopped: event history seals what it read, then the WAL closes.
+    indexer.stop();
     ingestor.shutdown().context("flush the write-ahead log")?;
     tracing::info!("opentrail stopped");
     result

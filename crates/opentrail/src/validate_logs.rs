@@ -5,8 +5,7 @@
 //! a progress bar shows on a terminal. `--verbose` (the global flag) also lists valid files,
 //! as the AWS CLI's does.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
@@ -57,30 +56,14 @@ fn parse_arn(arn: &str) -> anyhow::Result<Arn> {
     })
 }
 
-/// `2026-11-21T10:00:00Z`, `2026-11-21T10:00:00`, `2026-11-21`, or Unix seconds; UTC.
-fn parse_time(text: &str, what: &str) -> anyhow::Result<i64> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Ok(seconds);
-    }
-    let full = match text.len() {
-        10 => format!("{text}T00:00:00Z"),
-        19 => format!("{text}Z"),
-        _ => text.replace("+00:00", "Z"),
-    };
-    cloudtrail_model::time::EventTime::parse(&full)
-        .map(|t| t.unix_seconds)
-        .with_context(|| format!("{what} `{text}` is not a UTC time like `2026-11-21T10:00:00Z`"))
-}
-
 async fn run_async(args: ValidateLogsArgs, verbose: bool) -> anyhow::Result<bool> {
     let arn = parse_arn(&args.trail_arn)?;
-    let start = parse_time(&args.start_time, "--start-time")?;
+    let start = crate::cloudtrail_client::parse_time(&args.start_time, "--start-time")?;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let end = match &args.end_time {
-        Some(text) => parse_time(text, "--end-time")?,
+        Some(text) => crate::cloudtrail_client::parse_time(text, "--end-time")?,
         None => now,
     };
     if start > end {
@@ -385,60 +368,6 @@ impl ApiControl {
     }
 }
 
-/// Credentials as the AWS CLI finds them: the environment, else the shared credentials file
-/// (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`) for `AWS_PROFILE` or `default`.
-fn credentials() -> anyhow::Result<sigv4::Credentials> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let (Some(access_key_id), Some(secret_access_key)) =
-        (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-    {
-        return Ok(sigv4::Credentials {
-            access_key_id,
-            secret_access_key,
-            session_token: env("AWS_SESSION_TOKEN"),
-        });
-    }
-    let path = env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(PathBuf::from)
-        .or_else(|| env("HOME").map(|home| PathBuf::from(home).join(".aws/credentials")));
-    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
-    if let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
-        let mut section = String::new();
-        let mut values: BTreeMap<String, String> = BTreeMap::new();
-        for line in text.lines().map(str::trim) {
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = name.trim().to_owned();
-            } else if section == profile
-                && let Some((key, value)) = line.split_once('=')
-            {
-                values.insert(key.trim().to_owned(), value.trim().to_owned());
-            }
-        }
-        if let (Some(id), Some(secret)) =
-            (values.get("aws_access_key_id"), values.get("aws_secret_access_key"))
-        {
-            return Ok(sigv4::Credentials {
-                access_key_id: id.clone(),
-                secret_access_key: secret.clone(),
-                session_token: values.get("aws_session_token").cloned(),
-            });
-        }
-    }
-    bail!(
-        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for OpenTrail, `source <data-dir>/admin.env`), or use --data-dir"
-    )
-}
-
-/// `http://host:port[/]` → `host:port`; https is refused with what to do instead.
-fn http_authority(url: &str, what: &str) -> anyhow::Result<String> {
-    match url.strip_prefix("http://") {
-        Some(rest) => Ok(rest.trim_end_matches('/').to_owned()),
-        None => bail!(
-            "{what} `{url}`: opentrail validate-logs speaks plain http to the CloudTrail API (OpenTrail's own endpoint); for AWS itself use `aws cloudtrail validate-logs`, or pass --data-dir"
-        ),
-    }
-}
-
 async fn from_api(
     args: &ValidateLogsArgs,
     arn: &Arn,
@@ -451,10 +380,13 @@ async fn from_api(
         .or_else(|| env("AWS_ENDPOINT_URL_CLOUDTRAIL"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .context("no CloudTrail endpoint: set AWS_ENDPOINT_URL (OpenTrail's address), pass --endpoint-url, or use --data-dir")?;
-    let credentials = credentials()?;
+    let credentials = crate::cloudtrail_client::credentials()?;
     let control = ApiControl {
         client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
-        authority: http_authority(&cloudtrail_url, "the CloudTrail endpoint")?,
+        authority: crate::cloudtrail_client::http_authority(
+            &cloudtrail_url,
+            "the CloudTrail endpoint",
+        )?,
         credentials: credentials.clone(),
         region: region.to_owned(),
     };

@@ -27,6 +27,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("OPENTRAIL_REGION", "region"),
     ("OPENTRAIL_DELIVERY_INTERVAL", "delivery_interval"),
     ("OPENTRAIL_DIGEST_INTERVAL", "digest_interval"),
+    ("OPENTRAIL_HISTORY_RETENTION", "history_retention"),
 ];
 
 /// Expands every string value of `table` in place, except the top-level `literal_keys` (the

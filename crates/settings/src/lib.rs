@@ -70,6 +70,9 @@ pub struct Settings {
     /// How often digests close; `None` lets the binary choose (1 h). Whole seconds, 1 s to
     /// 24 h.
     pub digest_interval: Option<std::time::Duration>,
+    /// How long event history keeps events; `None` lets the binary choose (90 days, as AWS).
+    /// Between 10 s and 3650 days.
+    pub history_retention: Option<std::time::Duration>,
     accounts: Vec<Account>,
     organization: Option<Organization>,
     users: Vec<User>,
@@ -195,7 +198,7 @@ impl Settings {
     }
 }
 
-/// Parses a duration written as a whole number with a unit: `500ms`, `2s`, `5m`, `1h` (a bare
+/// Parses a duration written as a whole number with a unit: `500ms`, `2s`, `5m`, `1h`, `90d` (a bare
 /// number is seconds). The error says what is wrong and what would be right.
 pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
     let text = text.trim();
@@ -208,7 +211,8 @@ pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, St
         "" | "s" => 1_000,
         "m" => 60_000,
         "h" => 3_600_000,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s, m or h")),
+        "d" => 86_400_000,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s, m, h or d")),
     };
     let millis = n.checked_mul(millis_per_unit).ok_or_else(shape)?;
     Ok(std::time::Duration::from_millis(millis))

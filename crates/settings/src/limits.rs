@@ -78,6 +78,11 @@ pub const DIGEST_INTERVAL_MS_MIN: u64 = 1_000;
 /// Longest `digest_interval` (milliseconds): one day.
 pub const DIGEST_INTERVAL_MS_MAX: u64 = 86_400_000;
 
+/// Shortest `history_retention` (milliseconds): short windows are for tests.
+pub const HISTORY_RETENTION_MS_MIN: u64 = 10_000;
+/// Longest `history_retention` (milliseconds): ten years.
+pub const HISTORY_RETENTION_MS_MAX: u64 = 3650 * 86_400_000;
+
 /// Longest `data_dir` (characters).
 pub const DATA_DIR_CHARS_MAX: usize = 4096;
 

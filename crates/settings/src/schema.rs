@@ -31,6 +31,10 @@ pub(crate) struct FileV1 {
     /// 1 s to 24 h. Default: none here; the binary uses 1 h (as AWS). The command line's
     /// `--digest-interval` wins. Override: `OPENTRAIL_DIGEST_INTERVAL`.
     pub(crate) digest_interval: Option<String>,
+    /// How long event history (LookupEvents) keeps events: `90d`, `12h`; 10 s to 3650 days.
+    /// Default: none here; the binary uses 90 days (as AWS). The command line's
+    /// `--history-retention` wins. Override: `OPENTRAIL_HISTORY_RETENTION`.
+    pub(crate) history_retention: Option<String>,
     /// Accounts. Default: none, in which case the binary bootstraps one account with a root key
     /// on first start. Ids unique.
     #[serde(default)]

@@ -75,6 +75,13 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         "1s and 24h",
         true,
     );
+    let history_retention = interval(
+        "history_retention",
+        file.history_retention.as_deref(),
+        limits::HISTORY_RETENTION_MS_MIN..=limits::HISTORY_RETENTION_MS_MAX,
+        "10s and 3650d",
+        false,
+    );
     if let Some(data_dir) = &file.data_dir {
         let n_chars = data_dir.chars().count();
         if n_chars == 0 {
@@ -182,6 +189,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             region,
             delivery_interval,
             digest_interval,
+            history_retention,
             accounts,
             organization,
             users,

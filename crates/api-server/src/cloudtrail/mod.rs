@@ -5,6 +5,7 @@
 
 pub(crate) mod channels;
 mod keys;
+mod lookup;
 mod trails;
 
 use std::net::SocketAddr;
@@ -207,6 +208,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                 now_ms: state.now_unix_millis(),
             };
             match check_bucket(&call, &operation).await {
+                Ok(()) if operation == "LookupEvents" => lookup::lookup_events(&call).await,
                 Ok(()) => dispatch(&call, &operation),
                 Err(err) => Err(err),
             }

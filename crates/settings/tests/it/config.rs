@@ -210,7 +210,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     check_problems(
         "version = 1\nlisen = \"127.0.0.1:1\"",
         &[
-            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `history_retention`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
         ],
     );
     check_problems(
@@ -652,7 +652,8 @@ fn the_override_list_is_documented_in_one_place() {
             ("OPENTRAIL_DATA_DIR", "data_dir"),
             ("OPENTRAIL_REGION", "region"),
             ("OPENTRAIL_DELIVERY_INTERVAL", "delivery_interval"),
-            ("OPENTRAIL_DIGEST_INTERVAL", "digest_interval")
+            ("OPENTRAIL_DIGEST_INTERVAL", "digest_interval"),
+            ("OPENTRAIL_HISTORY_RETENTION", "history_retention")
         ]
     );
 }
@@ -684,6 +685,31 @@ fn digest_interval() {
 }
 
 #[test]
+fn history_retention() {
+    let load = |text: &str, env_pairs: &[(&str, &str)]| {
+        Settings::from_toml(text, &env(env_pairs)).map(|s| s.history_retention)
+    };
+    let secs = std::time::Duration::from_secs;
+    assert_eq!(load("version = 1", &[]).unwrap(), None);
+    assert_eq!(
+        load("version = 1\nhistory_retention = \"90d\"", &[]).unwrap(),
+        Some(secs(90 * 86_400))
+    );
+    assert_eq!(
+        load("version = 1", &[("OPENTRAIL_HISTORY_RETENTION", "30s")]).unwrap(),
+        Some(secs(30))
+    );
+    check_problems(
+        "version = 1\nhistory_retention = \"5s\"",
+        &["`history_retention` = `5s` must be between 10s and 3650d"],
+    );
+    check_problems(
+        "version = 1\nhistory_retention = \"2w\"",
+        &["`history_retention` `2w`: unknown unit `w`; use ms, s, m, h or d"],
+    );
+}
+
+#[test]
 fn delivery_interval() {
     let load_interval = |text: &str, env_pairs: &[(&str, &str)]| {
         Settings::from_toml(text, &env(env_pairs)).map(|s| s.delivery_interval)
@@ -711,8 +737,8 @@ fn delivery_interval() {
         &["`delivery_interval` = `50ms` must be between 100ms and 1h"],
     );
     check_problems(
-        "version = 1\ndelivery_interval = \"2d\"",
-        &["`delivery_interval` `2d`: unknown unit `d`; use ms, s, m or h"],
+        "version = 1\ndelivery_interval = \"2w\"",
+        &["`delivery_interval` `2w`: unknown unit `w`; use ms, s, m, h or d"],
     );
     check_problems(
         "version = 1\ndelivery_interval = \"99999999999999999999h\"",

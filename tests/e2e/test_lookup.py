@@ -414,6 +414,7 @@ def test_an_event_is_visible_within_a_second_of_its_acknowledgement(world):
             assert time.monotonic() - acked < 5, "not visible after 5 s"
             time.sleep(0.01)
         delays.append(time.monotonic() - acked)
+    print(f"acknowledgement to visible in LookupEvents: {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
     assert max(delays) < 1.0, delays
 
 

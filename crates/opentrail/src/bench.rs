@@ -25,6 +25,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::ValidateLogs { seconds, aws, data_dir } => {
             crate::bench_validate::run(seconds, &aws, data_dir)
         }
+        BenchTarget::History { events, data_dir } => crate::bench_history::run(events, data_dir),
         BenchTarget::Delivery { events, interval, rate, seconds, data_dir } => {
             crate::bench_delivery::run(crate::bench_delivery::DeliveryBench {
                 events,

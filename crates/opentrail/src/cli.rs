@@ -296,6 +296,17 @@ pub(crate) enum BenchTarget {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Event history at scale, in process: filing rate, index bytes per event, and LookupEvents
+    /// first-page and deep-page latency for every lookup attribute.
+    History {
+        /// Management events to file (generated over the last 88 days).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Directory for the index (default: a fresh directory under the system temp dir,
+        /// removed afterwards).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Generate records into memory on one thread.
     Gen {
         #[arg(long, default_value_t = 1_000_000)]

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_delivery;
+mod bench_history;
 mod bench_ingest;
 mod bench_validate;
 mod bootstrap;

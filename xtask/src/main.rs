@@ -11,6 +11,7 @@ const PURE_CRATES: &[&str] = &[
     "awsjson",
     "cloudtrail-model",
     "event-generator",
+    "filter-pattern",
     "integrity",
     "settings",
     "sigv4",

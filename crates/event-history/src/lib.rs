@@ -541,6 +541,9 @@ impl History {
 
     /// Answers one page of a lookup.
     pub fn lookup(&self, query: &Query) -> Result<Page, Error> {
+        if query.max_results == 0 {
+            return Ok(Page { hits: Vec::new(), next: None });
+        }
         let lower = query.start_ms.unwrap_or(i64::MIN).max(self.cutoff_ms());
         let mut upper = Key::MAX;
         if let Some(end) = query.end_ms {

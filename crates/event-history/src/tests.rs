@@ -210,6 +210,14 @@ fn lookups_match_brute_force_through_build_seal_merge_and_reopen() {
 }
 
 #[test]
+fn an_empty_page_size_answers_nothing() {
+    let mut f = Fixture::new();
+    f.add(mixed_records(3, NOW_MS / 1000));
+    let page = f.history.lookup(&query(None, 0)).unwrap();
+    assert!(page.hits.is_empty() && page.next.is_none());
+}
+
+#[test]
 fn an_event_is_found_as_soon_as_it_is_added() {
     let mut f = Fixture::new();
     f.add(vec![record(1, NOW_MS / 1000, "111122223333", "alice", "CreateUser")]);

@@ -673,7 +673,7 @@ struct BlockCache {
 
 impl BlockCache {
     fn record(&mut self, segment: &Segment, arrival: u16) -> Result<Vec<u8>, Error> {
-        let (i, first, _, _) = segment.block_of(u32::from(arrival));
+        let (i, first) = segment.block_of(u32::from(arrival));
         let at = match self.blocks.iter().position(|(id, _)| *id == (segment.id, i)) {
             Some(at) => at,
             None => {

@@ -491,11 +491,10 @@ impl Segment {
         Ok((keys, postings))
     }
 
-    /// The block holding `arrival`: its index, first arrival, and byte range.
-    pub(crate) fn block_of(&self, arrival: u32) -> (usize, u32, u64, u64) {
+    /// The block holding `arrival`: its index and first arrival.
+    pub(crate) fn block_of(&self, arrival: u32) -> (usize, u32) {
         let i = self.blocks.partition_point(|b| b.first_arrival <= arrival).saturating_sub(1);
-        let end = self.blocks.get(i + 1).map_or(self.footer.keys_offset, |b| b.offset);
-        (i, self.blocks[i].first_arrival, self.blocks[i].offset, end)
+        (i, self.blocks[i].first_arrival)
     }
 
     pub(crate) fn read_block(&self, i: usize) -> Result<Vec<Vec<u8>>, Error> {

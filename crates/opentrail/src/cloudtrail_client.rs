@@ -77,7 +77,6 @@ pub(crate) fn parse_time(text: &str, what: &str) -> anyhow::Result<i64> {
 /// Credentials as the AWS CLI finds them: the environment, else the shared credentials file
 /// (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`) for `AWS_PROFILE` or `default`.
 pub(crate) fn credentials() -> anyhow::Result<sigv4::Credentials> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let (Some(access_key_id), Some(secret_access_key)) =
         (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
     {
@@ -126,4 +125,24 @@ pub(crate) fn http_authority(url: &str, what: &str) -> anyhow::Result<String> {
             "{what} `{url}`: OpenTrail's commands speak plain http to the CloudTrail API (OpenTrail's own endpoint); for AWS itself use `aws cloudtrail validate-logs`, or pass --data-dir"
         ),
     }
+}
+
+/// An environment variable, unset when empty (as the AWS CLI treats them).
+pub(crate) fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The CloudTrail endpoint: `given`, else `AWS_ENDPOINT_URL_CLOUDTRAIL`, else
+/// `AWS_ENDPOINT_URL`; `missing` is the error when there is none.
+pub(crate) fn endpoint_url(given: Option<&str>, missing: &'static str) -> anyhow::Result<String> {
+    given
+        .map(str::to_owned)
+        .or_else(|| env("AWS_ENDPOINT_URL_CLOUDTRAIL"))
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .context(missing)
+}
+
+/// The region: `given`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+pub(crate) fn region(given: Option<&str>) -> Option<String> {
+    given.map(str::to_owned).or_else(|| env("AWS_REGION")).or_else(|| env("AWS_DEFAULT_REGION"))
 }

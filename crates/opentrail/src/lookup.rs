@@ -57,20 +57,13 @@ fn request(args: &LookupArgs) -> anyhow::Result<Map<String, Value>> {
 }
 
 async fn run_async(args: LookupArgs) -> anyhow::Result<()> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let url = args
-        .endpoint_url
-        .clone()
-        .or_else(|| env("AWS_ENDPOINT_URL_CLOUDTRAIL"))
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .context("no OpenTrail endpoint: set AWS_ENDPOINT_URL (for OpenTrail, `source <data-dir>/admin.env`) or pass --endpoint-url")?;
+    let url = cloudtrail_client::endpoint_url(
+        args.endpoint_url.as_deref(),
+        "no OpenTrail endpoint: set AWS_ENDPOINT_URL (for OpenTrail, `source <data-dir>/admin.env`) or pass --endpoint-url",
+    )?;
     let authority = cloudtrail_client::http_authority(&url, "the OpenTrail endpoint")?;
-    let region = args
-        .region
-        .clone()
-        .or_else(|| env("AWS_REGION"))
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "us-east-1".to_owned());
+    let region =
+        cloudtrail_client::region(args.region.as_deref()).unwrap_or_else(|| "us-east-1".to_owned());
     let credentials = cloudtrail_client::credentials()?;
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();

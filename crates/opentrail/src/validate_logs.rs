@@ -69,12 +69,7 @@ async fn run_async(args: ValidateLogsArgs, verbose: bool) -> anyhow::Result<bool
     if start > end {
         bail!("Invalid time range specified: start-time must occur before end-time");
     }
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let region = args
-        .region
-        .clone()
-        .or_else(|| env("AWS_REGION"))
-        .or_else(|| env("AWS_DEFAULT_REGION"))
+    let region = crate::cloudtrail_client::region(args.region.as_deref())
         .unwrap_or_else(|| arn.region.clone());
     let account_id = args.account_id.clone().unwrap_or_else(|| arn.account_id.clone());
     let (blobs, control, mut trail) = match &args.data_dir {
@@ -373,13 +368,11 @@ async fn from_api(
     arn: &Arn,
     region: &str,
 ) -> anyhow::Result<(blob_store::BlobStore, ApiControl, FoundTrail)> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let cloudtrail_url = args
-        .endpoint_url
-        .clone()
-        .or_else(|| env("AWS_ENDPOINT_URL_CLOUDTRAIL"))
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .context("no CloudTrail endpoint: set AWS_ENDPOINT_URL (OpenTrail's address), pass --endpoint-url, or use --data-dir")?;
+    let env = crate::cloudtrail_client::env;
+    let cloudtrail_url = crate::cloudtrail_client::endpoint_url(
+        args.endpoint_url.as_deref(),
+        "no CloudTrail endpoint: set AWS_ENDPOINT_URL (OpenTrail's address), pass --endpoint-url, or use --data-dir",
+    )?;
     let credentials = crate::cloudtrail_client::credentials()?;
     let control = ApiControl {
         client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),

@@ -165,24 +165,22 @@ fn visible_accounts(call: &Call<'_>) -> Vec<String> {
 /// The `Event` shape; members the record lacks are left out, `Resources` is always a list.
 fn event(hit: &Hit) -> Value {
     let summary = &hit.summary;
+    let text = |value: Option<&str>| value.map(|v| Value::String(v.to_owned()));
+    let members = [
+        ("EventId", text(summary.event_id.as_deref())),
+        ("EventName", text(summary.event_name.as_deref())),
+        ("ReadOnly", text(summary.read_only)),
+        ("AccessKeyId", text(summary.access_key_id.as_deref())),
+        ("EventTime", Some(awsjson::epoch_seconds(hit.key.time_ms))),
+        ("EventSource", text(summary.event_source.as_deref())),
+        ("Username", text(summary.username.as_deref())),
+    ];
     let mut event = Map::new();
-    let mut put = |name: &str, value: Option<&str>| {
+    for (name, value) in members {
         if let Some(value) = value {
-            event.insert(name.into(), Value::String(value.to_owned()));
+            event.insert(name.into(), value);
         }
-    };
-    put("EventId", summary.event_id.as_deref());
-    put("EventName", summary.event_name.as_deref());
-    put("ReadOnly", summary.read_only);
-    put("AccessKeyId", summary.access_key_id.as_deref());
-    event.insert("EventTime".into(), awsjson::epoch_seconds(hit.key.time_ms));
-    let mut put = |name: &str, value: Option<&str>| {
-        if let Some(value) = value {
-            event.insert(name.into(), Value::String(value.to_owned()));
-        }
-    };
-    put("EventSource", summary.event_source.as_deref());
-    put("Username", summary.username.as_deref());
+    }
     let resources: Vec<Value> = summary
         .resources
         .iter()

@@ -5,11 +5,13 @@
 //! log-file body, optionally gzip, SigV4 service `opentrail`). Every answer carries
 //! `x-amzn-RequestId`; errors use AWS's JSON error shape.
 
+mod alarms;
 mod audit_events;
 mod auth;
 mod cloudtrail;
 mod error;
 pub mod limits;
+mod logs;
 mod native;
 mod s3;
 
@@ -45,6 +47,10 @@ pub struct AppState {
     /// Where trails deliver: the embedded local bucket store or S3 (set by the binary); an
     /// in-memory store until [`AppState::with_blob_store`] is called.
     blobs: blob_store::BlobStore,
+    /// Metric filters, alarms and notification targets, when running.
+    pub alarms: Option<Arc<metric_alarms::AlarmService>>,
+    /// The PEM certificate of the key signing SNS-style notifications.
+    sns_certificate: Option<String>,
 }
 
 impl AppState {
@@ -67,7 +73,21 @@ impl AppState {
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
             organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
             blobs: blob_store::BlobStore::memory(),
+            alarms: None,
+            sns_certificate: None,
         })
+    }
+
+    /// Serves metric filters, alarms and notification targets from `service`.
+    pub fn with_alarms(mut self, service: Arc<metric_alarms::AlarmService>) -> AppState {
+        self.alarms = Some(service);
+        self
+    }
+
+    /// Serves `pem` at the `SigningCertURL` of notifications.
+    pub fn with_sns_certificate(mut self, pem: String) -> AppState {
+        self.sns_certificate = Some(pem);
+        self
     }
 
     /// Sets the store trails deliver to (CreateTrail checks or creates buckets there).
@@ -97,6 +117,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ready", get(ready))
         .route("/PutAuditEvents", post(audit_events::put_audit_events).fallback(method_not_allowed))
         .route("/v1/events", post(native::ingest_events).fallback(method_not_allowed))
+        .route("/v1/alarms", get(alarms::list_alarms).post(alarms::put_alarm))
+        .route("/v1/alarms/{name}", get(alarms::get_alarm).delete(alarms::delete_alarm))
+        .route("/v1/alarms/{name}/state", post(alarms::set_alarm_state))
+        .route("/v1/alarms/{name}/actions", post(alarms::set_alarm_actions))
+        .route("/v1/alarms/{name}/history", get(alarms::alarm_history))
+        .route("/v1/notification-targets", get(alarms::list_targets).post(alarms::put_target))
+        .route("/v1/notification-targets/{name}", axum::routing::delete(alarms::delete_target))
+        .route("/v1/notifications", get(alarms::notifications))
+        .route("/sns/SimpleNotificationService-opentrail.pem", get(alarms::certificate))
+        .route("/sns/unsubscribe", get(alarms::unsubscribe))
         .fallback(fallback)
         .layer(middleware::from_fn(request_id))
         .with_state(state)
@@ -160,6 +190,9 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 async fn fallback(state: State<Arc<AppState>>, request: Request) -> Response {
     if cloudtrail::is_cloudtrail_request(&request) {
         return cloudtrail::handle(state, request).await;
+    }
+    if logs::is_logs_request(&request) {
+        return cloudtrail::handle_service(state, request, &cloudtrail::LOGS).await;
     }
     if s3::is_s3_request(&request) {
         return s3::handle(&state, request).await;

@@ -11,8 +11,13 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod alarms;
 mod digests;
 
+pub use alarms::{
+    AlarmHistoryRow, AlarmRow, MetricFilterRow, NOTIFICATIONS_KEPT_MS, NewNotification,
+    NotificationRow, NotificationStatus, TargetRow,
+};
 pub use digests::{
     ChainHead, DigestFileRow, DigestStream, DigestStreamId, DigestTarget, SIGNING_KEY_VALIDITY_MS,
 };
@@ -151,6 +156,59 @@ const MIGRATIONS: &[&str] = &[
         ON digest_files (trail_arn, account_id, region, digest_end_ms, stored_at_ms);
     ALTER TABLE trails ADD COLUMN latest_digest_delivery_time_ms INTEGER;
     ALTER TABLE trails ADD COLUMN latest_digest_delivery_error TEXT;",
+    // 8: metric filters, metric alarms (configuration and state as JSON documents owned by the
+    // metric-alarms crate), their state history, notification targets, and every notification
+    // (the outbox the delivery worker drains, kept as the readable notification history).
+    "CREATE TABLE metric_filters (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        log_group_name TEXT NOT NULL,
+        filter_name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        creation_time_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, log_group_name, filter_name)
+    );
+    CREATE TABLE metric_alarms (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, alarm_name)
+    );
+    CREATE TABLE alarm_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX alarm_history_by_alarm ON alarm_history (account_id, region, alarm_name, id);
+    CREATE TABLE notification_targets (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        managed_by TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_ms INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        target_arn TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        document TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_ms INTEGER NOT NULL,
+        last_attempt_ms INTEGER,
+        last_error TEXT,
+        delivered_ms INTEGER
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_attempt_ms);",
 ];
 
 /// A span of time in which a trail was logging: events acknowledged at `since_ms` or later,

@@ -44,6 +44,10 @@ pub enum Storyline {
     /// An intrusion that touches every CIS monitoring control. The background then contains no
     /// event that a CIS filter matches, so the planted list is the complete ground truth.
     Attack,
+    /// The attack storyline's background alone: realistic traffic in which no CIS filter
+    /// matches any event (no root use, no policy or network changes, no denied calls, no
+    /// console sign-ins without MFA). What "benign" means for alarm tests.
+    Benign,
 }
 
 /// What one generated record was, for `--stats` and tests.
@@ -175,7 +179,7 @@ pub(crate) fn uuid(rng: &mut ChaCha8Rng) -> String {
 impl Generator {
     pub fn new(config: Config) -> Generator {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let quiet = config.storyline == Storyline::Attack;
+        let quiet = matches!(config.storyline, Storyline::Attack | Storyline::Benign);
         let mut principals = Vec::new();
         let mut principal_weights = Vec::new();
         for (account_idx, (account_id, account_weight)) in catalog::ACCOUNTS.iter().enumerate() {

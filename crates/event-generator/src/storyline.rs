@@ -459,7 +459,7 @@ impl Story {
     pub(crate) fn new(config: &Config, rng: &mut ChaCha8Rng) -> Story {
         let n_steps = STEPS.len() as u64;
         let positions = match config.storyline {
-            Storyline::None => Vec::new(),
+            Storyline::None | Storyline::Benign => Vec::new(),
             // Spread evenly so the intrusion unfolds over the whole run.
             Storyline::Attack if config.count > n_steps => {
                 (0..n_steps).map(|k| config.count * (k + 1) / (n_steps + 1)).collect()

@@ -191,6 +191,16 @@ fn attack_storyline_is_the_only_cis_signal() {
 }
 
 #[test]
+fn benign_traffic_has_no_cis_signal() {
+    let (records, _, planted) = generate(config(11, 50_000, Storyline::Benign));
+    assert!(planted.is_empty());
+    for (idx, bytes) in records.iter().enumerate() {
+        let record = Record::parse(bytes).unwrap();
+        assert!(!cis_relevant(&record), "record {idx}: {}", String::from_utf8_lossy(bytes));
+    }
+}
+
+#[test]
 fn short_runs_plant_what_fits() {
     let (records, _, planted) = generate(config(1, 5, Storyline::Attack));
     assert_eq!(records.len(), 5);

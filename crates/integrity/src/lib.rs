@@ -2,8 +2,10 @@
 //! digests, in the exact forms `aws cloudtrail validate-logs` reads — the public half as DER
 //! **PKCS#1** `RSAPublicKey`, its fingerprint as lower-case hex MD5 of those bytes — signing
 //! with RSASSA-PKCS1-v1_5 over SHA-256, digest files (`digest`: keys, JSON, signed string) and
-//! reading them back (`read`). No IO: randomness comes from the caller.
+//! reading them back (`read`), and a key's self-signed X.509 certificate (`cert`, for
+//! notification receivers). No IO: randomness and time come from the caller.
 
+mod cert;
 pub mod digest;
 pub mod read;
 

@@ -268,6 +268,22 @@ impl AlarmConfig {
         now_ms.div_euclid(step) * step
     }
 
+    /// Whether a window that breaches stays breaching as more observations arrive in it:
+    /// `SampleCount` and `Maximum` only grow, `Sum` grows while values are non-negative (the
+    /// caller checks that), and the operator is `>` or `>=`.
+    pub fn breach_is_monotone(&self) -> bool {
+        matches!(
+            self.statistic,
+            MetricStatistic::Statistic(
+                Statistic::Sum | Statistic::SampleCount | Statistic::Maximum
+            )
+        ) && matches!(
+            self.comparison_operator,
+            ComparisonOperator::GreaterThanThreshold
+                | ComparisonOperator::GreaterThanOrEqualToThreshold
+        )
+    }
+
     /// The action list for transitions into `state`.
     pub fn actions_for(&self, state: crate::StateValue) -> &[String] {
         match state {

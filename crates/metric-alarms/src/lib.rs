@@ -26,28 +26,52 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cis;
 mod config;
+mod deliver;
+mod doc;
+mod engine;
 mod error;
 mod eval;
+mod filter;
 pub mod limits;
 mod metric;
 mod notify;
+mod service;
 mod state;
+mod targets;
 mod text;
 
 pub use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
     MetricStatistic, Percentile, Statistic, TreatMissingData, Unit, is_topic_arn,
 };
+pub use crate::deliver::{Deliverer, RetryPolicy, SmtpConfig, SmtpTls, Waker, redact};
+pub use crate::doc::{
+    alarm_config_from_json, alarm_config_to_json, alarm_from_document, alarm_to_document,
+    describe_alarm, history_item,
+};
+pub use crate::engine::{AlarmEntry, Engine, EngineStats, FilterEntry, Scope, Transition};
 pub use crate::error::{Error, ParameterErrorKind, Result};
 pub use crate::eval::{Datapoint, Rule, Slot, Verdict, decide};
+pub use crate::filter::{
+    CompiledFilter, FILTERS_PER_LOG_GROUP_MAX, FilterError, MetricFilter, Transformation,
+    check_filter_name, check_log_group_name, parse_pattern,
+};
 pub use crate::metric::{Observation, Resolution, Series, WindowStats};
 pub use crate::notify::{
     AlarmNotification, ConfirmationType, SignatureVersion, SnsConfirmation, SnsEnvelope,
     SnsNotification, alarm_arn, region_display_name,
 };
+pub use crate::service::{
+    ALL_ACCOUNTS_LOG_GROUP, AlarmService, CONSUMER_NAME, Consumer, ConsumerHandle, ConsumerState,
+    ServiceConfig, ServiceError,
+};
 pub use crate::state::{
     Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, StateValue, UpdateCause,
+};
+pub use crate::targets::{
+    EnvelopeSigner, Target, TargetError, render, subscription_arn, topic_arn,
 };
 
 #[cfg(test)]

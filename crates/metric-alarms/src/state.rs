@@ -255,6 +255,65 @@ impl Alarm {
         Ok(Evaluation { evaluation_time_ms, datapoints, verdict, low_sample_count, update })
     }
 
+    /// Moves the alarm to `ALARM` before the current minute closes, when the newest window
+    /// (still filling, up to the next evaluation time) already breaches and nothing later in
+    /// that window can undo it: statistics `Sum` (of non-negative values), `SampleCount` or
+    /// `Maximum` against `>` or `>=`. The datapoints are those the next regular evaluation
+    /// will use, so that evaluation reaches the same state and changes nothing; the alarm only
+    /// fires up to a minute sooner. Returns `None` when the rule does not apply, the verdict
+    /// is not `ALARM`, or the alarm is already in `ALARM`.
+    pub fn evaluate_early(&mut self, series: &Series, now_ms: i64) -> Result<Option<Evaluation>> {
+        check_time(now_ms)?;
+        self.check_series(series)?;
+        let config = &self.config;
+        if self.state.value == StateValue::Alarm || !config.breach_is_monotone() {
+            return Ok(None);
+        }
+        let step = config.evaluation_step_ms();
+        let floor = config.evaluation_time_ms(now_ms);
+        let evaluation_time_ms = if floor == now_ms { now_ms } else { floor + step };
+        let datapoints = eval::datapoints(config, series, evaluation_time_ms);
+        let newest = datapoints.last();
+        let newest_breaches = newest.is_some_and(|d| d.slot == Slot::Breaching);
+        let non_negative = match (&config.statistic, newest) {
+            (MetricStatistic::Statistic(crate::Statistic::Sum), Some(d)) => series
+                .window(d.start_ms, d.start_ms + config.period_ms(), config.unit)
+                .is_some_and(|w| w.minimum >= 0.0),
+            _ => true,
+        };
+        if !newest_breaches || !non_negative {
+            return Ok(None);
+        }
+        let slots: Vec<Slot> = datapoints.iter().map(|d| d.slot).collect();
+        let judgement = eval::judge(&slots, &Rule::of(config));
+        if judgement.verdict != Verdict::Alarm {
+            return Ok(None);
+        }
+        let reason = eval::state_reason(
+            config,
+            &judgement,
+            &datapoints,
+            self.state.value,
+            StateValue::Alarm,
+        );
+        let reason_data = eval::state_reason_data(config, &judgement, &datapoints, now_ms);
+        let update = self.change_state(
+            StateValue::Alarm,
+            reason,
+            Some(reason_data),
+            now_ms,
+            UpdateCause::Evaluation,
+            true,
+        );
+        Ok(Some(Evaluation {
+            evaluation_time_ms,
+            datapoints,
+            verdict: Verdict::Alarm,
+            low_sample_count: false,
+            update: Some(update),
+        }))
+    }
+
     fn check_series(&self, series: &Series) -> Result<()> {
         let problem = if series.resolution() == Resolution::OneMinute
             && !self.config.period_seconds.is_multiple_of(60)

@@ -191,8 +191,12 @@ pub(crate) enum GenFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StorylineArg {
+    /// Realistic traffic (with its everyday root use, policy changes and denied calls).
     None,
+    /// Benign background plus a planted intrusion touching every CIS control.
     Attack,
+    /// The attack's background alone: nothing any CIS filter matches.
+    Benign,
 }
 
 #[derive(clap::Args, Debug)]

@@ -21,6 +21,7 @@ pub(crate) fn run(args: GenArgs) -> anyhow::Result<()> {
     let storyline = match args.storyline {
         StorylineArg::None => Storyline::None,
         StorylineArg::Attack => Storyline::Attack,
+        StorylineArg::Benign => Storyline::Benign,
     };
     let planted_path: Option<PathBuf> = match (storyline, &args.planted, &args.output) {
         (Storyline::Attack, Some(path), _) => Some(path.clone()),
@@ -32,8 +33,10 @@ pub(crate) fn run(args: GenArgs) -> anyhow::Result<()> {
         (Storyline::Attack, None, None) => bail!(
             "`--storyline attack` lists the planted events in a file: pass `--planted FILE` or `--output FILE`"
         ),
-        (Storyline::None, Some(_), _) => bail!("`--planted` needs `--storyline attack`"),
-        (Storyline::None, None, _) => None,
+        (Storyline::None | Storyline::Benign, Some(_), _) => {
+            bail!("`--planted` needs `--storyline attack`")
+        }
+        (Storyline::None | Storyline::Benign, None, _) => None,
     };
     let config = Config {
         seed: args.seed,

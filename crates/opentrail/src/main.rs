@@ -1,6 +1,7 @@
 //! The `opentrail` binary: the only place that reads argv, the environment and config files.
 //! It parses the command line (`cli`), then hands validated settings to the library crates.
 
+mod alarms_setup;
 mod bench;
 mod bench_delivery;
 mod bench_history;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::alarms_setup;
 use crate::bootstrap;
 use crate::cli::ServeArgs;
 
@@ -92,6 +93,66 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         event_history::History::open(&data_dir.join("history"), history_config, Arc::clone(&clock))
             .context("open event history")?,
     );
+    // Metric filters and alarms: the signing key, the service, then what the configuration
+    // and the CIS pack ask for.
+    let (signer, certificate_pem) = alarms_setup::signing_key(&catalog, now_unix)?;
+    let base_url = Arc::clone(&signer.base_url);
+    let waker = metric_alarms::Waker::default();
+    let alarm_service = {
+        let wake = waker.clone();
+        let service_config = metric_alarms::ServiceConfig {
+            admin_account: bootstrap.admin_key.account_id.clone(),
+            organization: config
+                .as_ref()
+                .and_then(|c| c.organization())
+                .map(|org| (org.management_account.clone(), org.member_accounts.clone())),
+        };
+        Arc::new(
+            metric_alarms::AlarmService::open(
+                Arc::clone(&catalog),
+                Arc::clone(&clock),
+                service_config,
+                Box::new(signer),
+                Box::new(move || wake.wake()),
+            )
+            .map_err(|err| anyhow::anyhow!("load metric filters and alarms: {err}"))?,
+        )
+    };
+    alarms_setup::apply_config(
+        &alarm_service,
+        &catalog,
+        config.as_deref(),
+        &bootstrap.admin_key.account_id,
+        &bootstrap.region,
+    )
+    .context("apply the metric filters, alarms and notification targets of the configuration")?;
+    let smtp = config.as_ref().and_then(|c| c.smtp.clone()).map(|smtp| metric_alarms::SmtpConfig {
+        host: smtp.host,
+        port: smtp.port,
+        from: smtp.from,
+        username: smtp.username,
+        password: smtp.password,
+        tls: match smtp.tls.as_str() {
+            "none" => metric_alarms::SmtpTls::None,
+            "tls" => metric_alarms::SmtpTls::Tls,
+            _ => metric_alarms::SmtpTls::StartTls,
+        },
+    });
+    let policy = config.as_ref().map(|c| c.notifications).unwrap_or_default();
+    let deliverer = Arc::new(
+        metric_alarms::Deliverer::new(
+            Arc::clone(&catalog),
+            Arc::clone(&clock),
+            smtp,
+            metric_alarms::RetryPolicy {
+                retries: policy.retries,
+                backoff: policy.backoff,
+                timeout: policy.timeout,
+            },
+            waker,
+        )
+        .map_err(|err| anyhow::anyhow!("{err}"))?,
+    );
     let state = Arc::new(
         api_server::AppState::new(
             Arc::clone(&ingestor),
@@ -99,7 +160,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             Arc::clone(&history),
             config,
         )?
-        .with_blob_store(blobs.clone()),
+        .with_blob_store(blobs.clone())
+        .with_alarms(Arc::clone(&alarm_service))
+        .with_sns_certificate(certificate_pem),
     );
     let delivery = log_delivery::consumer::Delivery {
         ingestor: Arc::clone(&ingestor),
@@ -121,6 +184,13 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     .spawn()
     .context("start the event-history thread")?;
+    // Metric filters see every acknowledged event on their own thread too.
+    let metrics = metric_alarms::Consumer {
+        service: Arc::clone(&alarm_service),
+        ingestor: Arc::clone(&ingestor),
+    }
+    .spawn()
+    .context("start the metric-alarms thread")?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -134,6 +204,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         })?;
         let local = listener.local_addr().context("read the listening address")?;
         let endpoint = format!("http://{local}");
+        let _ = base_url.set(endpoint.clone());
         let env_path = bootstrap::write_admin_env(&data_dir, &bootstrap, &endpoint).context("write admin.env")?;
         tracing::info!(address = %local, data_dir = %data_dir.display(), wal_end = %report.end_lsn, "opentrail listening");
         print_banner(&endpoint, &data_dir, &env_path, &bootstrap);
@@ -143,8 +214,16 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let delivery_task = tokio::spawn(delivery.run(async {
             let _ = delivery_stopped.await;
         }));
+        let (stop_notifications, notifications_stopped) = tokio::sync::oneshot::channel::<()>();
+        let notification_task = tokio::spawn(deliverer.run(async {
+            let _ = notifications_stopped.await;
+        }));
         let served = api_server::serve(listener, api_server::router(state), shutdown).await.context("serve HTTP");
         let _ = stop_delivery.send(());
+        let _ = stop_notifications.send(());
+        if let Err(err) = notification_task.await {
+            tracing::error!(%err, "notification delivery stopped abnormally");
+        }
         if let Err(err) = delivery_task.await {
             tracing::error!(%err, "log delivery stopped abnormally");
         }
@@ -153,6 +232,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     // After the API stopped: event history seals what it read, then the WAL closes.
     indexer.stop();
+    metrics.stop();
     ingestor.shutdown().context("flush the write-ahead log")?;
     tracing::info!("opentrail stopped");
     result

@@ -78,6 +78,85 @@ pub struct Settings {
     users: Vec<User>,
     roles: Vec<Role>,
     s3_stores: Vec<S3Store>,
+    /// The SMTP relay for email notifications.
+    pub smtp: Option<Smtp>,
+    /// Notification retries.
+    pub notifications: NotificationPolicy,
+    /// Notification targets of the first account.
+    pub notification_targets: Vec<NotificationTarget>,
+    /// The CIS pack.
+    pub cis_pack: CisPack,
+    /// `[[alarms]]` as JSON objects with PutMetricAlarm member names (checked by the binary).
+    pub alarms: Vec<serde_json::Value>,
+    /// `[[metric_filters]]` as JSON objects with PutMetricFilter member names.
+    pub metric_filters: Vec<serde_json::Value>,
+}
+
+/// `[smtp]`, validated.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+}
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[notifications]`, validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotificationPolicy {
+    pub retries: u32,
+    pub backoff: std::time::Duration,
+    pub timeout: std::time::Duration,
+}
+
+/// One `[[notification_targets]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationTarget {
+    pub name: String,
+    pub webhooks: Vec<String>,
+    pub slack_webhooks: Vec<String>,
+    pub emails: Vec<String>,
+    pub raw_message_delivery: bool,
+}
+
+/// `[cis_pack]`, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CisPack {
+    pub enabled: bool,
+    pub version: String,
+    pub target: Option<String>,
+    pub threshold: f64,
+}
+
+impl Default for CisPack {
+    fn default() -> CisPack {
+        CisPack { enabled: true, version: "v3.0".to_owned(), target: None, threshold: 1.0 }
+    }
+}
+
+impl Default for NotificationPolicy {
+    fn default() -> NotificationPolicy {
+        NotificationPolicy {
+            retries: 3,
+            backoff: std::time::Duration::from_secs(20),
+            timeout: std::time::Duration::from_secs(15),
+        }
+    }
 }
 
 impl Settings {

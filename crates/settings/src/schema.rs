@@ -55,6 +55,92 @@ pub(crate) struct FileV1 {
     /// embedded local store). Names unique; at most 32 stores.
     #[serde(default)]
     pub(crate) s3_stores: Vec<S3StoreV1>,
+    /// The SMTP relay email notifications go through. Default: none (email targets fail with
+    /// an error in the notification history).
+    pub(crate) smtp: Option<SmtpV1>,
+    /// Retries of failed notifications. Default: 3 retries, 20 s backoff doubling each time.
+    pub(crate) notifications: Option<NotificationsV1>,
+    /// Notification targets (SNS-style topics) of the first account, in its region. Default:
+    /// none. Names unique; at most 100.
+    #[serde(default)]
+    pub(crate) notification_targets: Vec<NotificationTargetV1>,
+    /// The CIS AWS Foundations Benchmark monitoring pack. Default: on, version `v3.0`.
+    pub(crate) cis_pack: Option<CisPackV1>,
+    /// Metric alarms of the first account, in PutMetricAlarm's member names (`AlarmName`,
+    /// `MetricName`, `Namespace`, `Statistic`, `Period`, …), checked at start. Default: none.
+    #[serde(default)]
+    pub(crate) alarms: Vec<toml::Table>,
+    /// Metric filters of the first account, in PutMetricFilter's member names (`filterName`,
+    /// `logGroupName`, `filterPattern`, `metricTransformations`), checked at start. Default:
+    /// none.
+    #[serde(default)]
+    pub(crate) metric_filters: Vec<toml::Table>,
+}
+
+/// `[smtp]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SmtpV1 {
+    /// Required. Host name or address, 1 to 253 characters.
+    pub(crate) host: String,
+    /// Default: 25 with `tls = "none"`, 587 with `"starttls"`, 465 with `"tls"`.
+    pub(crate) port: Option<u16>,
+    /// Required. The `From:` address.
+    pub(crate) from: String,
+    /// Default: none (no authentication). With `password`.
+    pub(crate) username: Option<String>,
+    /// Default: none. Write `"${VAR}"` to keep it out of the file.
+    pub(crate) password: Option<String>,
+    /// `"none"`, `"starttls"` or `"tls"`. Default `"starttls"`.
+    pub(crate) tls: Option<String>,
+}
+
+/// `[notifications]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NotificationsV1 {
+    /// Attempts after the first, 0 to 10. Default 3 (AWS SNS's HTTP default).
+    pub(crate) retries: Option<u32>,
+    /// Wait before the first retry, doubling after each: 100 ms to 1 h. Default `20s`.
+    pub(crate) backoff: Option<String>,
+    /// One attempt's time limit, 1 s to 5 min. Default `15s`.
+    pub(crate) timeout: Option<String>,
+}
+
+/// `[[notification_targets]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NotificationTargetV1 {
+    /// Required. 1 to 256 characters of `A-Za-z0-9_-`; the topic ARN is
+    /// `arn:aws:sns:<region>:<account>:<name>`.
+    pub(crate) name: String,
+    /// HTTP(S) endpoints receiving the SNS envelope with the CloudWatch alarm message.
+    #[serde(default)]
+    pub(crate) webhooks: Vec<String>,
+    /// Slack-compatible incoming-webhook URLs.
+    #[serde(default)]
+    pub(crate) slack_webhooks: Vec<String>,
+    /// Email addresses (needs `[smtp]`).
+    #[serde(default)]
+    pub(crate) emails: Vec<String>,
+    /// Webhooks receive the bare alarm message instead of the envelope. Default false.
+    #[serde(default)]
+    pub(crate) raw_message_delivery: bool,
+}
+
+/// `[cis_pack]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CisPackV1 {
+    /// Default true.
+    pub(crate) enabled: Option<bool>,
+    /// `v1.2`, `v1.4`, `v1.5`, `v2.0`, `v3.0`, `v4.0`, `v5.0` or `security-hub`. Default `v3.0`.
+    pub(crate) version: Option<String>,
+    /// The notification target the pack's alarms notify. Default: the only target, if exactly
+    /// one is configured; otherwise none (the alarms change state and notify nobody).
+    pub(crate) target: Option<String>,
+    /// The alarms' threshold (events per 5 minutes), 1 to 1000000. Default 1 (CIS).
+    pub(crate) threshold: Option<f64>,
 }
 
 /// `[[s3_stores]]`: where trails whose `S3BucketName` matches `buckets` deliver.

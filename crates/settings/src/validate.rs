@@ -82,6 +82,20 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         "10s and 3650d",
         false,
     );
+    let notifications_backoff = interval(
+        "notifications.backoff",
+        file.notifications.as_ref().and_then(|n| n.backoff.as_deref()),
+        100..=3_600_000,
+        "100ms and 1h",
+        false,
+    );
+    let notifications_timeout = interval(
+        "notifications.timeout",
+        file.notifications.as_ref().and_then(|n| n.timeout.as_deref()),
+        1000..=300_000,
+        "1s and 5m",
+        false,
+    );
     if let Some(data_dir) = &file.data_dir {
         let n_chars = data_dir.chars().count();
         if n_chars == 0 {
@@ -182,6 +196,175 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
 
     let s3_stores = crate::stores::s3_stores_of(file.s3_stores, &mut problems);
 
+    let mut notifications = crate::NotificationPolicy::default();
+    if let Some(n) = &file.notifications {
+        if let Some(retries) = n.retries {
+            if retries > 10 {
+                problems.push(Problem::rule(
+                    "notifications.retries",
+                    format!("= {retries} must be between 0 and 10"),
+                ));
+            }
+            notifications.retries = retries;
+        }
+        if let Some(backoff) = notifications_backoff {
+            notifications.backoff = backoff;
+        }
+        if let Some(timeout) = notifications_timeout {
+            notifications.timeout = timeout;
+        }
+    }
+    let smtp = file.smtp.map(|smtp| {
+        let tls = smtp.tls.unwrap_or_else(|| "starttls".to_owned());
+        let default_port = match tls.as_str() {
+            "none" => 25,
+            "tls" => 465,
+            "starttls" => 587,
+            other => {
+                problems.push(Problem::rule(
+                    "smtp.tls",
+                    format!("= `{other}` must be `none`, `starttls` or `tls`"),
+                ));
+                587
+            }
+        };
+        let n_host = smtp.host.chars().count();
+        if n_host == 0 || n_host > 253 {
+            problems.push(Problem::rule("smtp.host", "must have 1 to 253 characters"));
+        }
+        if !smtp.from.contains('@') || smtp.from.contains(char::is_whitespace) {
+            problems.push(Problem::rule(
+                "smtp.from",
+                format!("= `{}` must be an email address like `opentrail@example.com`", smtp.from),
+            ));
+        }
+        if smtp.username.is_some() != smtp.password.is_some() {
+            problems.push(Problem::rule("smtp", "`username` and `password` go together"));
+        }
+        crate::Smtp {
+            host: smtp.host,
+            port: smtp.port.unwrap_or(default_port),
+            from: smtp.from,
+            username: smtp.username,
+            password: smtp.password,
+            tls,
+        }
+    });
+    let mut notification_targets: Vec<crate::NotificationTarget> = Vec::new();
+    if file.notification_targets.len() > 100 {
+        problems.push(Problem::rule("notification_targets", "at most 100 targets are allowed"));
+    }
+    for (idx, t) in file.notification_targets.into_iter().enumerate() {
+        let path = format!("notification_targets[{idx}]");
+        let n = t.name.chars().count();
+        if n == 0
+            || n > 256
+            || !t.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            problems.push(Problem::rule(
+                format!("{path}.name"),
+                format!("= `{}` must be 1 to 256 characters of `A-Za-z0-9_-`", t.name),
+            ));
+        }
+        if notification_targets.iter().any(|other| other.name == t.name) {
+            problems.push(Problem::rule(
+                format!("{path}.name"),
+                format!("= `{}` is used twice", t.name),
+            ));
+        }
+        if t.webhooks.is_empty() && t.slack_webhooks.is_empty() && t.emails.is_empty() {
+            problems.push(Problem::rule(
+                path.clone(),
+                "needs at least one of `webhooks`, `slack_webhooks`, `emails`",
+            ));
+        }
+        for (key, urls) in [("webhooks", &t.webhooks), ("slack_webhooks", &t.slack_webhooks)] {
+            for (url_idx, url) in urls.iter().enumerate() {
+                let ok = (url.starts_with("http://") || url.starts_with("https://"))
+                    && url.len() <= 2048
+                    && !url.contains(char::is_whitespace);
+                if !ok {
+                    problems.push(Problem::rule(
+                        format!("{path}.{key}[{url_idx}]"),
+                        format!("= `{url}` must be an http:// or https:// URL of at most 2048 characters"),
+                    ));
+                }
+            }
+        }
+        for (email_idx, email) in t.emails.iter().enumerate() {
+            if !email.contains('@') || email.contains(char::is_whitespace) {
+                problems.push(Problem::rule(
+                    format!("{path}.emails[{email_idx}]"),
+                    format!("= `{email}` must be an email address"),
+                ));
+            }
+        }
+        notification_targets.push(crate::NotificationTarget {
+            name: t.name,
+            webhooks: t.webhooks,
+            slack_webhooks: t.slack_webhooks,
+            emails: t.emails,
+            raw_message_delivery: t.raw_message_delivery,
+        });
+    }
+    let mut cis_pack = crate::CisPack::default();
+    if let Some(pack) = file.cis_pack {
+        cis_pack.enabled = pack.enabled.unwrap_or(true);
+        if let Some(version) = pack.version {
+            const VERSIONS: &[&str] =
+                &["v1.2", "v1.4", "v1.5", "v2.0", "v3.0", "v4.0", "v5.0", "security-hub"];
+            let normalized = version.to_ascii_lowercase();
+            let normalized = if normalized.starts_with('v') || normalized == "security-hub" {
+                normalized
+            } else {
+                format!("v{normalized}")
+            };
+            let normalized = normalized.trim_end_matches(".0.0").to_owned();
+            let normalized = if normalized.matches('.').count() == 2 {
+                normalized.rsplit_once('.').map_or(normalized.clone(), |(head, _)| head.to_owned())
+            } else {
+                normalized
+            };
+            if VERSIONS.contains(&normalized.as_str()) {
+                cis_pack.version = normalized;
+            } else {
+                problems.push(Problem::rule(
+                    "cis_pack.version",
+                    format!("= `{version}` must be one of {}", VERSIONS.join(", ")),
+                ));
+            }
+        }
+        if let Some(target) = &pack.target
+            && !notification_targets.iter().any(|t| &t.name == target)
+        {
+            problems.push(Problem::rule(
+                "cis_pack.target",
+                format!("= `{target}` names no `[[notification_targets]]` entry"),
+            ));
+        }
+        cis_pack.target = pack.target;
+        if let Some(threshold) = pack.threshold {
+            if !(1.0..=1_000_000.0).contains(&threshold) {
+                problems.push(Problem::rule(
+                    "cis_pack.threshold",
+                    format!("= {threshold} must be between 1 and 1000000"),
+                ));
+            }
+            cis_pack.threshold = threshold;
+        }
+    }
+    if cis_pack.target.is_none() && notification_targets.len() == 1 {
+        cis_pack.target = notification_targets.first().map(|t| t.name.clone());
+    }
+    let to_json = |tables: Vec<toml::Table>| -> Vec<serde_json::Value> {
+        tables
+            .into_iter()
+            .map(|t| serde_json::to_value(toml::Value::Table(t)).unwrap_or(serde_json::Value::Null))
+            .collect()
+    };
+    let alarms = to_json(file.alarms);
+    let metric_filters = to_json(file.metric_filters);
+
     match listen {
         Some(listen) if problems.is_empty() => Ok(Settings {
             listen,
@@ -195,6 +378,12 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             users,
             roles,
             s3_stores,
+            smtp,
+            notifications,
+            notification_targets,
+            cis_pack,
+            alarms,
+            metric_filters,
         }),
         _ => Err(problems),
     }

@@ -89,8 +89,31 @@ const KNOWN_OPERATIONS: &[&str] = &[
     "UpdateTrail",
 ];
 
+/// An AWS JSON 1.1 service OpenTrail serves: its SigV4 signing name (also its IAM action
+/// prefix), its `X-Amz-Target` prefix and the `eventSource` of its self-audit records.
+pub(crate) struct Service {
+    pub(crate) signing_name: &'static str,
+    pub(crate) target_prefix: &'static str,
+    pub(crate) event_source: &'static str,
+}
+
+/// The CloudTrail API.
+pub(crate) const CLOUDTRAIL: Service = Service {
+    signing_name: "cloudtrail",
+    target_prefix: awsjson::CLOUDTRAIL_TARGET_PREFIX,
+    event_source: "cloudtrail.amazonaws.com",
+};
+
+/// The CloudWatch Logs subset (metric filters).
+pub(crate) const LOGS: Service = Service {
+    signing_name: "logs",
+    target_prefix: "Logs_20140328.",
+    event_source: "logs.amazonaws.com",
+};
+
 /// One authenticated call being served.
 pub(crate) struct Call<'a> {
+    pub(crate) service: &'a Service,
     pub(crate) state: &'a AppState,
     pub(crate) caller: &'a Caller,
     pub(crate) input: &'a Input,
@@ -115,7 +138,7 @@ impl Call<'_> {
                 "the caller has no identity to authorize",
             ));
         };
-        let action = format!("cloudtrail:{operation}");
+        let action = format!("{}:{operation}", self.service.signing_name);
         let request = settings::AuthzRequest {
             principal,
             action: &action,
@@ -162,7 +185,16 @@ pub(crate) fn is_cloudtrail_request(request: &Request) -> bool {
             .is_some_and(awsjson::is_cloudtrail_target)
 }
 
-pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub(crate) async fn handle(state: State<Arc<AppState>>, request: Request) -> Response {
+    handle_service(state, request, &CLOUDTRAIL).await
+}
+
+/// Serves one call of `service`: authentication, dispatch, self-audit.
+pub(crate) async fn handle_service(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    service: &'static Service,
+) -> Response {
     let request_id =
         request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
     let source_ip = request
@@ -178,17 +210,18 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         Ok(body) => body,
         Err(err) => return respond(Err(err)),
     };
-    let operation = match awsjson::operation(target.as_deref(), awsjson::CLOUDTRAIL_TARGET_PREFIX) {
+    let operation = match awsjson::operation(target.as_deref(), service.target_prefix) {
         Ok(op) => op.to_owned(),
         Err(err) => return respond(Err(ApiError::bad_request(err.code, err.message))),
     };
     let audit = Audit {
+        event_source: service.event_source,
         request_id: &request_id,
         source_ip: &source_ip,
         user_agent: &user_agent,
         operation: &operation,
     };
-    let caller = match state.keys.authenticate(&parts, &body, "cloudtrail", state.now()) {
+    let caller = match state.keys.authenticate(&parts, &body, service.signing_name, state.now()) {
         Ok(caller) => caller,
         Err(err) => {
             // A failed authentication is recorded when it names a key we know.
@@ -202,15 +235,20 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         Err(err) => Err(ApiError::bad_request(err.code, err.message)),
         Ok(input) => {
             let call = Call {
+                service,
                 state: &state,
                 caller: &caller,
                 input: &input,
                 now_ms: state.now_unix_millis(),
             };
-            match check_bucket(&call, &operation).await {
-                Ok(()) if operation == "LookupEvents" => lookup::lookup_events(&call).await,
-                Ok(()) => dispatch(&call, &operation),
-                Err(err) => Err(err),
+            if service.signing_name == LOGS.signing_name {
+                crate::logs::dispatch(&call, &operation)
+            } else {
+                match check_bucket(&call, &operation).await {
+                    Ok(()) if operation == "LookupEvents" => lookup::lookup_events(&call).await,
+                    Ok(()) => dispatch(&call, &operation),
+                    Err(err) => Err(err),
+                }
             }
         }
     };
@@ -350,6 +388,7 @@ fn respond(result: OpResult) -> Response {
 
 /// What the self-audit record of a call needs besides its outcome.
 struct Audit<'a> {
+    event_source: &'a str,
     request_id: &'a str,
     source_ip: &'a str,
     user_agent: &'a str,
@@ -393,8 +432,7 @@ impl Audit<'_> {
         now_ms: i64,
         event_id: &str,
     ) -> Vec<u8> {
-        let read_only =
-            cloudtrail_model::classify::is_read_only("cloudtrail.amazonaws.com", self.operation);
+        let read_only = cloudtrail_model::classify::is_read_only(self.event_source, self.operation);
         let mut identity = Object::with_capacity(6);
         identity.push("type", caller.principal_type.as_str().into());
         identity.push("principalId", caller.principal_id.as_str().into());
@@ -411,7 +449,7 @@ impl Audit<'_> {
             "eventTime",
             cloudtrail_model::time::format_unix_seconds(now_ms.div_euclid(1000)).into(),
         );
-        record.push("eventSource", "cloudtrail.amazonaws.com".into());
+        record.push("eventSource", self.event_source.into());
         record.push("eventName", self.operation.into());
         record.push("awsRegion", caller.region.as_str().into());
         record.push("sourceIPAddress", self.source_ip.into());

@@ -3,6 +3,7 @@
 //! (`cis-pack.md` §1) living through a day of CloudTrail traffic.
 
 mod cis;
+mod engine;
 mod notify;
 
 use std::path::PathBuf;

@@ -210,7 +210,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     check_problems(
         "version = 1\nlisen = \"127.0.0.1:1\"",
         &[
-            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `history_retention`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`",
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `history_retention`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`, `smtp`, `notifications`, `notification_targets`, `cis_pack`, `alarms`, `metric_filters`",
         ],
     );
     check_problems(
@@ -831,4 +831,77 @@ fn s3_store_rules() {
             "`s3_stores[0].path_style` is not a known key; expected one of `name`, `endpoint`, `region`, `access_key_id`, `secret_access_key`, `session_token`, `addressing`, `buckets`",
         ],
     );
+}
+
+#[test]
+fn notification_settings_are_checked_with_their_paths() {
+    check_problems(
+        r#"
+version = 1
+[smtp]
+host = "mail.example.com"
+from = "not-an-address"
+tls = "ssl"
+[notifications]
+retries = 11
+backoff = "1ms"
+[[notification_targets]]
+name = "bad name"
+webhooks = ["ftp://x"]
+[cis_pack]
+version = "v9.9"
+target = "nobody"
+threshold = 0
+"#,
+        &[
+            "`notifications.backoff` = `1ms` must be between 100ms and 1h",
+            "`notifications.retries` = 11 must be between 0 and 10",
+            "`smtp.tls` = `ssl` must be `none`, `starttls` or `tls`",
+            "`smtp.from` = `not-an-address` must be an email address like `opentrail@example.com`",
+            "`notification_targets[0].name` = `bad name` must be 1 to 256 characters of `A-Za-z0-9_-`",
+            "`notification_targets[0].webhooks[0]` = `ftp://x` must be an http:// or https:// URL of at most 2048 characters",
+            "`cis_pack.version` = `v9.9` must be one of v1.2, v1.4, v1.5, v2.0, v3.0, v4.0, v5.0, security-hub",
+            "`cis_pack.target` = `nobody` names no `[[notification_targets]]` entry",
+            "`cis_pack.threshold` = 0 must be between 1 and 1000000",
+        ],
+    );
+}
+
+#[test]
+fn notification_settings_have_defaults_and_accept_aws_shaped_alarms() {
+    let settings = Settings::from_toml(
+        r#"
+version = 1
+[smtp]
+host = "127.0.0.1"
+from = "opentrail@example.com"
+tls = "none"
+[[notification_targets]]
+name = "security"
+webhooks = ["https://hooks.example.com/opentrail"]
+emails = ["soc@example.com"]
+[[alarms]]
+AlarmName = "many-denied"
+MetricName = "Denied"
+Namespace = "Custom"
+Statistic = "Sum"
+Period = 60
+EvaluationPeriods = 1
+Threshold = 5.0
+ComparisonOperator = "GreaterThanOrEqualToThreshold"
+"#,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let smtp = settings.smtp.as_ref().unwrap();
+    assert_eq!((smtp.port, smtp.tls.as_str()), (25, "none"));
+    assert_eq!(settings.notifications.retries, 3);
+    assert_eq!(settings.notifications.backoff, std::time::Duration::from_secs(20));
+    // The only target is the CIS pack's target; the pack is on, v3.0, threshold 1.
+    assert_eq!(settings.cis_pack.target.as_deref(), Some("security"));
+    assert!(settings.cis_pack.enabled);
+    assert_eq!(settings.cis_pack.version, "v3.0");
+    assert_eq!(settings.alarms.len(), 1);
+    assert_eq!(settings.alarms[0]["Period"], 60);
+    assert_eq!(settings.alarms[0]["Threshold"], 5.0);
 }

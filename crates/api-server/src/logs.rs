@@ -1,0 +1,211 @@
+//! The CloudWatch Logs API subset for metric filters (AWS JSON 1.1, target prefix
+//! `Logs_20140328`, SigV4 service `logs`): PutMetricFilter, DescribeMetricFilters,
+//! DeleteMetricFilter and TestMetricFilter, so `aws logs … --endpoint-url` works.
+//!
+//! A log group is the stream of CloudTrail events its account can see: its own, and its
+//! members' for the organization's management account; in the administrator account,
+//! `OpenTrail/AllAccounts` sees every account. Any valid log-group name is accepted.
+
+use axum::extract::Request;
+use metric_alarms::{MetricFilter, ServiceError};
+use serde_json::{Value, json};
+
+use crate::cloudtrail::{Call, OpResult};
+use crate::error::ApiError;
+
+/// Operations of the CloudWatch Logs API this subset does not serve.
+const OTHER_OPERATIONS: &[&str] = &[
+    "CreateLogGroup",
+    "CreateLogStream",
+    "DeleteLogGroup",
+    "DescribeLogGroups",
+    "DescribeLogStreams",
+    "FilterLogEvents",
+    "GetLogEvents",
+    "PutLogEvents",
+    "PutRetentionPolicy",
+    "StartQuery",
+    "GetQueryResults",
+    "PutSubscriptionFilter",
+    "DescribeSubscriptionFilters",
+    "TagResource",
+    "ListTagsForResource",
+];
+
+/// DescribeMetricFilters' page size bounds.
+const DESCRIBE_LIMIT_MAX: i64 = 50;
+/// TestMetricFilter's message count bounds.
+const TEST_MESSAGES_MAX: usize = 50;
+
+/// Whether a request is addressed to the CloudWatch Logs JSON API.
+pub(crate) fn is_logs_request(request: &Request) -> bool {
+    request.method() == axum::http::Method::POST
+        && request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("Logs_20140328."))
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("InvalidParameterException", message)
+}
+
+fn service_error(err: ServiceError) -> ApiError {
+    match err {
+        ServiceError::InvalidParameter(m) => invalid(m),
+        ServiceError::ResourceNotFound(m) => ApiError::bad_request("ResourceNotFoundException", m),
+        ServiceError::LimitExceeded(m) => ApiError::bad_request("LimitExceededException", m),
+        ServiceError::Internal(m) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableException",
+            format!("{m}; try again"),
+        ),
+    }
+}
+
+fn input_error(err: awsjson::InputError) -> ApiError {
+    ApiError::bad_request(err.code, err.message)
+}
+
+pub(crate) fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
+    if !matches!(operation, "TestMetricFilter") {
+        call.authorize(operation, "*", &call.caller.account_id, false)?;
+    }
+    match operation {
+        "PutMetricFilter" => put_metric_filter(call),
+        "DescribeMetricFilters" => describe_metric_filters(call),
+        "DeleteMetricFilter" => delete_metric_filter(call),
+        "TestMetricFilter" => test_metric_filter(call),
+        known if OTHER_OPERATIONS.contains(&known) => Err(ApiError::bad_request(
+            "UnsupportedOperationException",
+            format!(
+                "OpenTrail serves the metric-filter operations of CloudWatch Logs, not `{known}`"
+            ),
+        )),
+        unknown => Err(ApiError::bad_request(
+            "UnknownOperationException",
+            format!("unknown operation `{unknown}`"),
+        )),
+    }
+}
+
+fn service<'a>(call: &'a Call<'_>) -> Result<&'a metric_alarms::AlarmService, ApiError> {
+    call.state.alarms.as_deref().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableException",
+            "metric filters are not running on this server",
+        )
+    })
+}
+
+fn put_metric_filter(call: &Call<'_>) -> OpResult {
+    let members = call.input.members();
+    let filter = MetricFilter::from_json(members, call.now_ms).map_err(|e| invalid(e.message))?;
+    service(call)?
+        .put_metric_filter(&call.caller.account_id, &call.caller.region, filter)
+        .map_err(service_error)?;
+    Ok(json!({}))
+}
+
+fn delete_metric_filter(call: &Call<'_>) -> OpResult {
+    let log_group = call
+        .input
+        .required_string("logGroupName", "InvalidParameterException")
+        .map_err(input_error)?;
+    let name = call
+        .input
+        .required_string("filterName", "InvalidParameterException")
+        .map_err(input_error)?;
+    metric_alarms::check_log_group_name(log_group).map_err(|e| invalid(e.message))?;
+    metric_alarms::check_filter_name(name).map_err(|e| invalid(e.message))?;
+    service(call)?
+        .delete_metric_filter(&call.caller.account_id, &call.caller.region, log_group, name)
+        .map_err(service_error)?;
+    Ok(json!({}))
+}
+
+fn describe_metric_filters(call: &Call<'_>) -> OpResult {
+    let input = call.input;
+    let log_group = input.string("logGroupName").map_err(input_error)?;
+    let prefix = input.string("filterNamePrefix").map_err(input_error)?;
+    let metric_name = input.string("metricName").map_err(input_error)?;
+    let namespace = input.string("metricNamespace").map_err(input_error)?;
+    let limit = input.integer("limit").map_err(input_error)?.unwrap_or(DESCRIBE_LIMIT_MAX);
+    let token = input.string("nextToken").map_err(input_error)?;
+    if !(1..=DESCRIBE_LIMIT_MAX).contains(&limit) {
+        return Err(invalid(format!(
+            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and {DESCRIBE_LIMIT_MAX}"
+        )));
+    }
+    if prefix.is_some() && log_group.is_none() {
+        return Err(invalid("filterNamePrefix requires logGroupName"));
+    }
+    if metric_name.is_some() != namespace.is_some() {
+        return Err(invalid("metricName and metricNamespace must be given together"));
+    }
+    if let Some(group) = log_group {
+        metric_alarms::check_log_group_name(group).map_err(|e| invalid(e.message))?;
+    }
+    let start: usize = match token {
+        None => 0,
+        Some(token) => token
+            .strip_prefix("mf1-")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| invalid(format!("The specified nextToken `{token}` is not valid")))?,
+    };
+    let filters = service(call)?
+        .metric_filters(&call.caller.account_id, &call.caller.region)
+        .map_err(service_error)?;
+    let selected: Vec<&MetricFilter> = filters
+        .iter()
+        .filter(|f| log_group.is_none_or(|g| f.log_group_name == g))
+        .filter(|f| prefix.is_none_or(|p| f.filter_name.starts_with(p)))
+        .filter(|f| {
+            metric_name.is_none_or(|m| f.transformation.metric_name == m)
+                && namespace.is_none_or(|n| f.transformation.metric_namespace == n)
+        })
+        .collect();
+    let limit = limit as usize;
+    let page: Vec<Value> = selected.iter().skip(start).take(limit).map(|f| f.to_json()).collect();
+    let mut out = json!({ "metricFilters": page });
+    if start + limit < selected.len() {
+        out["nextToken"] = json!(format!("mf1-{}", start + limit));
+    }
+    Ok(out)
+}
+
+fn test_metric_filter(call: &Call<'_>) -> OpResult {
+    let input = call.input;
+    let pattern_text = input.string("filterPattern").map_err(input_error)?.ok_or_else(|| {
+        invalid("1 validation error detected: Value null at 'filterPattern' failed to satisfy constraint: Member must not be null")
+    })?;
+    let messages = input.string_list("logEventMessages").map_err(input_error)?.ok_or_else(|| {
+        invalid("1 validation error detected: Value null at 'logEventMessages' failed to satisfy constraint: Member must not be null")
+    })?;
+    if messages.is_empty() || messages.len() > TEST_MESSAGES_MAX {
+        return Err(invalid(format!(
+            "1 validation error detected: Value at 'logEventMessages' failed to satisfy constraint: Member must have length between 1 and {TEST_MESSAGES_MAX}"
+        )));
+    }
+    let pattern = metric_alarms::parse_pattern(pattern_text).map_err(|e| invalid(e.message))?;
+    let mut parser = filter_pattern::EventParser::new();
+    let mut matches = Vec::new();
+    for (idx, message) in messages.iter().enumerate() {
+        let event = parser.parse(message);
+        if let Some(found) = pattern.find(&event) {
+            let extracted: serde_json::Map<String, Value> = found
+                .extracted_values()
+                .into_iter()
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
+            matches.push(json!({
+                "eventNumber": idx + 1,
+                "eventMessage": message,
+                "extractedValues": extracted,
+            }));
+        }
+    }
+    Ok(json!({ "matches": matches }))
+}

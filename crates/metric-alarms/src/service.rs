@@ -1,0 +1,782 @@
+//! The running metric-alarms service: metric filters, alarms and notification targets kept in
+//! the catalog and mirrored in an [`Engine`]; a WAL consumer thread that feeds every
+//! acknowledged CloudTrail record to the engine and evaluates alarms every second; and the
+//! transition path that stores an alarm's new state, its history item and its notifications
+//! in one catalog transaction before waking the delivery worker.
+//!
+//! Restart: the consumer's WAL cursor trails the newest event by the longest alarm look-back,
+//! so a restart replays exactly the events the alarms' windows still need; alarm states come
+//! back from the catalog, so a replay does not notify again what was already notified.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use catalog::{AlarmHistoryRow, AlarmRow, Catalog, MetricFilterRow, NewNotification, TargetRow};
+use serde_json::Value;
+
+use crate::config::AlarmConfig;
+use crate::doc;
+use crate::engine::{Engine, FilterEntry, Scope, Transition};
+use crate::filter::{FILTERS_PER_LOG_GROUP_MAX, MetricFilter};
+use crate::state::{Alarm, StateValue};
+use crate::targets::{EnvelopeSigner, Target, render, topic_arn};
+
+/// The WAL consumer name of metric filters and alarms.
+pub const CONSUMER_NAME: &str = "metric-alarms";
+
+/// A filter in this log group of the administrator account sees every account's events.
+pub const ALL_ACCOUNTS_LOG_GROUP: &str = "OpenTrail/AllAccounts";
+
+/// How often notifications and alarm history older than 14 days are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How often alarms are evaluated and the consumer polls the WAL when idle.
+const POLL: Duration = Duration::from_millis(20);
+
+/// What an API call did wrong, in CloudWatch terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    fn internal(err: impl std::fmt::Display) -> ServiceError {
+        ServiceError::Internal(err.to_string())
+    }
+}
+
+impl From<crate::Error> for ServiceError {
+    fn from(err: crate::Error) -> ServiceError {
+        ServiceError::InvalidParameter(err.to_string())
+    }
+}
+
+/// Who is who in this installation.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The account created on first start; its `OpenTrail/AllAccounts` filters see everything.
+    pub admin_account: String,
+    /// The organization's management account and members, if one is configured.
+    pub organization: Option<(String, Vec<String>)>,
+}
+
+/// Metric filters, alarms and targets, with the engine that runs them.
+pub struct AlarmService {
+    catalog: Arc<Catalog>,
+    clock: Arc<dyn ingest::Clock>,
+    config: ServiceConfig,
+    engine: Mutex<Engine>,
+    targets: Mutex<BTreeMap<(String, String, String), Target>>,
+    signer: Box<dyn EnvelopeSigner + Send + Sync>,
+    wake_delivery: Box<dyn Fn() + Send + Sync>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A fresh message id (UUID v4 text).
+fn message_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let h =
+        |r: std::ops::Range<usize>| bytes[r].iter().map(|x| format!("{x:02x}")).collect::<String>();
+    format!("{}-{}-{}-{}-{}", h(0..4), h(4..6), h(6..8), h(8..10), h(10..16))
+}
+
+impl AlarmService {
+    /// Loads filters, alarms and targets from the catalog.
+    pub fn open(
+        catalog: Arc<Catalog>,
+        clock: Arc<dyn ingest::Clock>,
+        config: ServiceConfig,
+        signer: Box<dyn EnvelopeSigner + Send + Sync>,
+        wake_delivery: Box<dyn Fn() + Send + Sync>,
+    ) -> Result<AlarmService, ServiceError> {
+        let service = AlarmService {
+            catalog,
+            clock,
+            config,
+            engine: Mutex::new(Engine::new()),
+            targets: Mutex::new(BTreeMap::new()),
+            signer,
+            wake_delivery,
+        };
+        service.reload_filters()?;
+        let mut engine = lock(&service.engine);
+        for row in service.catalog.alarms().map_err(ServiceError::internal)? {
+            match doc::alarm_from_document(&row.document) {
+                Ok(alarm) => engine.put_alarm(&row.account_id, &row.region, alarm),
+                Err(err) => {
+                    tracing::error!(alarm = row.alarm_name, %err, "a stored alarm cannot be read; it is not evaluated")
+                }
+            }
+        }
+        drop(engine);
+        let mut targets = lock(&service.targets);
+        for row in service.catalog.targets().map_err(ServiceError::internal)? {
+            let parsed = serde_json::from_str::<Value>(&row.document)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Target::from_json(&v).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(target) => {
+                    targets.insert((row.account_id, row.region, row.name), target);
+                }
+                Err(err) => {
+                    tracing::error!(target = row.name, %err, "a stored notification target cannot be read")
+                }
+            }
+        }
+        drop(targets);
+        Ok(service)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_unix_millis()
+    }
+
+    fn scope(&self, account_id: &str, log_group_name: &str) -> Scope {
+        if account_id == self.config.admin_account && log_group_name == ALL_ACCOUNTS_LOG_GROUP {
+            return Scope::All;
+        }
+        let mut accounts = vec![account_id.to_owned()];
+        if let Some((management, members)) = &self.config.organization
+            && management == account_id
+        {
+            accounts.extend(members.iter().cloned());
+        }
+        accounts.sort();
+        accounts.dedup();
+        Scope::Accounts(accounts)
+    }
+
+    fn reload_filters(&self) -> Result<(), ServiceError> {
+        let mut entries = Vec::new();
+        for row in self.catalog.metric_filters().map_err(ServiceError::internal)? {
+            let compiled = MetricFilter::from_document(&row.document).and_then(|f| f.compile());
+            match compiled {
+                Ok(filter) => entries.push(FilterEntry {
+                    scope: self.scope(&row.account_id, &row.log_group_name),
+                    account_id: row.account_id,
+                    region: row.region,
+                    filter,
+                }),
+                Err(err) => {
+                    tracing::error!(filter = row.filter_name, %err, "a stored metric filter cannot be read; it is not evaluated")
+                }
+            }
+        }
+        lock(&self.engine).set_filters(entries);
+        Ok(())
+    }
+
+    // ---- metric filters -------------------------------------------------------------------
+
+    /// PutMetricFilter: creates or replaces a filter.
+    pub fn put_metric_filter(
+        &self,
+        account_id: &str,
+        region: &str,
+        filter: MetricFilter,
+    ) -> Result<(), ServiceError> {
+        filter.compile().map_err(|e| ServiceError::InvalidParameter(e.message))?;
+        let existing = self.catalog.metric_filters().map_err(ServiceError::internal)?;
+        let in_group: Vec<&MetricFilterRow> = existing
+            .iter()
+            .filter(|r| {
+                r.account_id == account_id
+                    && r.region == region
+                    && r.log_group_name == filter.log_group_name
+            })
+            .collect();
+        let replaces = in_group.iter().any(|r| r.filter_name == filter.filter_name);
+        if !replaces && in_group.len() >= FILTERS_PER_LOG_GROUP_MAX {
+            return Err(ServiceError::LimitExceeded(format!(
+                "Resource limit exceeded: log group {} already has {FILTERS_PER_LOG_GROUP_MAX} metric filters",
+                filter.log_group_name
+            )));
+        }
+        self.catalog
+            .put_metric_filter(&MetricFilterRow {
+                account_id: account_id.to_owned(),
+                region: region.to_owned(),
+                log_group_name: filter.log_group_name.clone(),
+                filter_name: filter.filter_name.clone(),
+                document: filter.to_json().to_string(),
+                creation_time_ms: filter.creation_time_ms,
+            })
+            .map_err(ServiceError::internal)?;
+        self.reload_filters()
+    }
+
+    /// The filters of an account and region, ordered by log group and name.
+    pub fn metric_filters(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<MetricFilter>, ServiceError> {
+        let rows = self.catalog.metric_filters().map_err(ServiceError::internal)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.account_id == account_id && r.region == region)
+            .filter_map(|r| MetricFilter::from_document(&r.document).ok())
+            .collect())
+    }
+
+    /// DeleteMetricFilter.
+    pub fn delete_metric_filter(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group_name: &str,
+        filter_name: &str,
+    ) -> Result<(), ServiceError> {
+        let deleted = self
+            .catalog
+            .delete_metric_filter(account_id, region, log_group_name, filter_name)
+            .map_err(ServiceError::internal)?;
+        if !deleted {
+            return Err(ServiceError::ResourceNotFound(format!(
+                "The specified metric filter `{filter_name}` does not exist in log group `{log_group_name}`."
+            )));
+        }
+        self.reload_filters()
+    }
+
+    // ---- alarms ---------------------------------------------------------------------------
+
+    fn check_actions(
+        &self,
+        account_id: &str,
+        region: &str,
+        config: &AlarmConfig,
+    ) -> Result<(), ServiceError> {
+        let targets = lock(&self.targets);
+        for arn in config
+            .alarm_actions
+            .iter()
+            .chain(&config.ok_actions)
+            .chain(&config.insufficient_data_actions)
+        {
+            let known = targets.iter().any(|((a, r, n), _)| topic_arn(r, a, n) == *arn);
+            if !known {
+                let _ = (account_id, region);
+                return Err(ServiceError::InvalidParameter(format!(
+                    "action `{arn}` names no notification target; create the target first (its ARN is arn:aws:sns:<region>:<account>:<name>)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// PutMetricAlarm: creates an alarm (then evaluates it at once) or replaces the
+    /// configuration of an existing one, keeping its state.
+    pub fn put_alarm(
+        &self,
+        account_id: &str,
+        region: &str,
+        config: AlarmConfig,
+    ) -> Result<(), ServiceError> {
+        config.validate()?;
+        self.check_actions(account_id, region, &config)?;
+        let now = self.now_ms();
+        let mut transitions = Vec::new();
+        {
+            let mut engine = lock(&self.engine);
+            let alarm = match engine.alarm(account_id, region, &config.alarm_name) {
+                Some(entry) => {
+                    let mut alarm = entry.alarm.clone();
+                    alarm.update(config, now)?;
+                    alarm
+                }
+                None => Alarm::create(config, now)?,
+            };
+            self.catalog
+                .put_alarm(
+                    &AlarmRow {
+                        account_id: account_id.to_owned(),
+                        region: region.to_owned(),
+                        alarm_name: alarm.config().alarm_name.clone(),
+                        document: doc::alarm_to_document(&alarm),
+                    },
+                    None,
+                )
+                .map_err(ServiceError::internal)?;
+            let name = alarm.config().alarm_name.clone();
+            engine.put_alarm(account_id, region, alarm);
+            engine.evaluate_one(account_id, region, &name, now, &mut transitions);
+        }
+        self.apply(transitions);
+        Ok(())
+    }
+
+    /// The alarms of an account and region, ordered by name, as DescribeAlarms members.
+    pub fn describe_alarms(&self, account_id: &str, region: &str) -> Vec<Value> {
+        let engine = lock(&self.engine);
+        let mut alarms: Vec<&crate::engine::AlarmEntry> = engine
+            .alarms()
+            .iter()
+            .filter(|e| e.account_id == account_id && e.region == region)
+            .collect();
+        alarms.sort_by(|a, b| a.alarm.config().alarm_name.cmp(&b.alarm.config().alarm_name));
+        alarms.iter().map(|e| doc::describe_alarm(&e.alarm, account_id, region)).collect()
+    }
+
+    /// Every alarm of every account as (account, region, alarm).
+    pub fn all_alarms(&self) -> Vec<(String, String, Alarm)> {
+        lock(&self.engine)
+            .alarms()
+            .iter()
+            .map(|e| (e.account_id.clone(), e.region.clone(), e.alarm.clone()))
+            .collect()
+    }
+
+    /// DeleteAlarms (one name).
+    pub fn delete_alarm(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        let mut engine = lock(&self.engine);
+        if !engine.remove_alarm(account_id, region, name) {
+            return Err(ServiceError::ResourceNotFound(format!("alarm `{name}` does not exist")));
+        }
+        self.catalog.delete_alarm(account_id, region, name).map_err(ServiceError::internal)?;
+        Ok(())
+    }
+
+    /// SetAlarmState: forces a state until the next evaluation; runs the new state's actions
+    /// when it differs.
+    pub fn set_alarm_state(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        value: StateValue,
+        reason: &str,
+    ) -> Result<(), ServiceError> {
+        let now = self.now_ms();
+        let transition = {
+            let mut engine = lock(&self.engine);
+            let alarm = engine.alarm_mut(account_id, region, name).ok_or_else(|| {
+                ServiceError::ResourceNotFound(format!("alarm `{name}` does not exist"))
+            })?;
+            let update = alarm.set_state(value, reason, None, now)?;
+            Transition {
+                account_id: account_id.to_owned(),
+                region: region.to_owned(),
+                alarm: alarm.clone(),
+                update,
+            }
+        };
+        self.apply(vec![transition]);
+        Ok(())
+    }
+
+    /// Enable/DisableAlarmActions.
+    pub fn set_actions_enabled(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        enabled: bool,
+    ) -> Result<(), ServiceError> {
+        let now = self.now_ms();
+        let mut engine = lock(&self.engine);
+        let alarm = engine.alarm_mut(account_id, region, name).ok_or_else(|| {
+            ServiceError::ResourceNotFound(format!("alarm `{name}` does not exist"))
+        })?;
+        alarm.set_actions_enabled(enabled, now)?;
+        let row = AlarmRow {
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            alarm_name: name.to_owned(),
+            document: doc::alarm_to_document(alarm),
+        };
+        self.catalog.put_alarm(&row, None).map_err(ServiceError::internal)
+    }
+
+    /// An alarm's history items, newest first.
+    pub fn alarm_history(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        limit: u32,
+    ) -> Result<Vec<Value>, ServiceError> {
+        let rows = self
+            .catalog
+            .alarm_history(account_id, region, name, limit)
+            .map_err(ServiceError::internal)?;
+        Ok(rows.into_iter().filter_map(|r| serde_json::from_str(&r.document).ok()).collect())
+    }
+
+    // ---- targets --------------------------------------------------------------------------
+
+    /// Creates or replaces a target. `managed_by` is `config` or `api`.
+    pub fn put_target(
+        &self,
+        account_id: &str,
+        region: &str,
+        target: Target,
+        managed_by: &str,
+    ) -> Result<(), ServiceError> {
+        target.validate().map_err(|e| ServiceError::InvalidParameter(e.message))?;
+        self.catalog
+            .put_target(&TargetRow {
+                account_id: account_id.to_owned(),
+                region: region.to_owned(),
+                name: target.name.clone(),
+                document: target.to_json(region, account_id).to_string(),
+                managed_by: managed_by.to_owned(),
+            })
+            .map_err(ServiceError::internal)?;
+        lock(&self.targets)
+            .insert((account_id.to_owned(), region.to_owned(), target.name.clone()), target);
+        Ok(())
+    }
+
+    /// Deletes a target.
+    pub fn delete_target(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        if !self.catalog.delete_target(account_id, region, name).map_err(ServiceError::internal)? {
+            return Err(ServiceError::ResourceNotFound(format!(
+                "notification target `{name}` does not exist"
+            )));
+        }
+        lock(&self.targets).remove(&(account_id.to_owned(), region.to_owned(), name.to_owned()));
+        Ok(())
+    }
+
+    /// The targets of an account and region, ordered by name.
+    pub fn targets(&self, account_id: &str, region: &str) -> Vec<Target> {
+        lock(&self.targets)
+            .iter()
+            .filter(|((a, r, _), _)| a == account_id && r == region)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    /// Removes the endpoint whose subscription ARN is `subscription_arn` (the envelope's
+    /// `UnsubscribeURL`); a target left without endpoints is deleted. Returns the topic ARN.
+    pub fn unsubscribe(&self, subscription_arn: &str) -> Result<String, ServiceError> {
+        let found = {
+            let targets = lock(&self.targets);
+            targets.iter().find_map(|((account, region, name), target)| {
+                let topic = topic_arn(region, account, name);
+                target
+                    .endpoints()
+                    .into_iter()
+                    .find(|(protocol, endpoint)| {
+                        crate::targets::subscription_arn(&topic, protocol, endpoint)
+                            == subscription_arn
+                    })
+                    .map(|(_, endpoint)| {
+                        (
+                            account.clone(),
+                            region.clone(),
+                            target.clone(),
+                            endpoint.to_owned(),
+                            topic,
+                        )
+                    })
+            })
+        };
+        let Some((account, region, mut target, endpoint, topic)) = found else {
+            return Err(ServiceError::ResourceNotFound(format!(
+                "subscription `{subscription_arn}` does not exist"
+            )));
+        };
+        target.webhooks.retain(|e| *e != endpoint);
+        target.slack_webhooks.retain(|e| *e != endpoint);
+        target.emails.retain(|e| *e != endpoint);
+        if target.endpoints().is_empty() {
+            self.delete_target(&account, &region, &target.name)?;
+        } else {
+            self.put_target(&account, &region, target, "api")?;
+        }
+        tracing::info!(topic, endpoint = %crate::deliver::redact(&endpoint), "endpoint unsubscribed");
+        Ok(topic)
+    }
+
+    // ---- evaluation -----------------------------------------------------------------------
+
+    /// Feeds one acknowledged record to the engine and applies what changes.
+    pub fn observe(&self, record: &str, acknowledged_ms: i64) {
+        let now = self.now_ms();
+        let mut transitions = Vec::new();
+        lock(&self.engine).observe(record, acknowledged_ms, now, &mut transitions);
+        if !transitions.is_empty() {
+            self.apply(transitions);
+        }
+    }
+
+    /// Runs the regular evaluations that are due.
+    pub fn tick(&self) {
+        let now = self.now_ms();
+        let mut transitions = Vec::new();
+        lock(&self.engine).evaluate_due(now, &mut transitions);
+        if !transitions.is_empty() {
+            self.apply(transitions);
+        }
+    }
+
+    /// How far back the alarms look (what a restart replays).
+    pub fn lookback_ms(&self) -> i64 {
+        lock(&self.engine).lookback_ms()
+    }
+
+    /// Engine counters.
+    pub fn stats(&self) -> crate::engine::EngineStats {
+        lock(&self.engine).stats()
+    }
+
+    /// Stores each transition with its history item and notifications, then wakes delivery.
+    fn apply(&self, transitions: Vec<Transition>) {
+        let mut queued = false;
+        for t in transitions {
+            let name = t.alarm.config().alarm_name.clone();
+            let mut notifications = Vec::new();
+            for arn in &t.update.actions {
+                let target = {
+                    let targets = lock(&self.targets);
+                    targets
+                        .iter()
+                        .find(|((a, r, n), _)| topic_arn(r, a, n) == *arn)
+                        .map(|(_, target)| target.clone())
+                };
+                let Some(target) = target else {
+                    tracing::warn!(
+                        alarm = name,
+                        topic = arn,
+                        "an alarm action names a notification target that no longer exists; nothing sent there"
+                    );
+                    continue;
+                };
+                let id = message_id();
+                for (protocol, endpoint, document) in render(
+                    &t.alarm,
+                    &t.update,
+                    &t.account_id,
+                    &t.region,
+                    arn,
+                    &target,
+                    &id,
+                    self.signer.as_ref(),
+                ) {
+                    notifications.push(NewNotification {
+                        account_id: t.account_id.clone(),
+                        target_arn: arn.clone(),
+                        alarm_name: name.clone(),
+                        protocol: protocol.to_owned(),
+                        endpoint,
+                        document,
+                    });
+                }
+            }
+            let row = AlarmRow {
+                account_id: t.account_id.clone(),
+                region: t.region.clone(),
+                alarm_name: name.clone(),
+                document: doc::alarm_to_document(&t.alarm),
+            };
+            let history = AlarmHistoryRow {
+                account_id: t.account_id.clone(),
+                region: t.region.clone(),
+                alarm_name: name.clone(),
+                timestamp_ms: t.update.timestamp_ms,
+                document: doc::history_item(&name, &t.update).to_string(),
+            };
+            tracing::info!(
+                alarm = name,
+                account = t.account_id,
+                from = %t.update.old_state,
+                to = %t.update.new_state,
+                notifications = notifications.len(),
+                "alarm state changed"
+            );
+            queued |= !notifications.is_empty();
+            if let Err(err) =
+                self.catalog.record_transition(&row, Some(&history), &notifications, self.now_ms())
+            {
+                tracing::error!(alarm = name, %err, "an alarm transition could not be stored; its notifications are not sent");
+            }
+        }
+        if queued {
+            (self.wake_delivery)();
+        }
+    }
+}
+
+/// Feeds the [`AlarmService`] from the WAL.
+pub struct Consumer {
+    pub service: Arc<AlarmService>,
+    pub ingestor: Arc<ingest::Ingestor>,
+}
+
+/// Stops the consumer thread.
+pub struct ConsumerHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ConsumerHandle {
+    /// Stops the thread and waits for it.
+    pub fn stop(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            if thread.join().is_err() {
+                tracing::error!("the metric-alarms thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for ConsumerHandle {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+impl Consumer {
+    /// Runs on its own thread until stopped: reads every durable record, evaluates alarms
+    /// every poll, and keeps its cursor at the oldest record the alarms still need.
+    pub fn spawn(self) -> std::io::Result<ConsumerHandle> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new().name("metric-alarms".into()).spawn(move || {
+            let mut state = ConsumerState::default();
+            let mut last_prune: Option<std::time::Instant> = None;
+            while !thread_stop.load(Ordering::Acquire) {
+                if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                    last_prune = Some(std::time::Instant::now());
+                    if let Err(err) = self.service.catalog.prune_notifications(self.service.now_ms()) {
+                        tracing::warn!(%err, "old notifications and alarm history could not be pruned");
+                    }
+                }
+                match self.step(&mut state) {
+                    Ok(n) => {
+                        // Alarms are evaluated only once the consumer has caught up with the
+                        // WAL: after a restart, the replay must refill the windows first.
+                        if state.caught_up {
+                            self.service.tick();
+                        }
+                        if n == 0 {
+                            std::thread::park_timeout(POLL);
+                        }
+                    }
+                    Err(err) => {
+                        tracing::error!(%err, "metric filters could not read the write-ahead log; retrying in 1 s");
+                        state.position = None;
+                        std::thread::park_timeout(Duration::from_secs(1));
+                    }
+                }
+            }
+        })?;
+        Ok(ConsumerHandle { stop, thread: Some(thread) })
+    }
+
+    /// Reads what is durable, feeds it to the service, moves the cursor. Returns the number of
+    /// records read.
+    pub fn step(&self, state: &mut ConsumerState) -> Result<usize, wal::Error> {
+        let wal = self.ingestor.wal();
+        if wal.cursor(CONSUMER_NAME).is_none() {
+            // First start: alarms only see what is acknowledged from now on.
+            wal.register_consumer(CONSUMER_NAME)?;
+            wal.commit_cursor(CONSUMER_NAME, wal.durable_end())?;
+        }
+        let mut position = match state.position {
+            Some(position) => position,
+            None => {
+                let from =
+                    wal.cursor(CONSUMER_NAME).unwrap_or(wal.first_lsn()).max(wal.first_lsn());
+                tracing::info!(
+                    from = from.0,
+                    to = wal.durable_end().0,
+                    "metric filters replay the events their alarms' windows still need"
+                );
+                from
+            }
+        };
+        let end = wal.durable_end();
+        let mut n = 0;
+        if position < end {
+            let mut reader = wal.read_from(position)?;
+            for entry in reader.by_ref() {
+                let (lsn, payload) = entry?;
+                n += 1;
+                let Ok(envelope) = ingest::Envelope::decode(&payload) else { continue };
+                let minute = envelope.ingested_at_ms.div_euclid(60_000);
+                if state.checkpoints.back().is_none_or(|(m, _)| *m < minute) {
+                    state.checkpoints.push_back((minute, lsn));
+                }
+                // Channel events (PutAuditEvents) are not CloudTrail trail events.
+                if envelope.kind == ingest::Kind::AuditEvent {
+                    continue;
+                }
+                if let Ok(text) = std::str::from_utf8(envelope.record) {
+                    self.service.observe(text, envelope.ingested_at_ms);
+                }
+                if n >= 8192 {
+                    break;
+                }
+            }
+            position = reader.position();
+        }
+        state.position = Some(position);
+        state.caught_up = position >= end;
+        // The cursor stays at the first record of the oldest minute the alarms still need.
+        let keep_from =
+            (self.service.now_ms() - self.service.lookback_ms() - 60_000).div_euclid(60_000);
+        while state.checkpoints.len() > 1
+            && state.checkpoints.front().is_some_and(|(m, _)| *m < keep_from)
+        {
+            state.checkpoints.pop_front();
+        }
+        let commit = match state.checkpoints.front() {
+            Some((minute, lsn)) if *minute >= keep_from => *lsn,
+            _ => position,
+        };
+        if wal.cursor(CONSUMER_NAME).is_some_and(|cursor| cursor < commit) {
+            wal.commit_cursor(CONSUMER_NAME, commit)?;
+        }
+        Ok(n)
+    }
+}
+
+/// Where the consumer is, between steps.
+#[derive(Debug, Default)]
+pub struct ConsumerState {
+    position: Option<wal::Lsn>,
+    /// (minute of acknowledgement, first WAL position of that minute), oldest first.
+    checkpoints: VecDeque<(i64, wal::Lsn)>,
+    /// Whether the last step read everything durable.
+    caught_up: bool,
+}

@@ -26,6 +26,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
             crate::bench_validate::run(seconds, &aws, data_dir)
         }
         BenchTarget::History { events, data_dir } => crate::bench_history::run(events, data_dir),
+        BenchTarget::Alarms { events, probes } => crate::bench_alarms::run(events, probes),
         BenchTarget::Delivery { events, interval, rate, seconds, data_dir } => {
             crate::bench_delivery::run(crate::bench_delivery::DeliveryBench {
                 events,

@@ -311,6 +311,16 @@ pub(crate) enum BenchTarget {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Metric filters and alarms: filter throughput with the whole CIS pack (one thread), and
+    /// acknowledgement-to-webhook latency through a real server.
+    Alarms {
+        /// Generated events through the filters.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Probe events in the latency run (each trips its own alarm).
+        #[arg(long, default_value_t = 200)]
+        probes: usize,
+    },
     /// Generate records into memory on one thread.
     Gen {
         #[arg(long, default_value_t = 1_000_000)]

@@ -3,6 +3,7 @@
 
 mod alarms_setup;
 mod bench;
+mod bench_alarms;
 mod bench_delivery;
 mod bench_history;
 mod bench_ingest;

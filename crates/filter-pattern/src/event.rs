@@ -69,6 +69,71 @@ impl EventParser {
     }
 }
 
+/// The top-level member names whose object or array values a trusted parse reads (see
+/// [`EventParser::parse_trusted`]).
+#[derive(Debug, Clone, Default)]
+pub struct TopLevelKeys {
+    keys: Vec<crate::json::ShortKey>,
+}
+
+impl TopLevelKeys {
+    /// The names to read; every other top-level container is stepped over.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> TopLevelKeys {
+        TopLevelKeys {
+            keys: names.into_iter().map(|n| crate::json::ShortKey::of(n.as_bytes())).collect(),
+        }
+    }
+
+    /// The top-level names `patterns` can look at, or `None` when one of them may look at
+    /// any member (a leading `.*`).
+    pub fn for_patterns<'a>(
+        patterns: impl IntoIterator<Item = &'a crate::Pattern>,
+    ) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        for pattern in patterns {
+            if let crate::Ast::Json(expr) = pattern.ast() {
+                collect_first_steps(expr, &mut names)?;
+            }
+        }
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+}
+
+fn collect_first_steps(
+    expr: &crate::BoolExpr<crate::Condition>,
+    names: &mut Vec<String>,
+) -> Option<()> {
+    match expr {
+        crate::BoolExpr::Or(items) | crate::BoolExpr::And(items) => {
+            for item in items {
+                collect_first_steps(item, names)?;
+            }
+        }
+        crate::BoolExpr::Leaf(condition) => match condition.selector.steps.first() {
+            Some(crate::Step::Member(name)) => names.push(name.clone()),
+            _ => return None,
+        },
+    }
+    Some(())
+}
+
+impl EventParser {
+    /// As [`EventParser::parse`] for text already known to be one valid JSON object (an
+    /// acknowledged record): the object and array values of top-level members not in `keys`
+    /// are stepped over unread, which is much faster on large `requestParameters` and
+    /// `responseElements`. Patterns and field references that only start at names in `keys`
+    /// evaluate exactly as after a full parse (see [`TopLevelKeys::for_patterns`]).
+    pub fn parse_trusted<'a>(&'a mut self, text: &'a str, keys: &TopLevelKeys) -> Event<'a> {
+        let oversized = text.len() > limits::EVENT_BYTES_MAX;
+        let json = !oversized
+            && looks_like_object(text)
+            && self.tape.parse_keeping(text, &mut self.stack, Some(&keys.keys));
+        Event { text, tape: json.then_some(Cow::Borrowed(&self.tape)), oversized }
+    }
+}
+
 /// A cheap pre-check that keeps plain-text messages away from the JSON reader.
 fn looks_like_object(text: &str) -> bool {
     text.trim_start_matches([' ', '\t', '\r', '\n']).starts_with('{')

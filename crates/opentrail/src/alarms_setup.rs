@@ -101,6 +101,23 @@ pub(crate) fn apply_config(
 ) -> anyhow::Result<()> {
     let default_pack = settings::CisPack::default();
     let pack = config.map_or(&default_pack, |c| &c.cis_pack);
+    let configured: Vec<&str> = config
+        .map(|c| c.notification_targets.iter().map(|t| t.name.as_str()).collect())
+        .unwrap_or_default();
+    // Targets that came from the file and are no longer in it go away.
+    for row in catalog.targets()? {
+        if row.managed_by == "config"
+            && row.account_id == account_id
+            && row.region == region
+            && !configured.contains(&row.name.as_str())
+        {
+            let _ = service.delete_target(account_id, region, &row.name);
+            tracing::info!(
+                target = row.name,
+                "notification target removed from the configuration file: deleted"
+            );
+        }
+    }
     if let Some(config) = config {
         for t in &config.notification_targets {
             let target = Target {
@@ -133,7 +150,20 @@ pub(crate) fn apply_config(
                 .map_err(|err| anyhow::anyhow!("metric_filters[{idx}]: {err}"))?;
         }
         for (idx, value) in config.alarms.iter().enumerate() {
-            let alarm = metric_alarms::alarm_config_from_json(value)
+            // In the file, an action may name a target instead of giving its ARN.
+            let mut value = value.clone();
+            for field in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+                if let Some(serde_json::Value::Array(actions)) = value.get_mut(field) {
+                    for action in actions.iter_mut() {
+                        if let Some(name) = action.as_str().filter(|a| !a.starts_with("arn:")) {
+                            *action = serde_json::Value::String(metric_alarms::topic_arn(
+                                region, account_id, name,
+                            ));
+                        }
+                    }
+                }
+            }
+            let alarm = metric_alarms::alarm_config_from_json(&value)
                 .map_err(|err| anyhow::anyhow!("alarms[{idx}]: {err}"))?;
             put_alarm_if_changed(service, account_id, region, alarm)
                 .map_err(|err| anyhow::anyhow!("alarms[{idx}]: {err}"))?;

@@ -190,3 +190,32 @@ fn filters_see_only_later_events_of_their_scope() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].update.new_state, StateValue::Alarm);
 }
+
+#[test]
+fn stepping_over_unread_members_changes_no_match() {
+    // Realistic traffic (root use, denied calls, policy changes): the engine, which steps over
+    // the containers no CIS filter reads, counts exactly the matches of full parses.
+    let mut engine = cis_engine(NOON_MS);
+    let patterns: Vec<filter_pattern::Pattern> = cis::controls(CisVersion::V3_0)
+        .iter()
+        .map(|c| filter_pattern::Pattern::parse(c.pattern).unwrap())
+        .collect();
+    let mut generator = Generator::new(Config {
+        seed: 5,
+        count: 20_000,
+        start_unix_seconds: NOON_MS / 1000,
+        events_per_second: 10,
+        storyline: Storyline::None,
+    });
+    let mut record = Vec::new();
+    let mut expected = 0;
+    let mut out = Vec::new();
+    while generator.next_into(&mut record).is_some() {
+        let text = std::str::from_utf8(&record).unwrap();
+        expected += patterns.iter().filter(|p| p.matches(text)).count() as u64;
+        engine.observe(text, NOON_MS + 1, NOON_MS + 1, &mut out);
+        record.clear();
+    }
+    assert!(expected > 100, "{expected}");
+    assert_eq!(engine.stats().matches, expected);
+}

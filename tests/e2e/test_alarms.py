@@ -406,3 +406,24 @@ def test_failed_deliveries_are_retried_with_backoff_and_recorded(custom):
         time.sleep(0.2)
     assert notes[0]["Attempts"] == 4 and "500" in notes[0]["LastError"]
     webhook.fail_next = 0
+
+
+def test_aws_logs_log_group_commands(custom):
+    server = custom["server"]
+    created = server.aws("logs", "create-log-group", "--log-group-name", "audit/cloudtrail")
+    assert created.returncode == 0, created.stderr
+    again = server.aws("logs", "create-log-group", "--log-group-name", "audit/cloudtrail")
+    assert cli_error_code(again) == "ResourceAlreadyExistsException"
+    put = server.aws("logs", "put-metric-filter", "--log-group-name", "audit/cloudtrail", "--filter-name", "stops",
+                     "--filter-pattern", '{ $.eventName = "StopLogging" }',
+                     "--metric-transformations", "metricName=Stops,metricNamespace=Custom,metricValue=1")
+    assert put.returncode == 0, put.stderr
+    groups = json.loads(server.aws("logs", "describe-log-groups", "--log-group-name-prefix", "audit/").stdout)
+    assert [(g["logGroupName"], g["metricFilterCount"]) for g in groups["logGroups"]] == [("audit/cloudtrail", 1)]
+    assert groups["logGroups"][0]["arn"].endswith(":log-group:audit/cloudtrail:*")
+    deleted = server.aws("logs", "delete-log-group", "--log-group-name", "audit/cloudtrail")
+    assert deleted.returncode == 0, deleted.stderr
+    left = json.loads(server.aws("logs", "describe-metric-filters", "--log-group-name", "audit/cloudtrail").stdout)
+    assert left["metricFilters"] == []
+    gone = server.aws("logs", "delete-log-group", "--log-group-name", "audit/cloudtrail")
+    assert cli_error_code(gone) == "ResourceNotFoundException"

@@ -28,6 +28,7 @@ fn service_error(err: ServiceError) -> ApiError {
             ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFound", m)
         }
         ServiceError::LimitExceeded(m) => ApiError::bad_request("LimitExceeded", m),
+        ServiceError::AlreadyExists(m) => ApiError::bad_request("ResourceAlreadyExists", m),
         ServiceError::Internal(m) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailable",

@@ -4,7 +4,9 @@
 //!
 //! A log group is the stream of CloudTrail events its account can see: its own, and its
 //! members' for the organization's management account; in the administrator account,
-//! `OpenTrail/AllAccounts` sees every account. Any valid log-group name is accepted.
+//! `OpenTrail/AllAccounts` sees every account. Any valid log-group name is accepted by
+//! PutMetricFilter; CreateLogGroup, DescribeLogGroups and DeleteLogGroup manage names too (a
+//! group holds no log events: OpenTrail's events live in its WAL, history and trails).
 
 use axum::extract::Request;
 use metric_alarms::{MetricFilter, ServiceError};
@@ -15,10 +17,7 @@ use crate::error::ApiError;
 
 /// Operations of the CloudWatch Logs API this subset does not serve.
 const OTHER_OPERATIONS: &[&str] = &[
-    "CreateLogGroup",
     "CreateLogStream",
-    "DeleteLogGroup",
-    "DescribeLogGroups",
     "DescribeLogStreams",
     "FilterLogEvents",
     "GetLogEvents",
@@ -56,6 +55,9 @@ fn service_error(err: ServiceError) -> ApiError {
         ServiceError::InvalidParameter(m) => invalid(m),
         ServiceError::ResourceNotFound(m) => ApiError::bad_request("ResourceNotFoundException", m),
         ServiceError::LimitExceeded(m) => ApiError::bad_request("LimitExceededException", m),
+        ServiceError::AlreadyExists(m) => {
+            ApiError::bad_request("ResourceAlreadyExistsException", m)
+        }
         ServiceError::Internal(m) => ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailableException",
@@ -75,6 +77,9 @@ pub(crate) fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
         "DescribeMetricFilters" => describe_metric_filters(call),
         "DeleteMetricFilter" => delete_metric_filter(call),
         "TestMetricFilter" => test_metric_filter(call),
+        "CreateLogGroup" => create_log_group(call),
+        "DeleteLogGroup" => delete_log_group(call),
+        "DescribeLogGroups" => describe_log_groups(call),
         known if OTHER_OPERATIONS.contains(&known) => Err(ApiError::bad_request(
             "UnsupportedOperationException",
             format!(
@@ -206,4 +211,74 @@ fn test_metric_filter(call: &Call<'_>) -> OpResult {
         }
     }
     Ok(json!({ "matches": matches }))
+}
+
+fn create_log_group(call: &Call<'_>) -> OpResult {
+    let name = call
+        .input
+        .required_string("logGroupName", "InvalidParameterException")
+        .map_err(input_error)?;
+    service(call)?
+        .create_log_group(&call.caller.account_id, &call.caller.region, name)
+        .map_err(service_error)?;
+    Ok(json!({}))
+}
+
+fn delete_log_group(call: &Call<'_>) -> OpResult {
+    let name = call
+        .input
+        .required_string("logGroupName", "InvalidParameterException")
+        .map_err(input_error)?;
+    service(call)?
+        .delete_log_group(&call.caller.account_id, &call.caller.region, name)
+        .map_err(service_error)?;
+    Ok(json!({}))
+}
+
+fn describe_log_groups(call: &Call<'_>) -> OpResult {
+    let input = call.input;
+    let prefix = input.string("logGroupNamePrefix").map_err(input_error)?;
+    let limit = input.integer("limit").map_err(input_error)?.unwrap_or(DESCRIBE_LIMIT_MAX);
+    if !(1..=DESCRIBE_LIMIT_MAX).contains(&limit) {
+        return Err(invalid(format!(
+            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and {DESCRIBE_LIMIT_MAX}"
+        )));
+    }
+    let start: usize = match input.string("nextToken").map_err(input_error)? {
+        None => 0,
+        Some(token) => token
+            .strip_prefix("lg1-")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| invalid(format!("The specified nextToken `{token}` is not valid")))?,
+    };
+    let (account, region) = (&call.caller.account_id, &call.caller.region);
+    let groups: Vec<(String, i64, usize)> = service(call)?
+        .log_groups(account, region)
+        .map_err(service_error)?
+        .into_iter()
+        .filter(|(name, _, _)| prefix.is_none_or(|p| name.starts_with(p)))
+        .collect();
+    let limit = limit as usize;
+    let page: Vec<Value> = groups
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|(name, created, n_filters)| {
+            let arn = format!("arn:aws:logs:{region}:{account}:log-group:{name}");
+            json!({
+                "logGroupName": name,
+                "creationTime": created,
+                "metricFilterCount": n_filters,
+                "arn": format!("{arn}:*"),
+                "logGroupArn": arn,
+                "storedBytes": 0,
+                "logGroupClass": "STANDARD",
+            })
+        })
+        .collect();
+    let mut out = json!({ "logGroups": page });
+    if start + limit < groups.len() {
+        out["nextToken"] = json!(format!("lg1-{}", start + limit));
+    }
+    Ok(out)
 }

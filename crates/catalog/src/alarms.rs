@@ -196,6 +196,58 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Creates a log group; `false` when it already exists.
+    pub fn create_log_group(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        creation_time_ms: i64,
+    ) -> Result<bool> {
+        let n = self.conn().execute(
+            "INSERT INTO log_groups (account_id, region, name, creation_time_ms)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![account_id, region, name, creation_time_ms],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deletes a log group and its metric filters; `false` when neither existed.
+    pub fn delete_log_group(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let groups = tx.execute(
+            "DELETE FROM log_groups WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+            params![account_id, region, name],
+        )?;
+        let filters = tx.execute(
+            "DELETE FROM metric_filters
+             WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3",
+            params![account_id, region, name],
+        )?;
+        tx.commit()?;
+        Ok(groups + filters > 0)
+    }
+
+    /// The log groups of an account and region with their creation times: those created
+    /// explicitly and those that only have metric filters (created with their first filter),
+    /// ordered by name.
+    pub fn log_groups(&self, account_id: &str, region: &str) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT name, MIN(created) FROM (
+                 SELECT name, creation_time_ms AS created FROM log_groups
+                 WHERE account_id = ?1 AND region = ?2
+                 UNION ALL
+                 SELECT log_group_name, creation_time_ms FROM metric_filters
+                 WHERE account_id = ?1 AND region = ?2)
+             GROUP BY name ORDER BY name",
+        )?;
+        let rows =
+            stmt.query_map(params![account_id, region], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Creates or replaces an alarm, and appends `history` (if any) in the same transaction.
     pub fn put_alarm(&self, alarm: &AlarmRow, history: Option<&AlarmHistoryRow>) -> Result<()> {
         self.record_transition(alarm, history, &[], 0).map(|_| ())

@@ -209,6 +209,14 @@ const MIGRATIONS: &[&str] = &[
         delivered_ms INTEGER
     );
     CREATE INDEX notifications_due ON notifications (status, next_attempt_ms);",
+    // 9: log groups created through the CloudWatch Logs API (CreateLogGroup).
+    "CREATE TABLE log_groups (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        creation_time_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+    );",
 ];
 
 /// A span of time in which a trail was logging: events acknowledged at `since_ms` or later,

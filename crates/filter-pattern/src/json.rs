@@ -106,23 +106,10 @@ impl Tape {
     /// Reads `text`; `false` if it is not exactly one JSON object (the tape is then unusable).
     /// `stack` is scratch space, kept by the caller to avoid allocating per event.
     pub(crate) fn parse(&mut self, text: &str, stack: &mut Vec<u32>) -> bool {
-        self.parse_keeping(text, stack, None)
-    }
-
-    /// As [`Tape::parse`], but the object and array values of top-level members not named in
-    /// `keep` are stepped over without recording their contents (nor checking their
-    /// structure): they read as empty containers. For text already known to be valid JSON.
-    pub(crate) fn parse_keeping(
-        &mut self,
-        text: &str,
-        stack: &mut Vec<u32>,
-        keep: Option<&[ShortKey]>,
-    ) -> bool {
         self.nodes.clear();
         self.top.clear();
         stack.clear();
-        if u32::try_from(text.len()).is_err()
-            || self.parse_bytes(text.as_bytes(), stack, keep).is_none()
+        if u32::try_from(text.len()).is_err() || self.parse_bytes(text.as_bytes(), stack).is_none()
         {
             return false;
         }
@@ -172,12 +159,7 @@ impl Tape {
         });
     }
 
-    fn parse_bytes(
-        &mut self,
-        b: &[u8],
-        stack: &mut Vec<u32>,
-        keep: Option<&[ShortKey]>,
-    ) -> Option<()> {
+    fn parse_bytes(&mut self, b: &[u8], stack: &mut Vec<u32>) -> Option<()> {
         let mut pos = skip_ws(b, 0);
         if b.get(pos) != Some(&b'{') {
             return None;
@@ -192,7 +174,6 @@ impl Tape {
         loop {
             let close = if in_object { b'}' } else { b']' };
             if !(first && b.get(pos) == Some(&close)) {
-                let mut skipped = false;
                 if in_object {
                     if b.get(pos) != Some(&b'"') {
                         return None;
@@ -200,7 +181,6 @@ impl Tape {
                     let (end, escaped) = scan_string(b, pos + 1)?;
                     let idx = self.nodes.len() as u32;
                     // Only top-level keys are indexed: nested lookups are rare and compare names.
-                    let mut skip_value = false;
                     if stack.len() == 1 {
                         let key = b.get(pos + 1..end)?;
                         let name = if escaped {
@@ -208,9 +188,6 @@ impl Tape {
                         } else {
                             ShortKey::of(key)
                         };
-                        // Long names share a ShortKey with others: keep them (never skip wrongly).
-                        skip_value =
-                            keep.is_some_and(|keep| name.is_exact() && !keep.contains(&name));
                         self.top.push(TopMember { name, key: idx });
                     }
                     self.nodes.push(Node {
@@ -225,53 +202,36 @@ impl Tape {
                         return None;
                     }
                     pos = skip_ws(b, pos + 1);
-                    if skip_value && matches!(b.get(pos), Some(b'{' | b'[')) {
-                        let kind =
-                            if b.get(pos) == Some(&b'{') { Kind::Object } else { Kind::Array };
-                        let end = skip_container(b, pos)?;
-                        let next = self.nodes.len() as u32 + 1;
-                        self.nodes.push(Node {
-                            kind,
-                            escaped: false,
-                            start: pos as u32,
-                            end: end as u32,
-                            link: next,
-                        });
-                        pos = end;
-                        skipped = true;
-                    }
                 }
-                if !skipped {
-                    match *b.get(pos)? {
-                        b'"' => {
-                            let (end, escaped) = scan_string(b, pos + 1)?;
-                            self.nodes.push(Node {
-                                kind: Kind::String,
-                                escaped,
-                                start: (pos + 1) as u32,
-                                end: end as u32,
-                                link: 0,
-                            });
-                            pos = end + 1;
-                        }
-                        open @ (b'{' | b'[') => {
-                            in_object = open == b'{';
-                            stack.push(self.nodes.len() as u32);
-                            self.push(if in_object { Kind::Object } else { Kind::Array }, pos, pos);
-                            pos = skip_ws(b, pos + 1);
-                            first = true;
-                            continue;
-                        }
-                        b'-' | b'0'..=b'9' => {
-                            let end = scan_number(b, pos)?;
-                            self.push(Kind::Number, pos, end);
-                            pos = end;
-                        }
-                        b't' => pos = self.literal(b, pos, b"true", Kind::True)?,
-                        b'f' => pos = self.literal(b, pos, b"false", Kind::False)?,
-                        b'n' => pos = self.literal(b, pos, b"null", Kind::Null)?,
-                        _ => return None,
+                match *b.get(pos)? {
+                    b'"' => {
+                        let (end, escaped) = scan_string(b, pos + 1)?;
+                        self.nodes.push(Node {
+                            kind: Kind::String,
+                            escaped,
+                            start: (pos + 1) as u32,
+                            end: end as u32,
+                            link: 0,
+                        });
+                        pos = end + 1;
                     }
+                    open @ (b'{' | b'[') => {
+                        in_object = open == b'{';
+                        stack.push(self.nodes.len() as u32);
+                        self.push(if in_object { Kind::Object } else { Kind::Array }, pos, pos);
+                        pos = skip_ws(b, pos + 1);
+                        first = true;
+                        continue;
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        let end = scan_number(b, pos)?;
+                        self.push(Kind::Number, pos, end);
+                        pos = end;
+                    }
+                    b't' => pos = self.literal(b, pos, b"true", Kind::True)?,
+                    b'f' => pos = self.literal(b, pos, b"false", Kind::False)?,
+                    b'n' => pos = self.literal(b, pos, b"null", Kind::Null)?,
+                    _ => return None,
                 }
             }
             // After a value: `,` or the end of one or more containers.
@@ -521,30 +481,6 @@ fn scan_string(b: &[u8], mut pos: usize) -> Option<(usize, bool)> {
             0..=0x1f => return None,
             _ => pos += 1,
         }
-    }
-}
-
-/// The index just past the object or array starting at `pos`, found by bracket depth with
-/// strings stepped over (structure inside is not checked).
-fn skip_container(b: &[u8], mut pos: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    loop {
-        match *b.get(pos)? {
-            b'"' => {
-                let (end, _) = scan_string(b, pos + 1)?;
-                pos = end + 1;
-                continue;
-            }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(pos + 1);
-                }
-            }
-            _ => {}
-        }
-        pos += 1;
     }
 }
 

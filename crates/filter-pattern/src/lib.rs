@@ -48,7 +48,7 @@ pub use crate::ast::{
     Value,
 };
 pub use crate::error::{Error, Expected, Found, Limit, Result};
-pub use crate::event::{Event, EventParser, TopLevelKeys};
+pub use crate::event::{Event, EventParser};
 pub use crate::field::{FieldRef, Match, MetricValue, Resolved, ValueKind};
 pub use crate::number::Number;
 pub use crate::regex::Regex;

@@ -9,7 +9,7 @@
 //! event's own `eventTime`: a producer's clock (or an attacker's backdating) cannot keep an
 //! event out of the evaluated windows, and a late or replayed event still alerts.
 
-use filter_pattern::{EventParser, FieldRef, MetricValue, PatternSet, Step, TopLevelKeys};
+use filter_pattern::{EventParser, MetricValue, PatternSet};
 
 use crate::config::{Dimension, MetricId};
 use crate::filter::CompiledFilter;
@@ -101,8 +101,6 @@ pub struct Engine {
     with_default: Vec<usize>,
     alarms: Vec<AlarmEntry>,
     parser: EventParser,
-    /// The top-level members any filter reads; `None` when one may read any member.
-    keys: Option<TopLevelKeys>,
     matched: Vec<usize>,
     stats: EngineStats,
 }
@@ -139,7 +137,6 @@ impl Engine {
             with_default: Vec::new(),
             alarms: Vec::new(),
             parser: EventParser::new(),
-            keys: None,
             matched: Vec::new(),
             stats: EngineStats::default(),
         }
@@ -154,7 +151,6 @@ impl Engine {
             .filter(|(_, f)| f.filter.filter.transformation.default_value.is_some())
             .map(|(idx, _)| idx)
             .collect();
-        self.keys = top_level_keys(&filters);
         self.filters = filters;
     }
 
@@ -241,11 +237,7 @@ impl Engine {
         if self.filters.is_empty() {
             return;
         }
-        // Records are acknowledged, valid JSON: containers no filter reads are stepped over.
-        let event = match &self.keys {
-            Some(keys) => self.parser.parse_trusted(record, keys),
-            None => self.parser.parse(record),
-        };
+        let event = self.parser.parse(record);
         self.set.matching(&event, &mut self.matched);
         if self.matched.is_empty() && self.with_default.is_empty() {
             return;
@@ -399,27 +391,6 @@ impl Engine {
     pub fn lookback_ms(&self) -> i64 {
         self.alarms.iter().map(|e| e.series.retention_ms()).max().unwrap_or(0)
     }
-}
-
-/// The top-level names the filters' patterns, metric values and dimensions read.
-fn top_level_keys(filters: &[FilterEntry]) -> Option<TopLevelKeys> {
-    let mut names = TopLevelKeys::for_patterns(filters.iter().map(|f| &f.filter.pattern))?;
-    for entry in filters {
-        let compiled = &entry.filter;
-        let value_field = match &compiled.value {
-            MetricValue::Field(field) => Some(field),
-            MetricValue::Literal(_) => None,
-        };
-        for field in value_field.into_iter().chain(compiled.dimensions.iter().map(|(_, f)| f)) {
-            if let FieldRef::Json(selector) = field {
-                match selector.steps.first() {
-                    Some(Step::Member(name)) => names.push(name.clone()),
-                    _ => return None,
-                }
-            }
-        }
-    }
-    Some(TopLevelKeys::new(names.iter().map(String::as_str)))
 }
 
 #[cfg(test)]

@@ -291,6 +291,7 @@ impl MetricFilter {
             "metricTransformations": [Value::Object(transformation)],
             "creationTime": self.creation_time_ms,
             "logGroupName": self.log_group_name,
+            "applyOnTransformedLogs": false,
         })
     }
 

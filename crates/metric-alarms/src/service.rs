@@ -46,6 +46,8 @@ pub enum ServiceError {
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -258,6 +260,73 @@ impl AlarmService {
             )));
         }
         self.reload_filters()
+    }
+
+    /// CreateLogGroup.
+    pub fn create_log_group(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        crate::filter::check_log_group_name(name)
+            .map_err(|e| ServiceError::InvalidParameter(e.message))?;
+        let exists = self
+            .catalog
+            .log_groups(account_id, region)
+            .map_err(ServiceError::internal)?
+            .iter()
+            .any(|(group, _)| group == name);
+        if exists
+            || !self
+                .catalog
+                .create_log_group(account_id, region, name, self.now_ms())
+                .map_err(ServiceError::internal)?
+        {
+            return Err(ServiceError::AlreadyExists(
+                "The specified log group already exists".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// DeleteLogGroup: the group and its metric filters.
+    pub fn delete_log_group(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<(), ServiceError> {
+        if !self
+            .catalog
+            .delete_log_group(account_id, region, name)
+            .map_err(ServiceError::internal)?
+        {
+            return Err(ServiceError::ResourceNotFound(
+                "The specified log group does not exist.".to_owned(),
+            ));
+        }
+        self.reload_filters()
+    }
+
+    /// The log groups of an account and region (created ones and those holding filters) with
+    /// their creation time and number of metric filters, ordered by name.
+    pub fn log_groups(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<(String, i64, usize)>, ServiceError> {
+        let filters = self.metric_filters(account_id, region)?;
+        Ok(self
+            .catalog
+            .log_groups(account_id, region)
+            .map_err(ServiceError::internal)?
+            .into_iter()
+            .map(|(name, created)| {
+                let n = filters.iter().filter(|f| f.log_group_name == name).count();
+                (name, created, n)
+            })
+            .collect())
     }
 
     // ---- alarms ---------------------------------------------------------------------------

@@ -192,9 +192,10 @@ fn filters_see_only_later_events_of_their_scope() {
 }
 
 #[test]
-fn stepping_over_unread_members_changes_no_match() {
-    // Realistic traffic (root use, denied calls, policy changes): the engine, which steps over
-    // the containers no CIS filter reads, counts exactly the matches of full parses.
+fn the_engine_counts_exactly_the_matches_of_each_pattern() {
+    // Realistic traffic (root use, denied calls, policy changes): the engine, which evaluates
+    // the whole pack at once on one parse per event, counts exactly the matches of each
+    // pattern evaluated on its own.
     let mut engine = cis_engine(NOON_MS);
     let patterns: Vec<filter_pattern::Pattern> = cis::controls(CisVersion::V3_0)
         .iter()

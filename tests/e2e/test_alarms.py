@@ -427,3 +427,71 @@ def test_aws_logs_log_group_commands(custom):
     assert left["metricFilters"] == []
     gone = server.aws("logs", "delete-log-group", "--log-group-name", "audit/cloudtrail")
     assert cli_error_code(gone) == "ResourceNotFoundException"
+
+
+def test_slack_webhooks_and_unsubscribe(custom):
+    server, webhook = custom["server"], custom["webhook"]
+    status, body = api(server, "POST", "/v1/notification-targets",
+                       {"Name": "chat", "SlackWebhooks": [webhook.url + "/slack"], "Webhooks": [webhook.url + "/sns"]})
+    assert status == 200, body
+    topic = body["NotificationTarget"]["TopicArn"]
+    alarm = {"AlarmName": "chat-drill", "MetricName": "Nothing", "Namespace": "Custom", "Statistic": "Sum",
+             "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+             "TreatMissingData": "ignore", "AlarmActions": [topic], "AlarmDescription": "a <drill> & more"}
+    assert api(server, "POST", "/v1/alarms", alarm)[0] == 200
+    webhook.clear()
+    assert api(server, "POST", "/v1/alarms/chat-drill/state", {"StateValue": "ALARM", "StateReason": "drill"})[0] == 200
+    deliveries = webhook.wait_for(2, timeout=10)
+    slack = next(d for d in deliveries if d.path.endswith("/slack"))
+    assert slack.headers["content-type"] == "application/json"
+    assert set(slack.json) == {"text"}
+    assert slack.json["text"].startswith('*ALARM*: "chat-drill" in ') and "drill" in slack.json["text"]
+    sns = next(d for d in deliveries if d.path.endswith("/sns"))
+    verify_envelope(sns)
+    # The envelope's UnsubscribeURL removes that endpoint; the Slack one stays.
+    with urllib.request.urlopen(sns.json["UnsubscribeURL"], timeout=10) as response:
+        assert response.status == 200 and b"UnsubscribeResponse" in response.read()
+    targets = api(server, "GET", "/v1/notification-targets")[1]["NotificationTargets"]
+    chat = next(t for t in targets if t["Name"] == "chat")
+    assert chat["Webhooks"] == [] and chat["SlackWebhooks"] == [webhook.url + "/slack"]
+
+
+def test_config_file_alarms_name_their_target(start_server, tmp_path):
+    with WebhookReceiver() as webhook:
+        extra = """
+[[notification_targets]]
+name = "ops"
+webhooks = ["%s"]
+
+[cis_pack]
+enabled = false
+
+[[metric_filters]]
+filterName = "stops"
+logGroupName = "CloudTrail/DefaultLogGroup"
+filterPattern = '{ $.eventName = "StopLogging" }'
+metricTransformations = [{ metricName = "Stops", metricNamespace = "Custom", metricValue = "1" }]
+
+[[alarms]]
+AlarmName = "trail-stopped"
+MetricName = "Stops"
+Namespace = "Custom"
+Statistic = "Sum"
+Period = 60
+EvaluationPeriods = 1
+Threshold = 1.0
+ComparisonOperator = "GreaterThanOrEqualToThreshold"
+TreatMissingData = "notBreaching"
+AlarmActions = ["ops"]
+""" % webhook.url
+        server = start_with_config(start_server, tmp_path, config_text(None, None, extra))
+        status, body = api(server, "GET", "/v1/alarms/trail-stopped")
+        assert status == 200, body
+        assert body["MetricAlarm"]["AlarmActions"] == [f"arn:aws:sns:{server.region}:{server.account_id}:ops"]
+        # OpenTrail's own StopLogging call (self-audit) trips it.
+        created = server.aws("cloudtrail", "create-trail", "--name", "main", "--s3-bucket-name", "alarm-test-bucket")
+        assert created.returncode == 0, created.stderr
+        stopped = server.aws("cloudtrail", "stop-logging", "--name", "main")
+        assert stopped.returncode == 0, stopped.stderr
+        [delivery] = webhook.wait_for(1, timeout=10)
+        assert alarm_message(delivery)["AlarmName"] == "trail-stopped"

@@ -43,7 +43,8 @@ def iso(unix: float) -> str:
 def config_text(webhook: WebhookReceiver | None, smtp: SmtpSink | None, extra: str = "") -> str:
     parts = ["version = 1", "[notifications]\nretries = 3\nbackoff = \"300ms\"\ntimeout = \"2s\""]
     if smtp is not None:
-        parts.append(f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nfrom = "opentrail@example.test"\ntls = "none"')
+        # Defaults: `from = "opentrail@localhost"`, STARTTLS only if offered (the sink does not).
+        parts.append(f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}')
     if webhook is not None:
         emails = '\nemails = ["soc@example.test"]' if smtp is not None else ""
         parts.append(f'[[notification_targets]]\nname = "security"\nwebhooks = ["{webhook.url}"]{emails}')
@@ -145,6 +146,7 @@ def test_attack_storyline_fires_each_cis_alarm_exactly_once_by_email(attack):
     assert {s.split('"')[1] for s in subjects} == CIS_V3_ALARMS
     for mail in attack["mails"]:
         assert mail.rcpt_to == ["soc@example.test"]
+        assert mail.mail_from == "opentrail@localhost"
         message = json.loads(mail.text.split("\n\n--\n")[0])
         assert message["NewStateValue"] == "ALARM"
 

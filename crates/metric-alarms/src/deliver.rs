@@ -49,6 +49,8 @@ impl RetryPolicy {
 pub enum SmtpTls {
     /// Plain text (a relay on the same host or network).
     None,
+    /// STARTTLS when the server offers it, plain text otherwise.
+    Opportunistic,
     /// STARTTLS upgrade, required.
     StartTls,
     /// TLS from the first byte (port 465).
@@ -269,6 +271,13 @@ impl Deliverer {
         let builder = match smtp.tls {
             SmtpTls::None => {
                 lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&smtp.host)
+            }
+            SmtpTls::Opportunistic => {
+                let parameters =
+                    lettre::transport::smtp::client::TlsParameters::new(smtp.host.clone())
+                        .map_err(|err| format!("SMTP relay {}: {err}", smtp.host))?;
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&smtp.host)
+                    .tls(lettre::transport::smtp::client::Tls::Opportunistic(parameters))
             }
             SmtpTls::StartTls => {
                 lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::starttls_relay(&smtp.host)

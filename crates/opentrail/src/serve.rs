@@ -135,7 +135,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         tls: match smtp.tls.as_str() {
             "none" => metric_alarms::SmtpTls::None,
             "tls" => metric_alarms::SmtpTls::Tls,
-            _ => metric_alarms::SmtpTls::StartTls,
+            "starttls" => metric_alarms::SmtpTls::StartTls,
+            _ => metric_alarms::SmtpTls::Opportunistic,
         },
     });
     let policy = config.as_ref().map(|c| c.notifications).unwrap_or_default();

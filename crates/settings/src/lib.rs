@@ -100,7 +100,7 @@ pub struct Smtp {
     pub from: String,
     pub username: Option<String>,
     pub password: Option<String>,
-    /// `none`, `starttls` or `tls`.
+    /// `opportunistic`, `starttls`, `tls` or `none`.
     pub tls: String,
 }
 

@@ -83,15 +83,17 @@ pub(crate) struct FileV1 {
 pub(crate) struct SmtpV1 {
     /// Required. Host name or address, 1 to 253 characters.
     pub(crate) host: String,
-    /// Default: 25 with `tls = "none"`, 587 with `"starttls"`, 465 with `"tls"`.
+    /// Default: 25 with `tls = "opportunistic"` or `"none"`, 587 with `"starttls"`, 465 with
+    /// `"tls"`.
     pub(crate) port: Option<u16>,
-    /// Required. The `From:` address.
-    pub(crate) from: String,
+    /// The `From:` address. Default `opentrail@localhost`.
+    pub(crate) from: Option<String>,
     /// Default: none (no authentication). With `password`.
     pub(crate) username: Option<String>,
     /// Default: none. Write `"${VAR}"` to keep it out of the file.
     pub(crate) password: Option<String>,
-    /// `"none"`, `"starttls"` or `"tls"`. Default `"starttls"`.
+    /// `"opportunistic"` (STARTTLS when offered), `"starttls"` (required), `"tls"` (from the
+    /// first byte) or `"none"`. Default `"opportunistic"`.
     pub(crate) tls: Option<String>,
 }
 

@@ -215,15 +215,15 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         }
     }
     let smtp = file.smtp.map(|smtp| {
-        let tls = smtp.tls.unwrap_or_else(|| "starttls".to_owned());
+        let tls = smtp.tls.unwrap_or_else(|| "opportunistic".to_owned());
         let default_port = match tls.as_str() {
-            "none" => 25,
+            "none" | "opportunistic" => 25,
             "tls" => 465,
             "starttls" => 587,
             other => {
                 problems.push(Problem::rule(
                     "smtp.tls",
-                    format!("= `{other}` must be `none`, `starttls` or `tls`"),
+                    format!("= `{other}` must be `opportunistic`, `starttls`, `tls` or `none`"),
                 ));
                 587
             }
@@ -232,10 +232,11 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         if n_host == 0 || n_host > 253 {
             problems.push(Problem::rule("smtp.host", "must have 1 to 253 characters"));
         }
-        if !smtp.from.contains('@') || smtp.from.contains(char::is_whitespace) {
+        let from = smtp.from.unwrap_or_else(|| "opentrail@localhost".to_owned());
+        if !from.contains('@') || from.contains(char::is_whitespace) {
             problems.push(Problem::rule(
                 "smtp.from",
-                format!("= `{}` must be an email address like `opentrail@example.com`", smtp.from),
+                format!("= `{from}` must be an email address like `opentrail@example.com`"),
             ));
         }
         if smtp.username.is_some() != smtp.password.is_some() {
@@ -244,7 +245,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         crate::Smtp {
             host: smtp.host,
             port: smtp.port.unwrap_or(default_port),
-            from: smtp.from,
+            from,
             username: smtp.username,
             password: smtp.password,
             tls,

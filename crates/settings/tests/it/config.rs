@@ -856,7 +856,7 @@ threshold = 0
         &[
             "`notifications.backoff` = `1ms` must be between 100ms and 1h",
             "`notifications.retries` = 11 must be between 0 and 10",
-            "`smtp.tls` = `ssl` must be `none`, `starttls` or `tls`",
+            "`smtp.tls` = `ssl` must be `opportunistic`, `starttls`, `tls` or `none`",
             "`smtp.from` = `not-an-address` must be an email address like `opentrail@example.com`",
             "`notification_targets[0].name` = `bad name` must be 1 to 256 characters of `A-Za-z0-9_-`",
             "`notification_targets[0].webhooks[0]` = `ftp://x` must be an http:// or https:// URL of at most 2048 characters",

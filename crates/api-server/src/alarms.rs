@@ -42,7 +42,7 @@ async fn begin(
     state: &AppState,
     request: Request,
     action: &str,
-) -> Result<(Caller, axum::body::Bytes, &'static str), ApiError> {
+) -> Result<(Caller, axum::body::Bytes), ApiError> {
     let (parts, body) = request.into_parts();
     let body = read_body(body, BODY_BYTES_MAX, "the request body").await?;
     let caller = state.keys.authenticate(&parts, &body, "opentrail", state.now())?;
@@ -63,7 +63,7 @@ async fn begin(
     if let settings::Decision::Deny { message, .. } = settings::authorize(&request) {
         return Err(ApiError::bad_request("AccessDenied", message));
     }
-    Ok((caller, body, "ok"))
+    Ok((caller, body))
 }
 
 fn alarms(state: &AppState) -> Result<&AlarmService, ApiError> {
@@ -94,7 +94,7 @@ fn respond(result: Result<Value, ApiError>) -> Response {
 pub(crate) async fn list_alarms(State(state): State<Arc<AppState>>, request: Request) -> Response {
     respond(
         async {
-            let (caller, _, _) = begin(&state, request, "cloudwatch:DescribeAlarms").await?;
+            let (caller, _) = begin(&state, request, "cloudwatch:DescribeAlarms").await?;
             let alarms = alarms(&state)?.describe_alarms(&caller.account_id, &caller.region);
             Ok(json!({ "MetricAlarms": alarms }))
         }
@@ -106,7 +106,7 @@ pub(crate) async fn list_alarms(State(state): State<Arc<AppState>>, request: Req
 pub(crate) async fn put_alarm(State(state): State<Arc<AppState>>, request: Request) -> Response {
     respond(
         async {
-            let (caller, body, _) = begin(&state, request, "cloudwatch:PutMetricAlarm").await?;
+            let (caller, body) = begin(&state, request, "cloudwatch:PutMetricAlarm").await?;
             let config = metric_alarms::alarm_config_from_json(&json_body(&body)?)
                 .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.to_string()))?;
             let name = config.alarm_name.clone();
@@ -131,7 +131,7 @@ pub(crate) async fn get_alarm(
 ) -> Response {
     respond(
         async {
-            let (caller, _, _) = begin(&state, request, "cloudwatch:DescribeAlarms").await?;
+            let (caller, _) = begin(&state, request, "cloudwatch:DescribeAlarms").await?;
             alarms(&state)?
                 .describe_alarms(&caller.account_id, &caller.region)
                 .into_iter()
@@ -157,7 +157,7 @@ pub(crate) async fn delete_alarm(
 ) -> Response {
     respond(
         async {
-            let (caller, _, _) = begin(&state, request, "cloudwatch:DeleteAlarms").await?;
+            let (caller, _) = begin(&state, request, "cloudwatch:DeleteAlarms").await?;
             alarms(&state)?
                 .delete_alarm(&caller.account_id, &caller.region, &name)
                 .map_err(service_error)?;
@@ -175,7 +175,7 @@ pub(crate) async fn set_alarm_state(
 ) -> Response {
     respond(
         async {
-            let (caller, body, _) = begin(&state, request, "cloudwatch:SetAlarmState").await?;
+            let (caller, body) = begin(&state, request, "cloudwatch:SetAlarmState").await?;
             let body = json_body(&body)?;
             let value: StateValue = body["StateValue"]
                 .as_str()
@@ -206,7 +206,7 @@ pub(crate) async fn set_alarm_actions(
 ) -> Response {
     respond(
         async {
-            let (caller, body, _) = begin(&state, request, "cloudwatch:EnableAlarmActions").await?;
+            let (caller, body) = begin(&state, request, "cloudwatch:EnableAlarmActions").await?;
             let enabled = json_body(&body)?["ActionsEnabled"].as_bool().ok_or_else(|| {
                 ApiError::bad_request(
                     "MissingParameter",
@@ -230,7 +230,7 @@ pub(crate) async fn alarm_history(
 ) -> Response {
     respond(
         async {
-            let (caller, _, _) = begin(&state, request, "cloudwatch:DescribeAlarmHistory").await?;
+            let (caller, _) = begin(&state, request, "cloudwatch:DescribeAlarmHistory").await?;
             let items = alarms(&state)?
                 .alarm_history(&caller.account_id, &caller.region, &name, HISTORY_PAGE_MAX)
                 .map_err(service_error)?;
@@ -244,7 +244,7 @@ pub(crate) async fn alarm_history(
 pub(crate) async fn list_targets(State(state): State<Arc<AppState>>, request: Request) -> Response {
     respond(
         async {
-            let (caller, _, _) = begin(&state, request, "sns:ListTopics").await?;
+            let (caller, _) = begin(&state, request, "sns:ListTopics").await?;
             let targets: Vec<Value> = alarms(&state)?
                 .targets(&caller.account_id, &caller.region)
                 .iter()
@@ -260,7 +260,7 @@ pub(crate) async fn list_targets(State(state): State<Arc<AppState>>, request: Re
 pub(crate) async fn put_target(State(state): State<Arc<AppState>>, request: Request) -> Response {
     respond(
         async {
-            let (caller, body, _) = begin(&state, request, "sns:CreateTopic").await?;
+            let (caller, body) = begin(&state, request, "sns:CreateTopic").await?;
             let target = Target::from_json(&json_body(&body)?)
                 .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.message))?;
             let described = target.to_json(&caller.region, &caller.account_id);
@@ -281,7 +281,7 @@ pub(crate) async fn delete_target(
 ) -> Response {
     respond(
         async {
-            let (caller, _, _) = begin(&state, request, "sns:DeleteTopic").await?;
+            let (caller, _) = begin(&state, request, "sns:DeleteTopic").await?;
             alarms(&state)?
                 .delete_target(&caller.account_id, &caller.region, &name)
                 .map_err(service_error)?;
@@ -306,7 +306,7 @@ pub(crate) async fn notifications(
     request: Request,
 ) -> Response {
     respond(async {
-        let (caller, _, _) = begin(&state, request, "sns:ListNotifications").await?;
+        let (caller, _) = begin(&state, request, "sns:ListNotifications").await?;
         let limit = query.limit.unwrap_or(100);
         if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
             return Err(ApiError::bad_request(

@@ -161,8 +161,9 @@ impl Deliverer {
                 tokio::task::spawn_blocking(move || catalog.next_notification_due_ms()).await
             };
             let now = self.clock.now_unix_millis();
+            // Due now means in flight: its attempt wakes this loop when it is recorded.
             let wait_ms = match next_due {
-                Ok(Ok(Some(at))) => (at - now).clamp(10, 1000),
+                Ok(Ok(Some(at))) if at > now => (at - now).min(1000),
                 _ => 1000,
             };
             tokio::select! {
@@ -210,9 +211,7 @@ impl Deliverer {
             tracing::error!(id, "a notification attempt could not be recorded");
         }
         self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-        if status == NotificationStatus::Pending {
-            self.waker.wake();
-        }
+        self.waker.wake();
     }
 
     async fn send(&self, row: &NotificationRow) -> Result<(), String> {

@@ -497,3 +497,26 @@ AlarmActions = ["ops"]
         assert stopped.returncode == 0, stopped.stderr
         [delivery] = webhook.wait_for(1, timeout=10)
         assert alarm_message(delivery)["AlarmName"] == "trail-stopped"
+
+
+def test_alarm_api_calls_are_recorded_as_cloudtrail_events(custom):
+    server = custom["server"]
+    alarm = {"AlarmName": "audited", "MetricName": "Nothing", "Namespace": "Custom", "Statistic": "Sum",
+             "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}
+    assert api(server, "POST", "/v1/alarms", alarm)[0] == 200
+    assert api(server, "POST", "/v1/alarms/audited/actions", {"ActionsEnabled": False})[0] == 200
+    assert api(server, "GET", "/v1/alarms/audited")[1]["MetricAlarm"]["ActionsEnabled"] is False
+    deadline = time.monotonic() + 10
+    while True:
+        found = server.aws("cloudtrail", "lookup-events", "--lookup-attributes",
+                           "AttributeKey=EventName,AttributeValue=DisableAlarmActions")
+        events = json.loads(found.stdout)["Events"] if found.returncode == 0 else []
+        if events:
+            break
+        assert time.monotonic() < deadline, found.stderr
+        time.sleep(0.2)
+    record = json.loads(events[0]["CloudTrailEvent"])
+    assert record["eventSource"] == "monitoring.amazonaws.com"
+    assert record["requestParameters"] == {"actionsEnabled": False, "alarmName": "audited"}
+    assert record["userIdentity"]["accountId"] == server.account_id
+    assert record["readOnly"] is False

@@ -37,15 +37,82 @@ fn service_error(err: ServiceError) -> ApiError {
     }
 }
 
-/// Authenticates (SigV4, service `opentrail`) and authorizes `action`.
-async fn begin(
+/// The `eventSource` of alarm calls in their self-audit records.
+const MONITORING: &str = "monitoring.amazonaws.com";
+/// The `eventSource` of target and notification calls.
+const SNS: &str = "sns.amazonaws.com";
+
+/// One operation of this API: its audit `eventSource` and `eventName`, and its IAM action.
+struct Op {
+    source: &'static str,
+    name: &'static str,
+    action: &'static str,
+}
+
+/// Authenticates (SigV4, service `opentrail`), authorizes `op`, runs `handler` on the caller
+/// and the body, and records the call — success or failure, as every CloudTrail API call is —
+/// as a CloudTrail event before answering. `params` (path parameters) join the body's members
+/// in the record's `requestParameters`.
+async fn serve(
     state: &AppState,
     request: Request,
-    action: &str,
-) -> Result<(Caller, axum::body::Bytes), ApiError> {
+    op: Op,
+    params: &[(&str, &str)],
+    handler: impl FnOnce(&Caller, &[u8]) -> Result<Value, ApiError>,
+) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<crate::RequestId>()
+        .map_or_else(crate::new_request_id, |r| r.0.clone());
+    let source_ip = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+    let user_agent =
+        request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let (parts, body) = request.into_parts();
-    let body = read_body(body, BODY_BYTES_MAX, "the request body").await?;
-    let caller = state.keys.authenticate(&parts, &body, "opentrail", state.now())?;
+    let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
+        Ok(body) => body,
+        Err(err) => return err.into_response(),
+    };
+    let mut recorded = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(members)) => members,
+        _ => serde_json::Map::new(),
+    };
+    for (name, value) in params {
+        recorded.insert((*name).to_owned(), Value::String((*value).to_owned()));
+    }
+    let recorded = if recorded.is_empty() {
+        Vec::new()
+    } else {
+        Value::Object(recorded).to_string().into_bytes()
+    };
+    let audit = crate::cloudtrail::Audit {
+        event_source: op.source,
+        request_id: &request_id,
+        source_ip: &source_ip,
+        user_agent: &user_agent,
+        operation: op.name,
+    };
+    let caller = match state.keys.authenticate(&parts, &body, "opentrail", state.now()) {
+        Ok(caller) => caller,
+        Err(err) => {
+            if let Some(caller) = state.keys.claimed_caller(&parts) {
+                audit.record(state, &caller, &recorded, Err(&err)).await;
+            }
+            return err.into_response();
+        }
+    };
+    let result = authorize(state, &caller, op.action).and_then(|()| handler(&caller, &body));
+    audit.record(state, &caller, &recorded, result.as_ref()).await;
+    match result {
+        Ok(value) => (StatusCode::OK, [("content-type", "application/json")], value.to_string())
+            .into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+fn authorize(state: &AppState, caller: &Caller, action: &str) -> Result<(), ApiError> {
     let Some(principal) = state.keys.principal(&caller.access_key_id) else {
         return Err(ApiError::bad_request(
             "AccessDenied",
@@ -60,10 +127,12 @@ async fn begin(
         resource_is_organization_trail: false,
         organization: state.organization.as_ref(),
     };
-    if let settings::Decision::Deny { message, .. } = settings::authorize(&request) {
-        return Err(ApiError::bad_request("AccessDenied", message));
+    match settings::authorize(&request) {
+        settings::Decision::Allow => Ok(()),
+        settings::Decision::Deny { message, .. } => {
+            Err(ApiError::bad_request("AccessDenied", message))
+        }
     }
-    Ok((caller, body))
 }
 
 fn alarms(state: &AppState) -> Result<&AlarmService, ApiError> {
@@ -82,45 +151,33 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-fn respond(result: Result<Value, ApiError>) -> Response {
-    match result {
-        Ok(value) => (StatusCode::OK, [("content-type", "application/json")], value.to_string())
-            .into_response(),
-        Err(err) => err.into_response(),
-    }
-}
-
 /// `GET /v1/alarms`: every alarm of the caller's account and region.
 pub(crate) async fn list_alarms(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    respond(
-        async {
-            let (caller, _) = begin(&state, request, "cloudwatch:DescribeAlarms").await?;
-            let alarms = alarms(&state)?.describe_alarms(&caller.account_id, &caller.region);
-            Ok(json!({ "MetricAlarms": alarms }))
-        }
-        .await,
-    )
+    let op = Op { source: MONITORING, name: "DescribeAlarms", action: "cloudwatch:DescribeAlarms" };
+    serve(&state, request, op, &[], |caller, _| {
+        let alarms = alarms(&state)?.describe_alarms(&caller.account_id, &caller.region);
+        Ok(json!({ "MetricAlarms": alarms }))
+    })
+    .await
 }
 
 /// `POST /v1/alarms`: PutMetricAlarm (create, or replace the configuration).
 pub(crate) async fn put_alarm(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    respond(
-        async {
-            let (caller, body) = begin(&state, request, "cloudwatch:PutMetricAlarm").await?;
-            let config = metric_alarms::alarm_config_from_json(&json_body(&body)?)
-                .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.to_string()))?;
-            let name = config.alarm_name.clone();
-            let service = alarms(&state)?;
-            service.put_alarm(&caller.account_id, &caller.region, config).map_err(service_error)?;
-            let described = service
-                .describe_alarms(&caller.account_id, &caller.region)
-                .into_iter()
-                .find(|a| a["AlarmName"] == name)
-                .unwrap_or(Value::Null);
-            Ok(json!({ "MetricAlarm": described }))
-        }
-        .await,
-    )
+    let op = Op { source: MONITORING, name: "PutMetricAlarm", action: "cloudwatch:PutMetricAlarm" };
+    serve(&state, request, op, &[], |caller, body| {
+        let config = metric_alarms::alarm_config_from_json(&json_body(body)?)
+            .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.to_string()))?;
+        let name = config.alarm_name.clone();
+        let service = alarms(&state)?;
+        service.put_alarm(&caller.account_id, &caller.region, config).map_err(service_error)?;
+        let described = service
+            .describe_alarms(&caller.account_id, &caller.region)
+            .into_iter()
+            .find(|a| a["AlarmName"] == name)
+            .unwrap_or(Value::Null);
+        Ok(json!({ "MetricAlarm": described }))
+    })
+    .await
 }
 
 /// `GET /v1/alarms/{name}`.
@@ -129,24 +186,22 @@ pub(crate) async fn get_alarm(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    respond(
-        async {
-            let (caller, _) = begin(&state, request, "cloudwatch:DescribeAlarms").await?;
-            alarms(&state)?
-                .describe_alarms(&caller.account_id, &caller.region)
-                .into_iter()
-                .find(|a| a["AlarmName"] == name.as_str())
-                .map(|a| json!({ "MetricAlarm": a }))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "ResourceNotFound",
-                        format!("alarm `{name}` does not exist"),
-                    )
-                })
-        }
-        .await,
-    )
+    let op = Op { source: MONITORING, name: "DescribeAlarms", action: "cloudwatch:DescribeAlarms" };
+    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
+        alarms(&state)?
+            .describe_alarms(&caller.account_id, &caller.region)
+            .into_iter()
+            .find(|a| a["AlarmName"] == name.as_str())
+            .map(|a| json!({ "MetricAlarm": a }))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    format!("alarm `{name}` does not exist"),
+                )
+            })
+    })
+    .await
 }
 
 /// `DELETE /v1/alarms/{name}`.
@@ -155,16 +210,14 @@ pub(crate) async fn delete_alarm(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    respond(
-        async {
-            let (caller, _) = begin(&state, request, "cloudwatch:DeleteAlarms").await?;
-            alarms(&state)?
-                .delete_alarm(&caller.account_id, &caller.region, &name)
-                .map_err(service_error)?;
-            Ok(json!({}))
-        }
-        .await,
-    )
+    let op = Op { source: MONITORING, name: "DeleteAlarms", action: "cloudwatch:DeleteAlarms" };
+    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
+        alarms(&state)?
+            .delete_alarm(&caller.account_id, &caller.region, &name)
+            .map_err(service_error)?;
+        Ok(json!({}))
+    })
+    .await
 }
 
 /// `POST /v1/alarms/{name}/state`: SetAlarmState (`StateValue`, `StateReason`).
@@ -173,53 +226,67 @@ pub(crate) async fn set_alarm_state(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    respond(
-        async {
-            let (caller, body) = begin(&state, request, "cloudwatch:SetAlarmState").await?;
-            let body = json_body(&body)?;
-            let value: StateValue = body["StateValue"]
-                .as_str()
-                .ok_or_else(|| {
-                    ApiError::bad_request("MissingParameter", "`StateValue` is required")
-                })?
-                .parse()
-                .map_err(|err: metric_alarms::Error| {
-                    ApiError::bad_request("InvalidParameterValue", err.to_string())
-                })?;
-            let reason = body["StateReason"].as_str().ok_or_else(|| {
-                ApiError::bad_request("MissingParameter", "`StateReason` is required")
+    let op = Op { source: MONITORING, name: "SetAlarmState", action: "cloudwatch:SetAlarmState" };
+    serve(&state, request, op, &[("AlarmName", &name)], |caller, body| {
+        let body = json_body(body)?;
+        let value: StateValue = body["StateValue"]
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request("MissingParameter", "`StateValue` is required"))?
+            .parse()
+            .map_err(|err: metric_alarms::Error| {
+                ApiError::bad_request("InvalidParameterValue", err.to_string())
             })?;
-            alarms(&state)?
-                .set_alarm_state(&caller.account_id, &caller.region, &name, value, reason)
-                .map_err(service_error)?;
-            Ok(json!({}))
-        }
-        .await,
-    )
+        let reason = body["StateReason"].as_str().ok_or_else(|| {
+            ApiError::bad_request("MissingParameter", "`StateReason` is required")
+        })?;
+        alarms(&state)?
+            .set_alarm_state(&caller.account_id, &caller.region, &name, value, reason)
+            .map_err(service_error)?;
+        Ok(json!({}))
+    })
+    .await
 }
 
-/// `POST /v1/alarms/{name}/actions`: Enable/DisableAlarmActions (`ActionsEnabled`).
+/// `POST /v1/alarms/{name}/actions`: Enable/DisableAlarmActions (`ActionsEnabled`), recorded
+/// under AWS's name for each (turning an alarm's actions off is what an intruder does).
 pub(crate) async fn set_alarm_actions(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    respond(
-        async {
-            let (caller, body) = begin(&state, request, "cloudwatch:EnableAlarmActions").await?;
-            let enabled = json_body(&body)?["ActionsEnabled"].as_bool().ok_or_else(|| {
-                ApiError::bad_request(
-                    "MissingParameter",
-                    "`ActionsEnabled` (true or false) is required",
-                )
-            })?;
-            alarms(&state)?
-                .set_actions_enabled(&caller.account_id, &caller.region, &name, enabled)
-                .map_err(service_error)?;
-            Ok(json!({}))
-        }
-        .await,
-    )
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
+        Ok(body) => body,
+        Err(err) => return err.into_response(),
+    };
+    let enabled =
+        serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["ActionsEnabled"].as_bool());
+    let op = match enabled {
+        Some(false) => Op {
+            source: MONITORING,
+            name: "DisableAlarmActions",
+            action: "cloudwatch:DisableAlarmActions",
+        },
+        _ => Op {
+            source: MONITORING,
+            name: "EnableAlarmActions",
+            action: "cloudwatch:EnableAlarmActions",
+        },
+    };
+    let request = Request::from_parts(parts, axum::body::Body::from(body));
+    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
+        let enabled = enabled.ok_or_else(|| {
+            ApiError::bad_request(
+                "MissingParameter",
+                "`ActionsEnabled` (true or false) is required",
+            )
+        })?;
+        alarms(&state)?
+            .set_actions_enabled(&caller.account_id, &caller.region, &name, enabled)
+            .map_err(service_error)?;
+        Ok(json!({}))
+    })
+    .await
 }
 
 /// `GET /v1/alarms/{name}/history`: DescribeAlarmHistory items, newest first.
@@ -228,49 +295,47 @@ pub(crate) async fn alarm_history(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    respond(
-        async {
-            let (caller, _) = begin(&state, request, "cloudwatch:DescribeAlarmHistory").await?;
-            let items = alarms(&state)?
-                .alarm_history(&caller.account_id, &caller.region, &name, HISTORY_PAGE_MAX)
-                .map_err(service_error)?;
-            Ok(json!({ "AlarmHistoryItems": items }))
-        }
-        .await,
-    )
+    let op = Op {
+        source: MONITORING,
+        name: "DescribeAlarmHistory",
+        action: "cloudwatch:DescribeAlarmHistory",
+    };
+    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
+        let items = alarms(&state)?
+            .alarm_history(&caller.account_id, &caller.region, &name, HISTORY_PAGE_MAX)
+            .map_err(service_error)?;
+        Ok(json!({ "AlarmHistoryItems": items }))
+    })
+    .await
 }
 
 /// `GET /v1/notification-targets`.
 pub(crate) async fn list_targets(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    respond(
-        async {
-            let (caller, _) = begin(&state, request, "sns:ListTopics").await?;
-            let targets: Vec<Value> = alarms(&state)?
-                .targets(&caller.account_id, &caller.region)
-                .iter()
-                .map(|t| t.to_json(&caller.region, &caller.account_id))
-                .collect();
-            Ok(json!({ "NotificationTargets": targets }))
-        }
-        .await,
-    )
+    let op = Op { source: SNS, name: "ListTopics", action: "sns:ListTopics" };
+    serve(&state, request, op, &[], |caller, _| {
+        let targets: Vec<Value> = alarms(&state)?
+            .targets(&caller.account_id, &caller.region)
+            .iter()
+            .map(|t| t.to_json(&caller.region, &caller.account_id))
+            .collect();
+        Ok(json!({ "NotificationTargets": targets }))
+    })
+    .await
 }
 
 /// `POST /v1/notification-targets`: create or replace.
 pub(crate) async fn put_target(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    respond(
-        async {
-            let (caller, body) = begin(&state, request, "sns:CreateTopic").await?;
-            let target = Target::from_json(&json_body(&body)?)
-                .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.message))?;
-            let described = target.to_json(&caller.region, &caller.account_id);
-            alarms(&state)?
-                .put_target(&caller.account_id, &caller.region, target, "api")
-                .map_err(service_error)?;
-            Ok(json!({ "NotificationTarget": described }))
-        }
-        .await,
-    )
+    let op = Op { source: SNS, name: "CreateTopic", action: "sns:CreateTopic" };
+    serve(&state, request, op, &[], |caller, body| {
+        let target = Target::from_json(&json_body(body)?)
+            .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.message))?;
+        let described = target.to_json(&caller.region, &caller.account_id);
+        alarms(&state)?
+            .put_target(&caller.account_id, &caller.region, target, "api")
+            .map_err(service_error)?;
+        Ok(json!({ "NotificationTarget": described }))
+    })
+    .await
 }
 
 /// `DELETE /v1/notification-targets/{name}`.
@@ -279,16 +344,14 @@ pub(crate) async fn delete_target(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    respond(
-        async {
-            let (caller, _) = begin(&state, request, "sns:DeleteTopic").await?;
-            alarms(&state)?
-                .delete_target(&caller.account_id, &caller.region, &name)
-                .map_err(service_error)?;
-            Ok(json!({}))
-        }
-        .await,
-    )
+    let op = Op { source: SNS, name: "DeleteTopic", action: "sns:DeleteTopic" };
+    serve(&state, request, op, &[("Name", &name)], |caller, _| {
+        alarms(&state)?
+            .delete_target(&caller.account_id, &caller.region, &name)
+            .map_err(service_error)?;
+        Ok(json!({}))
+    })
+    .await
 }
 
 /// Query of `GET /v1/notifications`.
@@ -305,8 +368,8 @@ pub(crate) async fn notifications(
     Query(query): Query<HistoryQuery>,
     request: Request,
 ) -> Response {
-    respond(async {
-        let (caller, _) = begin(&state, request, "sns:ListNotifications").await?;
+    let op = Op { source: SNS, name: "ListNotifications", action: "sns:ListNotifications" };
+    serve(&state, request, op, &[], |caller, _| {
         let limit = query.limit.unwrap_or(100);
         if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
             return Err(ApiError::bad_request(
@@ -314,11 +377,9 @@ pub(crate) async fn notifications(
                 format!("`limit` = {limit} must be between 1 and {HISTORY_PAGE_MAX}"),
             ));
         }
-        let catalog = Arc::clone(&state.catalog);
-        let account = caller.account_id.clone();
-        let rows = tokio::task::spawn_blocking(move || catalog.notifications(Some(&account), query.before, limit))
-            .await
-            .map_err(|err| ApiError::internal(&err))?
+        let rows = state
+            .catalog
+            .notifications(Some(&caller.account_id), query.before, limit)
             .map_err(|err| ApiError::internal(&err))?;
         let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id)).flatten();
         let items: Vec<Value> = rows
@@ -338,7 +399,8 @@ pub(crate) async fn notifications(
                     "LastAttemptTime": r.last_attempt_ms,
                     "LastError": r.last_error,
                     "DeliveredTime": r.delivered_ms,
-                    "NextAttemptTime": (r.status == catalog::NotificationStatus::Pending).then_some(r.next_attempt_ms),
+                    "NextAttemptTime": (r.status == catalog::NotificationStatus::Pending)
+                        .then_some(r.next_attempt_ms),
                 })
             })
             .collect();
@@ -347,7 +409,8 @@ pub(crate) async fn notifications(
             out["NextBefore"] = json!(next);
         }
         Ok(out)
-    }.await)
+    })
+    .await
 }
 
 /// `GET /sns/SimpleNotificationService-opentrail.pem`: the certificate of the key that signs

@@ -8,7 +8,7 @@
 mod alarms;
 mod audit_events;
 mod auth;
-mod cloudtrail;
+pub(crate) mod cloudtrail;
 mod error;
 pub mod limits;
 mod logs;

@@ -387,19 +387,19 @@ fn respond(result: OpResult) -> Response {
 }
 
 /// What the self-audit record of a call needs besides its outcome.
-struct Audit<'a> {
-    event_source: &'a str,
-    request_id: &'a str,
-    source_ip: &'a str,
-    user_agent: &'a str,
-    operation: &'a str,
+pub(crate) struct Audit<'a> {
+    pub(crate) event_source: &'a str,
+    pub(crate) request_id: &'a str,
+    pub(crate) source_ip: &'a str,
+    pub(crate) user_agent: &'a str,
+    pub(crate) operation: &'a str,
 }
 
 impl Audit<'_> {
     /// Appends the CloudTrail record of this call to the WAL and waits for the fsync. A failure
     /// to record is logged; the call's own answer stands (as CloudTrail never fails an API call
     /// for its own logging).
-    async fn record(
+    pub(crate) async fn record(
         &self,
         state: &AppState,
         caller: &Caller,

@@ -520,3 +520,31 @@ def test_alarm_api_calls_are_recorded_as_cloudtrail_events(custom):
     assert record["requestParameters"] == {"actionsEnabled": False, "alarmName": "audited"}
     assert record["userIdentity"]["accountId"] == server.account_id
     assert record["readOnly"] is False
+
+
+def test_email_json_gets_the_signed_envelope(start_server, tmp_path):
+    with SmtpSink() as smtp:
+        extra = f"""
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+
+[[notification_targets]]
+name = "siem"
+email_json = ["siem@example.test"]
+
+[cis_pack]
+enabled = false
+"""
+        server = start_with_config(start_server, tmp_path, "version = 1\n" + extra)
+        topic = f"arn:aws:sns:{server.region}:{server.account_id}:siem"
+        alarm = {"AlarmName": "json-mail", "MetricName": "Nothing", "Namespace": "Custom", "Statistic": "Sum",
+                 "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+                 "TreatMissingData": "ignore", "AlarmActions": [topic]}
+        assert api(server, "POST", "/v1/alarms", alarm)[0] == 200
+        assert api(server, "POST", "/v1/alarms/json-mail/state", {"StateValue": "ALARM", "StateReason": "drill"})[0] == 200
+        [mail] = smtp.wait_for(1, timeout=10)
+        assert mail.subject == f'ALARM: "json-mail" in {mail.subject.split(" in ", 1)[1]}'
+        envelope = json.loads(mail.text)
+        assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
+        assert json.loads(envelope["Message"])["AlarmName"] == "json-mail"

@@ -581,6 +581,7 @@ impl AlarmService {
         target.webhooks.retain(|e| *e != endpoint);
         target.slack_webhooks.retain(|e| *e != endpoint);
         target.emails.retain(|e| *e != endpoint);
+        target.email_json.retain(|e| *e != endpoint);
         if target.endpoints().is_empty() {
             self.delete_target(&account, &region, &target.name)?;
         } else {

@@ -40,6 +40,8 @@ pub struct Target {
     pub slack_webhooks: Vec<String>,
     /// Email addresses.
     pub emails: Vec<String>,
+    /// Email addresses receiving the SNS JSON envelope (SNS protocol `email-json`).
+    pub email_json: Vec<String>,
     /// Webhooks receive the bare alarm message instead of the envelope.
     pub raw_message_delivery: bool,
 }
@@ -99,6 +101,7 @@ impl Target {
             ("Webhooks", &self.webhooks),
             ("SlackWebhooks", &self.slack_webhooks),
             ("Emails", &self.emails),
+            ("EmailJson", &self.email_json),
         ] {
             if list.len() > ENDPOINTS_PER_KIND_MAX {
                 return Err(bad(format!(
@@ -113,12 +116,12 @@ impl Target {
         for url in &self.slack_webhooks {
             check_url("SlackWebhooks member", url)?;
         }
-        for address in &self.emails {
+        for address in self.emails.iter().chain(&self.email_json) {
             check_email(address)?;
         }
-        if self.webhooks.is_empty() && self.slack_webhooks.is_empty() && self.emails.is_empty() {
+        if self.endpoints().is_empty() {
             return Err(bad(format!(
-                "target `{}` has no endpoint: give Webhooks, SlackWebhooks or Emails",
+                "target `{}` has no endpoint: give Webhooks, SlackWebhooks, Emails or EmailJson",
                 self.name
             )));
         }
@@ -131,11 +134,18 @@ impl Target {
         let Value::Object(object) = value else {
             return Err(bad("a notification target must be a JSON object"));
         };
-        const MEMBERS: &[&str] =
-            &["Name", "Webhooks", "SlackWebhooks", "Emails", "RawMessageDelivery", "TopicArn"];
+        const MEMBERS: &[&str] = &[
+            "Name",
+            "Webhooks",
+            "SlackWebhooks",
+            "Emails",
+            "EmailJson",
+            "RawMessageDelivery",
+            "TopicArn",
+        ];
         if let Some(unknown) = object.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
             return Err(bad(format!(
-                "unknown member `{unknown}`; a target has Name, Webhooks, SlackWebhooks, Emails and RawMessageDelivery"
+                "unknown member `{unknown}`; a target has Name, Webhooks, SlackWebhooks, Emails, EmailJson and RawMessageDelivery"
             )));
         }
         let list = |field: &str| -> Result<Vec<String>, TargetError> {
@@ -160,6 +170,7 @@ impl Target {
             webhooks: list("Webhooks")?,
             slack_webhooks: list("SlackWebhooks")?,
             emails: list("Emails")?,
+            email_json: list("EmailJson")?,
             raw_message_delivery: match object.get("RawMessageDelivery") {
                 None | Some(Value::Null) => false,
                 Some(Value::Bool(b)) => *b,
@@ -178,6 +189,7 @@ impl Target {
             "Webhooks": self.webhooks,
             "SlackWebhooks": self.slack_webhooks,
             "Emails": self.emails,
+            "EmailJson": self.email_json,
             "RawMessageDelivery": self.raw_message_delivery,
         })
     }
@@ -193,6 +205,9 @@ impl Target {
         }
         for address in &self.emails {
             out.push(("email", address.as_str()));
+        }
+        for address in &self.email_json {
+            out.push(("email-json", address.as_str()));
         }
         out
     }
@@ -243,7 +258,7 @@ pub fn render(
     let mut out = Vec::new();
     for (protocol, endpoint) in target.endpoints() {
         let document = match protocol {
-            "http" | "https" => {
+            "http" | "https" | "email-json" => {
                 let subscription = subscription_arn(topic_arn, protocol, endpoint);
                 let sns = notification.sns_notification(SnsEnvelope {
                     message_id: message_id.to_owned(),
@@ -258,12 +273,21 @@ pub fn render(
                     .into_iter()
                     .map(|(name, value)| (name.to_owned(), Value::String(value)))
                     .collect();
-                let body = if target.raw_message_delivery {
-                    sns.message.clone()
+                let signed = sns.body(&signer.sign_base64(&sns.string_to_sign()));
+                if protocol == "email-json" {
+                    // The envelope itself is the mail body (SNS `email-json`).
+                    json!({
+                        "Kind": "email",
+                        "To": endpoint,
+                        "Subject": notification.subject(),
+                        "Body": signed,
+                        "MessageId": message_id,
+                    })
                 } else {
-                    sns.body(&signer.sign_base64(&sns.string_to_sign()))
-                };
-                json!({"Kind": "webhook", "Url": endpoint, "Headers": headers, "Body": body})
+                    let body =
+                        if target.raw_message_delivery { sns.message.clone() } else { signed };
+                    json!({"Kind": "webhook", "Url": endpoint, "Headers": headers, "Body": body})
+                }
             }
             "slack" => json!({
                 "Kind": "webhook",

@@ -125,6 +125,7 @@ pub(crate) fn apply_config(
                 webhooks: t.webhooks.clone(),
                 slack_webhooks: t.slack_webhooks.clone(),
                 emails: t.emails.clone(),
+                email_json: t.email_json.clone(),
                 raw_message_delivery: t.raw_message_delivery,
             };
             service

@@ -131,6 +131,8 @@ pub struct NotificationTarget {
     pub webhooks: Vec<String>,
     pub slack_webhooks: Vec<String>,
     pub emails: Vec<String>,
+    /// Addresses receiving the SNS JSON envelope (`email-json`).
+    pub email_json: Vec<String>,
     pub raw_message_delivery: bool,
 }
 

@@ -125,6 +125,9 @@ pub(crate) struct NotificationTargetV1 {
     /// Email addresses (needs `[smtp]`).
     #[serde(default)]
     pub(crate) emails: Vec<String>,
+    /// Email addresses receiving the SNS JSON envelope instead (SNS `email-json`).
+    #[serde(default)]
+    pub(crate) email_json: Vec<String>,
     /// Webhooks receive the bare alarm message instead of the envelope. Default false.
     #[serde(default)]
     pub(crate) raw_message_delivery: bool,

@@ -273,10 +273,14 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
                 format!("= `{}` is used twice", t.name),
             ));
         }
-        if t.webhooks.is_empty() && t.slack_webhooks.is_empty() && t.emails.is_empty() {
+        if t.webhooks.is_empty()
+            && t.slack_webhooks.is_empty()
+            && t.emails.is_empty()
+            && t.email_json.is_empty()
+        {
             problems.push(Problem::rule(
                 path.clone(),
-                "needs at least one of `webhooks`, `slack_webhooks`, `emails`",
+                "needs at least one of `webhooks`, `slack_webhooks`, `emails`, `email_json`",
             ));
         }
         for (key, urls) in [("webhooks", &t.webhooks), ("slack_webhooks", &t.slack_webhooks)] {
@@ -292,12 +296,14 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
                 }
             }
         }
-        for (email_idx, email) in t.emails.iter().enumerate() {
-            if !email.contains('@') || email.contains(char::is_whitespace) {
-                problems.push(Problem::rule(
-                    format!("{path}.emails[{email_idx}]"),
-                    format!("= `{email}` must be an email address"),
-                ));
+        for (key, list) in [("emails", &t.emails), ("email_json", &t.email_json)] {
+            for (email_idx, email) in list.iter().enumerate() {
+                if !email.contains('@') || email.contains(char::is_whitespace) {
+                    problems.push(Problem::rule(
+                        format!("{path}.{key}[{email_idx}]"),
+                        format!("= `{email}` must be an email address"),
+                    ));
+                }
             }
         }
         notification_targets.push(crate::NotificationTarget {
@@ -305,6 +311,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             webhooks: t.webhooks,
             slack_webhooks: t.slack_webhooks,
             emails: t.emails,
+            email_json: t.email_json,
             raw_message_delivery: t.raw_message_delivery,
         });
     }

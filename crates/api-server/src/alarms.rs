@@ -60,16 +60,7 @@ async fn serve(
     params: &[(&str, &str)],
     handler: impl FnOnce(&Caller, &[u8]) -> Result<Value, ApiError>,
 ) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<crate::RequestId>()
-        .map_or_else(crate::new_request_id, |r| r.0.clone());
-    let source_ip = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
-    let user_agent =
-        request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let (request_id, source_ip, user_agent) = crate::cloudtrail::audit_context(&request);
     let (parts, body) = request.into_parts();
     let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
         Ok(body) => body,

@@ -3,8 +3,7 @@
 //! its WAL cursor to what is sealed, and applies retention and compaction.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::{Error, History};
@@ -87,11 +86,9 @@ impl Indexer {
 
     /// Runs the consumer on its own thread until [`IndexerHandle::stop`].
     pub fn spawn(self) -> std::io::Result<IndexerHandle> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = Arc::clone(&stop);
         let poll = self.history.config().poll;
         let housekeeping_every = self.history.config().housekeeping_every();
-        let thread = std::thread::Builder::new().name("event-history".into()).spawn(move || {
+        wal::ConsumerThread::spawn("event-history", move |thread_stop| {
             let mut last_housekeeping: Option<Instant> = None;
             let mut failing = false;
             while !thread_stop.load(Ordering::Acquire) {
@@ -126,36 +123,9 @@ impl Indexer {
             if let Err(err) = self.step().and_then(|_| self.seal()) {
                 tracing::warn!(%err, "event history could not seal at shutdown; the next start reads those WAL records again");
             }
-        })?;
-        Ok(IndexerHandle { stop, thread: Some(thread) })
+        })
     }
 }
 
-/// Stops the consumer thread.
-pub struct IndexerHandle {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl IndexerHandle {
-    /// Asks the thread to seal and stop, and waits for it.
-    pub fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
-            if thread.join().is_err() {
-                tracing::error!("the event-history thread panicked");
-            }
-        }
-    }
-}
-
-impl Drop for IndexerHandle {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
+/// Stops the consumer thread ([`wal::ConsumerThread::stop`] seals first: see `spawn`).
+pub type IndexerHandle = wal::ConsumerThread;

@@ -10,76 +10,8 @@ use std::time::Duration;
 
 use catalog::{Catalog, NotificationRow, NotificationStatus};
 use serde_json::Value;
+use settings::{NotificationPolicy, Smtp, SmtpTls};
 use tokio::sync::Notify;
-
-/// How failed deliveries are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts after the first (AWS's HTTP default: 3).
-    pub retries: u32,
-    /// Wait before the first retry; each later wait doubles.
-    pub backoff: Duration,
-    /// One attempt's time limit.
-    pub timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> RetryPolicy {
-        RetryPolicy {
-            retries: 3,
-            backoff: Duration::from_secs(20),
-            timeout: Duration::from_secs(15),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait after failed attempt number `attempts` (1-based), or `None` when none is left.
-    pub fn next_delay(&self, attempts: u32) -> Option<Duration> {
-        if attempts > self.retries {
-            return None;
-        }
-        let factor = 1u32 << attempts.saturating_sub(1).min(16);
-        Some(self.backoff.saturating_mul(factor))
-    }
-}
-
-/// How TLS is used on the SMTP connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpTls {
-    /// Plain text (a relay on the same host or network).
-    None,
-    /// STARTTLS when the server offers it, plain text otherwise.
-    Opportunistic,
-    /// STARTTLS upgrade, required.
-    StartTls,
-    /// TLS from the first byte (port 465).
-    Tls,
-}
-
-/// The SMTP relay emails go through.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    /// The `From:` address.
-    pub from: String,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub tls: SmtpTls,
-}
-
-impl std::fmt::Debug for SmtpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("from", &self.from)
-            .field("username", &self.username)
-            .field("tls", &self.tls)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Wakes the delivery task (a new notification is waiting).
 #[derive(Clone, Default)]
@@ -96,8 +28,8 @@ pub struct Deliverer {
     catalog: Arc<Catalog>,
     clock: Arc<dyn ingest::Clock>,
     http: reqwest::Client,
-    smtp: Option<SmtpConfig>,
-    policy: RetryPolicy,
+    smtp: Option<Smtp>,
+    policy: NotificationPolicy,
     waker: Waker,
     in_flight: Arc<Mutex<HashSet<i64>>>,
 }
@@ -109,8 +41,8 @@ impl Deliverer {
     pub fn new(
         catalog: Arc<Catalog>,
         clock: Arc<dyn ingest::Clock>,
-        smtp: Option<SmtpConfig>,
-        policy: RetryPolicy,
+        smtp: Option<Smtp>,
+        policy: NotificationPolicy,
         waker: Waker,
     ) -> Result<Deliverer, String> {
         let http = reqwest::Client::builder()
@@ -319,7 +251,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_stops_after_the_retries() {
-        let policy = RetryPolicy {
+        let policy = NotificationPolicy {
             retries: 3,
             backoff: Duration::from_secs(2),
             timeout: Duration::from_secs(1),

@@ -46,7 +46,7 @@ pub use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
     MetricStatistic, Percentile, Statistic, TreatMissingData, Unit, is_topic_arn,
 };
-pub use crate::deliver::{Deliverer, RetryPolicy, SmtpConfig, SmtpTls, Waker, redact};
+pub use crate::deliver::{Deliverer, Waker, redact};
 pub use crate::doc::{
     alarm_config_from_json, alarm_config_to_json, alarm_from_document, alarm_to_document,
     describe_alarm, history_item,

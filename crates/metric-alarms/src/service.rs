@@ -9,9 +9,8 @@
 //! back from the catalog, so a replay does not notify again what was already notified.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use catalog::{AlarmHistoryRow, AlarmRow, Catalog, MetricFilterRow, NewNotification, TargetRow};
@@ -87,20 +86,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A fresh message id (UUID v4 text).
+/// A fresh message id (UUID v4 text, as CloudTrail event ids).
 fn message_id() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
+        // Uniqueness, not secrecy, is what a message id needs: the clock will do.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         bytes = nanos.to_le_bytes();
     }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let h =
-        |r: std::ops::Range<usize>| bytes[r].iter().map(|x| format!("{x:02x}")).collect::<String>();
-    format!("{}-{}-{}-{}-{}", h(0..4), h(4..6), h(6..8), h(8..10), h(10..16))
+    cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
 }
 
 impl AlarmService {
@@ -707,47 +703,21 @@ pub struct Consumer {
 }
 
 /// Stops the consumer thread.
-pub struct ConsumerHandle {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl ConsumerHandle {
-    /// Stops the thread and waits for it.
-    pub fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
-            if thread.join().is_err() {
-                tracing::error!("the metric-alarms thread panicked");
-            }
-        }
-    }
-}
-
-impl Drop for ConsumerHandle {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
+pub type ConsumerHandle = wal::ConsumerThread;
 
 impl Consumer {
     /// Runs on its own thread until stopped: reads every durable record, evaluates alarms
     /// every poll, and keeps its cursor at the oldest record the alarms still need.
     pub fn spawn(self) -> std::io::Result<ConsumerHandle> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = Arc::clone(&stop);
-        let thread = std::thread::Builder::new().name("metric-alarms".into()).spawn(move || {
+        wal::ConsumerThread::spawn("metric-alarms", move |thread_stop| {
             let mut state = ConsumerState::default();
             let mut last_prune: Option<std::time::Instant> = None;
             while !thread_stop.load(Ordering::Acquire) {
                 if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                     last_prune = Some(std::time::Instant::now());
-                    if let Err(err) = self.service.catalog.prune_notifications(self.service.now_ms()) {
+                    if let Err(err) =
+                        self.service.catalog.prune_notifications(self.service.now_ms())
+                    {
                         tracing::warn!(%err, "old notifications and alarm history could not be pruned");
                     }
                 }
@@ -769,8 +739,7 @@ impl Consumer {
                     }
                 }
             }
-        })?;
-        Ok(ConsumerHandle { stop, thread: Some(thread) })
+        })
     }
 
     /// Reads what is durable, feeds it to the service, moves the cursor. Returns the number of

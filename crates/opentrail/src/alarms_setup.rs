@@ -33,23 +33,12 @@ impl EnvelopeSigner for Signer {
     }
 
     fn unsubscribe_url(&self, subscription_arn: &str) -> String {
-        let arn: String = form_encode(subscription_arn);
+        let arn: String = form_urlencoded::byte_serialize(subscription_arn.as_bytes()).collect();
         format!(
             "{}/sns/unsubscribe?Action=Unsubscribe&SubscriptionArn={arn}",
             self.base_url.get().map_or("", String::as_str)
         )
     }
-}
-
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The notification signing key (created on first start) and its certificate (PEM).

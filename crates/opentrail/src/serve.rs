@@ -126,30 +126,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         &bootstrap.region,
     )
     .context("apply the metric filters, alarms and notification targets of the configuration")?;
-    let smtp = config.as_ref().and_then(|c| c.smtp.clone()).map(|smtp| metric_alarms::SmtpConfig {
-        host: smtp.host,
-        port: smtp.port,
-        from: smtp.from,
-        username: smtp.username,
-        password: smtp.password,
-        tls: match smtp.tls.as_str() {
-            "none" => metric_alarms::SmtpTls::None,
-            "tls" => metric_alarms::SmtpTls::Tls,
-            "starttls" => metric_alarms::SmtpTls::StartTls,
-            _ => metric_alarms::SmtpTls::Opportunistic,
-        },
-    });
+    let smtp = config.as_ref().and_then(|c| c.smtp.clone());
     let policy = config.as_ref().map(|c| c.notifications).unwrap_or_default();
     let deliverer = Arc::new(
         metric_alarms::Deliverer::new(
             Arc::clone(&catalog),
             Arc::clone(&clock),
             smtp,
-            metric_alarms::RetryPolicy {
-                retries: policy.retries,
-                backoff: policy.backoff,
-                timeout: policy.timeout,
-            },
+            policy,
             waker,
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?,

@@ -100,8 +100,20 @@ pub struct Smtp {
     pub from: String,
     pub username: Option<String>,
     pub password: Option<String>,
-    /// `opportunistic`, `starttls`, `tls` or `none`.
-    pub tls: String,
+    pub tls: SmtpTls,
+}
+
+/// How the SMTP connection uses TLS (`smtp.tls`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// STARTTLS when the relay offers it, plain text otherwise (`opportunistic`, the default).
+    Opportunistic,
+    /// STARTTLS, required (`starttls`).
+    StartTls,
+    /// TLS from the first byte, port 465 (`tls`).
+    Tls,
+    /// Plain text, a relay on the same host or network (`none`).
+    None,
 }
 
 impl std::fmt::Debug for Smtp {
@@ -116,12 +128,26 @@ impl std::fmt::Debug for Smtp {
     }
 }
 
-/// `[notifications]`, validated.
+/// `[notifications]`, validated: how failed notifications are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotificationPolicy {
+    /// Attempts after the first (AWS's HTTP default: 3).
     pub retries: u32,
+    /// Wait before the first retry; each later wait doubles.
     pub backoff: std::time::Duration,
+    /// One attempt's time limit.
     pub timeout: std::time::Duration,
+}
+
+impl NotificationPolicy {
+    /// The wait after failed attempt number `attempts` (1-based), or `None` when none is left.
+    pub fn next_delay(&self, attempts: u32) -> Option<std::time::Duration> {
+        if attempts > self.retries {
+            return None;
+        }
+        let factor = 1u32 << attempts.saturating_sub(1).min(16);
+        Some(self.backoff.saturating_mul(factor))
+    }
 }
 
 /// One `[[notification_targets]]`.

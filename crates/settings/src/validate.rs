@@ -215,18 +215,23 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         }
     }
     let smtp = file.smtp.map(|smtp| {
-        let tls = smtp.tls.unwrap_or_else(|| "opportunistic".to_owned());
-        let default_port = match tls.as_str() {
-            "none" | "opportunistic" => 25,
-            "tls" => 465,
-            "starttls" => 587,
-            other => {
+        let tls = match smtp.tls.as_deref() {
+            None | Some("opportunistic") => crate::SmtpTls::Opportunistic,
+            Some("none") => crate::SmtpTls::None,
+            Some("tls") => crate::SmtpTls::Tls,
+            Some("starttls") => crate::SmtpTls::StartTls,
+            Some(other) => {
                 problems.push(Problem::rule(
                     "smtp.tls",
                     format!("= `{other}` must be `opportunistic`, `starttls`, `tls` or `none`"),
                 ));
-                587
+                crate::SmtpTls::StartTls
             }
+        };
+        let default_port = match tls {
+            crate::SmtpTls::None | crate::SmtpTls::Opportunistic => 25,
+            crate::SmtpTls::Tls => 465,
+            crate::SmtpTls::StartTls => 587,
         };
         let n_host = smtp.host.chars().count();
         if n_host == 0 || n_host > 253 {

@@ -71,6 +71,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod consumer_thread;
 mod error;
 mod frame;
 pub mod fs;
@@ -84,6 +85,7 @@ mod wal;
 mod writer;
 
 pub use crate::config::{RecoveryMode, WalConfig};
+pub use crate::consumer_thread::ConsumerThread;
 pub use crate::error::{Error, ErrorKind, Failure, Result};
 pub use crate::fs::{FileSystem, StdFileSystem};
 pub use crate::lsn::{Lsn, LsnRange};

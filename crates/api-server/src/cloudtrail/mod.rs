@@ -195,14 +195,7 @@ pub(crate) async fn handle_service(
     request: Request,
     service: &'static Service,
 ) -> Response {
-    let request_id =
-        request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
-    let source_ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
-    let user_agent =
-        request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let (request_id, source_ip, user_agent) = audit_context(&request);
     let target =
         request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (parts, body) = request.into_parts();
@@ -384,6 +377,19 @@ fn respond(result: OpResult) -> Response {
         }
         Err(err) => err.into_response(),
     }
+}
+
+/// The request id, source address and user agent a self-audit record names.
+pub(crate) fn audit_context(request: &Request) -> (String, String, String) {
+    let request_id =
+        request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
+    let source_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+    let user_agent =
+        request.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    (request_id, source_ip, user_agent)
 }
 
 /// What the self-audit record of a call needs besides its outcome.

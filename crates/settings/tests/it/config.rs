@@ -894,7 +894,7 @@ ComparisonOperator = "GreaterThanOrEqualToThreshold"
     )
     .unwrap();
     let smtp = settings.smtp.as_ref().unwrap();
-    assert_eq!((smtp.port, smtp.tls.as_str()), (25, "none"));
+    assert_eq!((smtp.port, smtp.tls), (25, settings::SmtpTls::None));
     assert_eq!(settings.notifications.retries, 3);
     assert_eq!(settings.notifications.backoff, std::time::Duration::from_secs(20));
     // The only target is the CIS pack's target; the pack is on, v3.0, threshold 1.

@@ -12,6 +12,7 @@ pub(crate) mod cloudtrail;
 mod error;
 pub mod limits;
 mod logs;
+pub mod metrics_route;
 mod native;
 mod s3;
 
@@ -51,6 +52,8 @@ pub struct AppState {
     pub alarms: Option<Arc<metric_alarms::AlarmService>>,
     /// The PEM certificate of the key signing SNS-style notifications.
     sns_certificate: Option<String>,
+    /// Renders `/metrics` (Prometheus text format), when the binary installed a recorder.
+    metrics: Option<metrics_route::Render>,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             blobs: blob_store::BlobStore::memory(),
             alarms: None,
             sns_certificate: None,
+            metrics: None,
         })
     }
 
@@ -87,6 +91,12 @@ impl AppState {
     /// Serves `pem` at the `SigningCertURL` of notifications.
     pub fn with_sns_certificate(mut self, pem: String) -> AppState {
         self.sns_certificate = Some(pem);
+        self
+    }
+
+    /// Serves `GET /metrics` with what `render` returns (Prometheus text exposition format).
+    pub fn with_metrics(mut self, render: metrics_route::Render) -> AppState {
+        self.metrics = Some(render);
         self
     }
 
@@ -115,6 +125,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics_route::metrics))
         .route("/PutAuditEvents", post(audit_events::put_audit_events).fallback(method_not_allowed))
         .route("/v1/events", post(native::ingest_events).fallback(method_not_allowed))
         .route("/v1/alarms", get(alarms::list_alarms).post(alarms::put_alarm))

@@ -303,15 +303,15 @@ impl History {
         stats
     }
 
-    /// Files WAL records `[position, end)` (already read by the caller; `records` holds their
-    /// positions and payloads). Records are parsed outside the lock; lookups see them when
-    /// this returns. Returns how many events were added.
-    pub fn add(&self, records: &[(wal::Lsn, Vec<u8>)], end: wal::Lsn) -> Result<usize, Error> {
+    /// Files the decoded WAL records of `[position, end)` (read by the caller, the consumer
+    /// runner). Records are parsed outside the lock; lookups see them when this returns.
+    /// Returns how many events were added.
+    pub fn add(&self, events: &[pipeline::Event<'_>], end: wal::Lsn) -> Result<usize, Error> {
         let cutoff = self.cutoff_ms();
         let partition_ms = self.config.partition_ms();
-        let mut prepared = Vec::with_capacity(records.len());
-        for (lsn, payload) in records {
-            if let Some(event) = prepare(*lsn, payload)
+        let mut prepared = Vec::with_capacity(events.len());
+        for event in events {
+            if let Some(event) = prepare(event)
                 && event.key.time_ms >= cutoff
             {
                 prepared.push(event);
@@ -334,7 +334,7 @@ impl History {
                     entry.insert(Mem::create(&self.dir, id)?);
                 }
                 let mem = state.building.get_mut(&partition).expect("inserted above");
-                mem.add(event.key, &event.terms, event.record)?;
+                mem.add(event.key, &event.terms, event.record.to_vec())?;
                 let full = mem.len() >= self.config.segment_events;
                 state.building_events += 1;
                 state.building_since_ms.get_or_insert(now);
@@ -704,16 +704,16 @@ fn verify(record: &[u8], query: &Query) -> Option<Summary> {
 }
 
 /// A WAL record ready to be filed.
-struct Prepared {
+struct Prepared<'a> {
     key: Key,
     terms: Vec<u64>,
-    record: Vec<u8>,
+    record: &'a [u8],
 }
 
-/// Decodes, parses and classifies one WAL record; `None` when history does not keep it
-/// (CloudTrail Lake channel events, data events, unreadable payloads).
-fn prepare(lsn: wal::Lsn, payload: &[u8]) -> Option<Prepared> {
-    let envelope = ingest::Envelope::decode(payload).ok()?;
+/// Parses and classifies one WAL record; `None` when history does not keep it (CloudTrail
+/// Lake channel events, data events, unparsable records).
+fn prepare<'a>(event: &pipeline::Event<'a>) -> Option<Prepared<'a>> {
+    let envelope = &event.envelope;
     if envelope.kind == ingest::Kind::AuditEvent {
         // PutAuditEvents events go to event data stores, never to event history (as AWS).
         return None;
@@ -727,9 +727,9 @@ fn prepare(lsn: wal::Lsn, payload: &[u8]) -> Option<Prepared> {
         terms.push(term::term(category, account, region, Some(attribute), value));
     }
     Some(Prepared {
-        key: Key { time_ms: indexed.time_ms, seq: lsn.0 },
+        key: Key { time_ms: indexed.time_ms, seq: event.lsn.0 },
         terms,
-        record: envelope.record.to_vec(),
+        record: envelope.record,
     })
 }
 

@@ -76,7 +76,7 @@ impl Fixture {
             .map(|(i, r)| (wal::Lsn(start + 1000 * i as u64), envelope(r)))
             .collect();
         let end = wal::Lsn(batch.last().unwrap().0.0 + 1);
-        self.history.add(&batch, end).unwrap();
+        self.history.add(&decoded(&batch), end).unwrap();
         self.added.extend(batch.iter().zip(records).map(|((lsn, _), r)| (lsn.0, r)));
     }
 
@@ -295,7 +295,7 @@ fn channel_events_and_data_events_are_not_in_history() {
         (wal::Lsn(100), envelope(&data)),
         (wal::Lsn(200), envelope(&management)),
     ];
-    assert_eq!(f.history.add(&batch, wal::Lsn(300)).unwrap(), 1);
+    assert_eq!(f.history.add(&decoded(&batch), wal::Lsn(300)).unwrap(), 1);
     let page = f.history.lookup(&query(None, 50)).unwrap();
     assert_eq!(page.hits.len(), 1);
     assert_eq!(page.hits[0].key.seq, 200);
@@ -425,4 +425,15 @@ fn a_damaged_segment_is_named_at_open() {
         Ok(_) => panic!("opened a damaged segment"),
     };
     assert!(err.contains("is damaged") && err.contains(".seg"), "{err}");
+}
+
+/// WAL payloads decoded as the consumer runner hands them over.
+fn decoded(batch: &[(wal::Lsn, Vec<u8>)]) -> Vec<pipeline::Event<'_>> {
+    batch
+        .iter()
+        .map(|(lsn, payload)| pipeline::Event {
+            lsn: *lsn,
+            envelope: ingest::Envelope::decode(payload).unwrap(),
+        })
+        .collect()
 }

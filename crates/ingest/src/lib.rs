@@ -16,6 +16,7 @@
 //! HTTP layer.
 
 pub mod envelope;
+mod metrics_names;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use crate::envelope::{Envelope, Kind};
+pub use crate::metrics_names::describe_metrics;
 
 /// A source of the current time, injected so tests control it.
 pub trait Clock: Send + Sync {
@@ -78,8 +80,6 @@ pub enum Error {
     DiskLow { free_bytes: u64, min_bytes: u64 },
     #[error(transparent)]
     Wal(#[from] wal::Error),
-    #[error("WAL record at `{lsn}` cannot be read: {source}")]
-    Envelope { lsn: wal::Lsn, source: envelope::DecodeError },
 }
 
 impl Error {
@@ -132,8 +132,16 @@ impl Ingestor {
         let mut n_keys = 0usize;
         for entry in wal.read_from(wal.first_lsn())? {
             let (lsn, payload) = entry?;
-            let envelope =
-                Envelope::decode(&payload).map_err(|source| Error::Envelope { lsn, source })?;
+            let envelope = match Envelope::decode(&payload) {
+                Ok(envelope) => envelope,
+                Err(err) => {
+                    // Not a reason to refuse every new event: the record is reported here and
+                    // by every consumer that reaches it.
+                    metrics::counter!(metrics_names::DECODE_ERRORS).increment(1);
+                    tracing::error!(lsn = lsn.0, %err, "a WAL record is not a readable envelope; its retries are not deduplicated (inspect it with `opentrail wal dump`)");
+                    continue;
+                }
+            };
             if !envelope.dedup_key.is_empty() {
                 dedup.insert_durable(
                     envelope.dedup_key,
@@ -175,6 +183,12 @@ impl Ingestor {
     /// every batch's fsync, or with an error; after an error, items of batches that did reach
     /// the disk are remembered, so a retry of the whole call stores nothing twice.
     pub async fn append(&self, items: Vec<Item>) -> Result<Vec<Outcome>, Error> {
+        let result = self.append_inner(items).await;
+        metrics_names::record(&result);
+        result
+    }
+
+    async fn append_inner(&self, items: Vec<Item>) -> Result<Vec<Outcome>, Error> {
         self.check_capacity()?;
         let now = self.clock.now_unix_millis();
         let mut outcomes = Vec::with_capacity(items.len());

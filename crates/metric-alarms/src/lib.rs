@@ -28,6 +28,7 @@
 
 pub mod cis;
 mod config;
+mod consumer;
 mod deliver;
 mod doc;
 mod engine;
@@ -46,6 +47,7 @@ pub use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
     MetricStatistic, Percentile, Statistic, TreatMissingData, Unit, is_topic_arn,
 };
+pub use crate::consumer::{CONSUMER_NAME, Consumer};
 pub use crate::deliver::{Deliverer, Waker, redact};
 pub use crate::doc::{
     alarm_config_from_json, alarm_config_to_json, alarm_from_document, alarm_to_document,
@@ -63,10 +65,7 @@ pub use crate::notify::{
     AlarmNotification, ConfirmationType, SignatureVersion, SnsConfirmation, SnsEnvelope,
     SnsNotification, alarm_arn, region_display_name,
 };
-pub use crate::service::{
-    ALL_ACCOUNTS_LOG_GROUP, AlarmService, CONSUMER_NAME, Consumer, ConsumerHandle, ConsumerState,
-    ServiceConfig, ServiceError,
-};
+pub use crate::service::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, ServiceConfig, ServiceError};
 pub use crate::state::{
     Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, StateValue, UpdateCause,
 };

@@ -8,10 +8,8 @@
 //! so a restart replays exactly the events the alarms' windows still need; alarm states come
 //! back from the catalog, so a replay does not notify again what was already notified.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::Ordering;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use catalog::{AlarmHistoryRow, AlarmRow, Catalog, MetricFilterRow, NewNotification, TargetRow};
 use serde_json::Value;
@@ -23,17 +21,8 @@ use crate::filter::{FILTERS_PER_LOG_GROUP_MAX, MetricFilter};
 use crate::state::{Alarm, StateValue};
 use crate::targets::{EnvelopeSigner, Target, render, topic_arn};
 
-/// The WAL consumer name of metric filters and alarms.
-pub const CONSUMER_NAME: &str = "metric-alarms";
-
 /// A filter in this log group of the administrator account sees every account's events.
 pub const ALL_ACCOUNTS_LOG_GROUP: &str = "OpenTrail/AllAccounts";
-
-/// How often notifications and alarm history older than 14 days are deleted.
-const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-
-/// How often alarms are evaluated and the consumer polls the WAL when idle.
-const POLL: Duration = Duration::from_millis(20);
 
 /// What an API call did wrong, in CloudWatch terms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -610,6 +599,11 @@ impl AlarmService {
     }
 
     /// How far back the alarms look (what a restart replays).
+    /// Deletes notifications and alarm history older than 14 days.
+    pub fn prune(&self) -> Result<(), catalog::Error> {
+        self.catalog.prune_notifications(self.now_ms()).map(|_| ())
+    }
+
     pub fn lookback_ms(&self) -> i64 {
         lock(&self.engine).lookback_ms()
     }
@@ -694,128 +688,4 @@ impl AlarmService {
             (self.wake_delivery)();
         }
     }
-}
-
-/// Feeds the [`AlarmService`] from the WAL.
-pub struct Consumer {
-    pub service: Arc<AlarmService>,
-    pub ingestor: Arc<ingest::Ingestor>,
-}
-
-/// Stops the consumer thread.
-pub type ConsumerHandle = wal::ConsumerThread;
-
-impl Consumer {
-    /// Runs on its own thread until stopped: reads every durable record, evaluates alarms
-    /// every poll, and keeps its cursor at the oldest record the alarms still need.
-    pub fn spawn(self) -> std::io::Result<ConsumerHandle> {
-        wal::ConsumerThread::spawn("metric-alarms", move |thread_stop| {
-            let mut state = ConsumerState::default();
-            let mut last_prune: Option<std::time::Instant> = None;
-            while !thread_stop.load(Ordering::Acquire) {
-                if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
-                    last_prune = Some(std::time::Instant::now());
-                    if let Err(err) =
-                        self.service.catalog.prune_notifications(self.service.now_ms())
-                    {
-                        tracing::warn!(%err, "old notifications and alarm history could not be pruned");
-                    }
-                }
-                match self.step(&mut state) {
-                    Ok(n) => {
-                        // Alarms are evaluated only once the consumer has caught up with the
-                        // WAL: after a restart, the replay must refill the windows first.
-                        if state.caught_up {
-                            self.service.tick();
-                        }
-                        if n == 0 {
-                            std::thread::park_timeout(POLL);
-                        }
-                    }
-                    Err(err) => {
-                        tracing::error!(%err, "metric filters could not read the write-ahead log; retrying in 1 s");
-                        state.position = None;
-                        std::thread::park_timeout(Duration::from_secs(1));
-                    }
-                }
-            }
-        })
-    }
-
-    /// Reads what is durable, feeds it to the service, moves the cursor. Returns the number of
-    /// records read.
-    pub fn step(&self, state: &mut ConsumerState) -> Result<usize, wal::Error> {
-        let wal = self.ingestor.wal();
-        if wal.cursor(CONSUMER_NAME).is_none() {
-            // First start: alarms only see what is acknowledged from now on.
-            wal.register_consumer(CONSUMER_NAME)?;
-            wal.commit_cursor(CONSUMER_NAME, wal.durable_end())?;
-        }
-        let mut position = match state.position {
-            Some(position) => position,
-            None => {
-                let from =
-                    wal.cursor(CONSUMER_NAME).unwrap_or(wal.first_lsn()).max(wal.first_lsn());
-                tracing::info!(
-                    from = from.0,
-                    to = wal.durable_end().0,
-                    "metric filters replay the events their alarms' windows still need"
-                );
-                from
-            }
-        };
-        let end = wal.durable_end();
-        let mut n = 0;
-        if position < end {
-            let mut reader = wal.read_from(position)?;
-            for entry in reader.by_ref() {
-                let (lsn, payload) = entry?;
-                n += 1;
-                let Ok(envelope) = ingest::Envelope::decode(&payload) else { continue };
-                let minute = envelope.ingested_at_ms.div_euclid(60_000);
-                if state.checkpoints.back().is_none_or(|(m, _)| *m < minute) {
-                    state.checkpoints.push_back((minute, lsn));
-                }
-                // Channel events (PutAuditEvents) are not CloudTrail trail events.
-                if envelope.kind == ingest::Kind::AuditEvent {
-                    continue;
-                }
-                if let Ok(text) = std::str::from_utf8(envelope.record) {
-                    self.service.observe(text, envelope.ingested_at_ms);
-                }
-                if n >= 8192 {
-                    break;
-                }
-            }
-            position = reader.position();
-        }
-        state.position = Some(position);
-        state.caught_up = position >= end;
-        // The cursor stays at the first record of the oldest minute the alarms still need.
-        let keep_from =
-            (self.service.now_ms() - self.service.lookback_ms() - 60_000).div_euclid(60_000);
-        while state.checkpoints.len() > 1
-            && state.checkpoints.front().is_some_and(|(m, _)| *m < keep_from)
-        {
-            state.checkpoints.pop_front();
-        }
-        let commit = match state.checkpoints.front() {
-            Some((minute, lsn)) if *minute >= keep_from => *lsn,
-            _ => position,
-        };
-        if wal.cursor(CONSUMER_NAME).is_some_and(|cursor| cursor < commit) {
-            wal.commit_cursor(CONSUMER_NAME, commit)?;
-        }
-        Ok(n)
-    }
-}
-
-/// Where the consumer is, between steps.
-#[derive(Debug, Default)]
-pub struct ConsumerState {
-    position: Option<wal::Lsn>,
-    /// (minute of acknowledgement, first WAL position of that minute), oldest first.
-    checkpoints: VecDeque<(i64, wal::Lsn)>,
-    /// Whether the last step read everything durable.
-    caught_up: bool,
 }

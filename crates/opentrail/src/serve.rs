@@ -12,6 +12,8 @@ use crate::bootstrap;
 use crate::cli::ServeArgs;
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // First, so every handle the WAL, ingest and the consumers take records here.
+    let metrics = install_metrics_recorder()?;
     let config = match &args.config {
         Some(path) => Some(Arc::new(load_config(path)?)),
         None => None,
@@ -147,7 +149,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         )?
         .with_blob_store(blobs.clone())
         .with_alarms(Arc::clone(&alarm_service))
-        .with_sns_certificate(certificate_pem),
+        .with_sns_certificate(certificate_pem)
+        .with_metrics(metrics),
     );
     let delivery = log_delivery::consumer::Delivery {
         ingestor: Arc::clone(&ingestor),
@@ -163,17 +166,17 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
 
     // Event history files every acknowledged event on its own thread, beside the API.
-    let indexer = event_history::consumer::Indexer {
-        history: Arc::clone(&history),
-        ingestor: Arc::clone(&ingestor),
-    }
+    let indexer = pipeline::Runner::new(
+        event_history::consumer::Indexer::new(Arc::clone(&history)),
+        Arc::clone(&ingestor),
+    )
     .spawn()
     .context("start the event-history thread")?;
     // Metric filters see every acknowledged event on their own thread too.
-    let metrics = metric_alarms::Consumer {
-        service: Arc::clone(&alarm_service),
-        ingestor: Arc::clone(&ingestor),
-    }
+    let filters = pipeline::Runner::new(
+        metric_alarms::Consumer::new(Arc::clone(&alarm_service)),
+        Arc::clone(&ingestor),
+    )
     .spawn()
     .context("start the metric-alarms thread")?;
 
@@ -217,10 +220,33 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     // After the API stopped: event history seals what it read, then the WAL closes.
     indexer.stop();
-    metrics.stop();
+    filters.stop();
     ingestor.shutdown().context("flush the write-ahead log")?;
     tracing::info!("opentrail stopped");
     result
+}
+
+/// Installs the process's metrics recorder (Prometheus text format) and describes every
+/// metric; returns what `GET /metrics` renders.
+fn install_metrics_recorder() -> anyhow::Result<api_server::metrics_route::Render> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    // Seconds: from a fast fsync (100 µs) to a slow lookup (10 s).
+    const SECONDS_BUCKETS: &[f64] = &[
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        5.0, 10.0,
+    ];
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+        .context("configure the metrics histograms")?
+        .install_recorder()
+        .context("install the metrics recorder")?;
+    wal::describe_metrics();
+    ingest::describe_metrics();
+    pipeline::describe_metrics();
+    Ok(Arc::new(move || {
+        handle.run_upkeep();
+        handle.render()
+    }))
 }
 
 /// Reads `opentrail.toml`; `${VAR}` references and `OPENTRAIL_*` overrides come from the

@@ -71,7 +71,6 @@
 #![forbid(unsafe_code)]
 
 mod config;
-mod consumer_thread;
 mod error;
 mod frame;
 pub mod fs;
@@ -85,10 +84,10 @@ mod wal;
 mod writer;
 
 pub use crate::config::{RecoveryMode, WalConfig};
-pub use crate::consumer_thread::ConsumerThread;
 pub use crate::error::{Error, ErrorKind, Failure, Result};
 pub use crate::fs::{FileSystem, StdFileSystem};
 pub use crate::lsn::{Lsn, LsnRange};
 pub use crate::reader::{ReadOnlyRecords, WalReader, read_only, read_only_with};
 pub use crate::recovery::{RecoveryReport, TruncatedTail};
 pub use crate::wal::{AppendTicket, Wal, WalStats};
+pub use crate::writer::describe_metrics;

@@ -49,6 +49,7 @@ pub(crate) struct Shared {
 pub(crate) struct Counters {
     pub(crate) appends: AtomicU64,
     pub(crate) records: AtomicU64,
+    pub(crate) durable_records: AtomicU64,
     pub(crate) groups: AtomicU64,
     pub(crate) fsyncs: AtomicU64,
     pub(crate) dir_fsyncs: AtomicU64,
@@ -96,6 +97,8 @@ pub struct WalStats {
     pub n_appends: u64,
     /// Records in those batches.
     pub n_records: u64,
+    /// Records made durable (each counted once its group's fsync succeeded).
+    pub n_durable_records: u64,
     /// Groups the writer committed (each is one write and one fsync, plus one more of each per
     /// segment rotation inside the group).
     pub n_groups: u64,
@@ -258,6 +261,11 @@ impl Wal {
         Ok(WalReader::new(Arc::clone(&self.shared), segments, lsn, end))
     }
 
+    /// Records made durable since open (counted before [`Wal::durable_end`] moves past them).
+    pub fn durable_records(&self) -> u64 {
+        self.shared.counters.durable_records.load(Ordering::Acquire)
+    }
+
     /// The counters since open.
     pub fn stats(&self) -> WalStats {
         let counters = &self.shared.counters;
@@ -265,6 +273,7 @@ impl Wal {
         WalStats {
             n_appends: load(&counters.appends),
             n_records: load(&counters.records),
+            n_durable_records: load(&counters.durable_records),
             n_groups: load(&counters.groups),
             n_fsyncs: load(&counters.fsyncs),
             n_dir_fsyncs: load(&counters.dir_fsyncs),

@@ -44,6 +44,7 @@ pub(crate) struct AppendRequest {
 struct Pending {
     reply: oneshot::Sender<Result<LsnRange>>,
     range: LsnRange,
+    n_records: u64,
 }
 
 #[derive(Debug)]
@@ -57,6 +58,19 @@ pub(crate) struct Writer {
     segment_len: u64,
     /// Frames encoded but not yet written; they start at `segment_start + segment_len`.
     buf: Vec<u8>,
+    fsync_seconds: metrics::Histogram,
+}
+
+/// The duration of each segment fsync (group commit), on `/metrics`.
+pub(crate) const FSYNC_SECONDS: &str = "opentrail_wal_fsync_seconds";
+
+/// Describes the WAL's metrics to the installed recorder (their `# HELP` lines).
+pub fn describe_metrics() {
+    metrics::describe_histogram!(
+        FSYNC_SECONDS,
+        metrics::Unit::Seconds,
+        "Duration of each WAL segment fsync (one per group commit)"
+    );
 }
 
 impl Writer {
@@ -68,7 +82,8 @@ impl Writer {
         end: Lsn,
     ) -> Writer {
         let segment_len = end.bytes_since(segment_start);
-        Writer { shared, rx, file, segment_start, segment_len, buf: Vec::new() }
+        let fsync_seconds = metrics::histogram!(FSYNC_SECONDS);
+        Writer { shared, rx, file, segment_start, segment_len, buf: Vec::new(), fsync_seconds }
     }
 
     /// Runs until a `Shutdown` request, or until every sender is gone.
@@ -159,7 +174,12 @@ impl Writer {
             let start = self.buffered_end();
             let end = frame::encode_batch(&mut self.buf, start, &append.payloads);
             assert_eq!(end.bytes_since(start), append.batch_bytes);
-            pending.push(Pending { reply: append.reply, range: LsnRange { start, end } });
+            let n_records = append.payloads.len() as u64;
+            pending.push(Pending {
+                reply: append.reply,
+                range: LsnRange { start, end },
+                n_records,
+            });
         }
         if outcome.is_ok() {
             outcome = self.flush(&mut pending);
@@ -203,9 +223,14 @@ impl Writer {
         self.segment_len += self.buf.len() as u64;
         self.buf.clear();
         counters.fsyncs.fetch_add(1, Ordering::Relaxed);
+        let fsync_started = Instant::now();
         self.file.sync_data().map_err(|error| Failure::new("fsync wal segment", &path, &error))?;
+        self.fsync_seconds.record(fsync_started.elapsed().as_secs_f64());
 
         let end = self.buffered_end();
+        // Counted before the end is published, so a reader never sees uncounted records.
+        let n_records = pending.iter().map(|pending| pending.n_records).sum();
+        counters.durable_records.fetch_add(n_records, Ordering::Release);
         let previous = self.shared.durable_end.swap(end.0, Ordering::AcqRel);
         assert!(previous < end.0, "durable end must grow: `{previous}` to `{end}`");
         for pending in pending.drain(..) {

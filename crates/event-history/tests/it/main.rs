@@ -10,6 +10,7 @@ use std::time::Duration;
 use cloudtrail_model::Record;
 use event_history::consumer::Indexer;
 use event_history::{Attribute, Category, History, HistoryConfig, Key, Query, attrs};
+use pipeline::Runner;
 
 struct FakeClock(AtomicI64);
 
@@ -198,8 +199,8 @@ fn generated_traffic_lookups_equal_brute_force_and_survive_a_crash() {
     let mut world = World::new();
     world.append_generated(7, 6000);
     let history = world.open();
-    let indexer = Indexer { history: Arc::clone(&history), ingestor: Arc::clone(&world.ingestor) };
-    indexer.step().unwrap();
+    let mut indexer = Runner::new(Indexer::new(Arc::clone(&history)), Arc::clone(&world.ingestor));
+    indexer.catch_up().unwrap();
     let stats = history.stats();
     assert!(stats.segments >= 3, "{stats:?}");
     let queries = queries(&world);
@@ -213,15 +214,17 @@ fn generated_traffic_lookups_equal_brute_force_and_survive_a_crash() {
 
     // More traffic, then a crash: the unsealed tail is lost and read again from the WAL.
     world.append_generated(8, 2000);
-    indexer.step().unwrap();
+    indexer.catch_up().unwrap();
     drop(indexer);
     drop(history);
     let history = world.open();
-    let indexer = Indexer { history: Arc::clone(&history), ingestor: Arc::clone(&world.ingestor) };
-    indexer.step().unwrap();
-    indexer.seal().unwrap();
+    let mut indexer = Runner::new(Indexer::new(Arc::clone(&history)), Arc::clone(&world.ingestor));
+    indexer.catch_up().unwrap();
+    indexer.consumer().seal().unwrap();
+    // The cursor moves to what is sealed on the runner's next turn.
+    indexer.catch_up().unwrap();
     world.clock.0.fetch_add(3 * 86_400_000, Ordering::SeqCst);
-    indexer.housekeeping().unwrap();
+    indexer.consumer().housekeeping().unwrap();
     for query in &queries {
         assert_eq!(all_pages(&history, query), world.oracle(query), "{query:?}");
     }
@@ -235,7 +238,7 @@ fn generated_traffic_lookups_equal_brute_force_and_survive_a_crash() {
 fn the_consumer_thread_files_events_within_its_poll_interval() {
     let mut world = World::new();
     let history = world.open();
-    let handle = Indexer { history: Arc::clone(&history), ingestor: Arc::clone(&world.ingestor) }
+    let handle = Runner::new(Indexer::new(Arc::clone(&history)), Arc::clone(&world.ingestor))
         .spawn()
         .unwrap();
     world.append_generated(3, 300);

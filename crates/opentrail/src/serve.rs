@@ -13,7 +13,7 @@ use crate::cli::ServeArgs;
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     // First, so every handle the WAL, ingest and the consumers take records here.
-    let metrics = install_metrics_recorder()?;
+    let prometheus = install_metrics_recorder()?;
     let config = match &args.config {
         Some(path) => Some(Arc::new(load_config(path)?)),
         None => None,
@@ -140,31 +140,6 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?,
     );
-    let state = Arc::new(
-        api_server::AppState::new(
-            Arc::clone(&ingestor),
-            Arc::clone(&catalog),
-            Arc::clone(&history),
-            config,
-        )?
-        .with_blob_store(blobs.clone())
-        .with_alarms(Arc::clone(&alarm_service))
-        .with_sns_certificate(certificate_pem)
-        .with_metrics(metrics),
-    );
-    let delivery = log_delivery::consumer::Delivery {
-        ingestor: Arc::clone(&ingestor),
-        catalog: Arc::clone(&catalog),
-        organization,
-        uploader: Arc::new(blobs),
-        config: log_delivery::consumer::DeliveryConfig {
-            interval: delivery_interval,
-            digest_interval,
-            ..log_delivery::consumer::DeliveryConfig::recommended()
-        },
-        state_dir: data_dir.join("delivery"),
-    };
-
     // Event history files every acknowledged event on its own thread, beside the API.
     let indexer = pipeline::Runner::new(
         event_history::consumer::Indexer::new(Arc::clone(&history)),
@@ -179,6 +154,31 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .spawn()
     .context("start the metric-alarms thread")?;
+
+    let state = Arc::new(
+        api_server::AppState::new(
+            Arc::clone(&ingestor),
+            Arc::clone(&catalog),
+            Arc::clone(&history),
+            config,
+        )?
+        .with_blob_store(blobs.clone())
+        .with_alarms(Arc::clone(&alarm_service))
+        .with_sns_certificate(certificate_pem)
+        .with_metrics(render_metrics(prometheus, vec![indexer.progress(), filters.progress()])),
+    );
+    let delivery = log_delivery::consumer::Delivery {
+        ingestor: Arc::clone(&ingestor),
+        catalog: Arc::clone(&catalog),
+        organization,
+        uploader: Arc::new(blobs),
+        config: log_delivery::consumer::DeliveryConfig {
+            interval: delivery_interval,
+            digest_interval,
+            ..log_delivery::consumer::DeliveryConfig::recommended()
+        },
+        state_dir: data_dir.join("delivery"),
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -227,8 +227,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Installs the process's metrics recorder (Prometheus text format) and describes every
-/// metric; returns what `GET /metrics` renders.
-fn install_metrics_recorder() -> anyhow::Result<api_server::metrics_route::Render> {
+/// metric.
+fn install_metrics_recorder() -> anyhow::Result<metrics_exporter_prometheus::PrometheusHandle> {
     use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
     // Seconds: from a fast fsync (100 µs) to a slow lookup (10 s).
     const SECONDS_BUCKETS: &[f64] = &[
@@ -243,10 +243,22 @@ fn install_metrics_recorder() -> anyhow::Result<api_server::metrics_route::Rende
     wal::describe_metrics();
     ingest::describe_metrics();
     pipeline::describe_metrics();
-    Ok(Arc::new(move || {
+    Ok(handle)
+}
+
+/// What `GET /metrics` renders: the consumers' lag measured against the WAL's end now, then
+/// every metric.
+fn render_metrics(
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    consumers: Vec<Arc<pipeline::Progress>>,
+) -> api_server::metrics_route::Render {
+    Arc::new(move || {
+        for consumer in &consumers {
+            consumer.measure();
+        }
         handle.run_upkeep();
         handle.render()
-    }))
+    })
 }
 
 /// Reads `opentrail.toml`; `${VAR}` references and `OPENTRAIL_*` overrides come from the

@@ -21,10 +21,19 @@ pub(crate) fn run(args: WalDumpArgs) -> anyhow::Result<()> {
     let records = wal::read_only(&wal_dir)
         .with_context(|| format!("open the WAL in `{}`", wal_dir.display()))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut n_undecodable = 0usize;
     for entry in records {
         let (lsn, payload) = entry.context("read the WAL")?;
-        let envelope = ingest::Envelope::decode(&payload)
-            .with_context(|| format!("decode the WAL record at `{lsn}`"))?;
+        let envelope = match ingest::Envelope::decode(&payload) {
+            Ok(envelope) => envelope,
+            Err(err) => {
+                // Shown, and the dump goes on: the records after it are as readable as ever.
+                n_undecodable += 1;
+                let shown = &payload[..payload.len().min(64)];
+                tracing::error!(lsn = lsn.0, len = payload.len(), %err, first_bytes = hex::encode(shown), "a WAL record is not a readable envelope");
+                continue;
+            }
+        };
         if args.with_envelope {
             write!(
                 out,
@@ -43,5 +52,9 @@ pub(crate) fn run(args: WalDumpArgs) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    anyhow::ensure!(
+        n_undecodable == 0,
+        "{n_undecodable} WAL record(s) are not readable envelopes (positions above); every other record was dumped"
+    );
     Ok(())
 }

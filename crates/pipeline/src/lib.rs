@@ -31,4 +31,4 @@ pub use crate::consumer::{
     Batch, Consumer, Event, Kinds, Limits, Pending, Resume, Tick, resume_from_cursor,
 };
 pub use crate::metrics::describe_metrics;
-pub use crate::runner::{RunError, Runner, RunnerHandle, Stop, Turn};
+pub use crate::runner::{Progress, RunError, Runner, RunnerHandle, Stop, Turn};

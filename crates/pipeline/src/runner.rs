@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wal::{Lsn, Wal};
+use wal::Lsn;
 
 use crate::consumer::{Batch, Consumer, Event, Pending, Resume, Tick};
 use crate::metrics::ConsumerMetrics;
@@ -43,40 +43,86 @@ struct Position {
     until: Option<Lsn>,
     pending: Vec<(Lsn, Vec<u8>)>,
     pending_bytes: usize,
-    /// For the lag in records: records in `[applied, durable end)` when counted, the WAL's
-    /// durable-record count then, and the records applied since.
-    lag_base: u64,
-    durable_records_base: u64,
-    applied_since_base: u64,
 }
 
 impl Position {
-    /// Starts at `resume`, counting the records between it and the durable end.
-    fn new(wal: &Wal, resume: Resume) -> wal::Result<Position> {
-        let durable_records_base = wal.durable_records();
-        let mut lag_base = 0;
-        for entry in wal.read_from(resume.from)? {
-            entry?;
-            lag_base += 1;
-        }
-        Ok(Position {
+    fn new(resume: Resume) -> Position {
+        Position {
             applied: resume.from,
             read: resume.from,
             until: resume.until,
             pending: Vec::new(),
             pending_bytes: 0,
-            lag_base,
-            durable_records_base,
-            applied_since_base: 0,
-        })
+        }
+    }
+}
+
+/// What a running consumer has applied, shared with whoever renders `/metrics`, so lag is
+/// measured against the WAL's end when it is asked for, not when the consumer last turned.
+pub struct Progress {
+    name: &'static str,
+    ingestor: Arc<ingest::Ingestor>,
+    metrics: ConsumerMetrics,
+    lag: std::sync::Mutex<Option<LagBase>>,
+}
+
+/// For the lag in records: where the consumer stands, the records between it and the durable
+/// end when it resumed, the WAL's durable-record count then, and the records applied since.
+#[derive(Clone, Copy)]
+struct LagBase {
+    applied: Lsn,
+    records: u64,
+    durable_records: u64,
+    applied_since: u64,
+}
+
+impl Progress {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<LagBase>> {
+        self.lag.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn lag_events(&self, wal: &Wal, durable_end: Lsn) -> u64 {
-        if self.applied >= durable_end {
-            return 0;
+    /// Counts the records from `from` to the durable end: the lag when a consumer resumes.
+    fn resumed(&self, from: Lsn) -> wal::Result<()> {
+        let wal = self.ingestor.wal();
+        let durable_records = wal.durable_records();
+        let mut records = 0;
+        for entry in wal.read_from(from)? {
+            entry?;
+            records += 1;
         }
-        let appended = wal.durable_records().saturating_sub(self.durable_records_base);
-        (self.lag_base + appended).saturating_sub(self.applied_since_base)
+        *self.lock() = Some(LagBase { applied: from, records, durable_records, applied_since: 0 });
+        Ok(())
+    }
+
+    fn applied(&self, to: Lsn, n_records: usize) {
+        if let Some(base) = self.lock().as_mut() {
+            base.applied = to;
+            base.applied_since += n_records as u64;
+        }
+    }
+
+    fn forget(&self) {
+        *self.lock() = None;
+    }
+
+    /// Sets the lag and retained-bytes gauges from the WAL's end now.
+    pub fn measure(&self) {
+        let wal = self.ingestor.wal();
+        let durable_end = wal.durable_end();
+        if let Some(base) = *self.lock() {
+            let lag_bytes = durable_end.0.saturating_sub(base.applied.0);
+            let lag_records = if lag_bytes == 0 {
+                0
+            } else {
+                let appended = wal.durable_records().saturating_sub(base.durable_records);
+                (base.records + appended).saturating_sub(base.applied_since)
+            };
+            self.metrics.lag_bytes.set(lag_bytes as f64);
+            self.metrics.lag_events.set(lag_records as f64);
+        }
+        if let Some(cursor) = wal.cursor(self.name) {
+            self.metrics.retained_bytes.set(durable_end.0.saturating_sub(cursor.0) as f64);
+        }
     }
 }
 
@@ -86,13 +132,23 @@ pub struct Runner<C: Consumer> {
     consumer: C,
     ingestor: Arc<ingest::Ingestor>,
     position: Option<Position>,
-    metrics: ConsumerMetrics,
+    progress: Arc<Progress>,
 }
 
 impl<C: Consumer> Runner<C> {
     pub fn new(consumer: C, ingestor: Arc<ingest::Ingestor>) -> Runner<C> {
-        let metrics = ConsumerMetrics::new(consumer.name());
-        Runner { consumer, ingestor, position: None, metrics }
+        let progress = Arc::new(Progress {
+            name: consumer.name(),
+            ingestor: Arc::clone(&ingestor),
+            metrics: ConsumerMetrics::new(consumer.name()),
+            lag: std::sync::Mutex::new(None),
+        });
+        Runner { consumer, ingestor, position: None, progress }
+    }
+
+    /// What the consumer has applied: [`Progress::measure`] before rendering `/metrics`.
+    pub fn progress(&self) -> Arc<Progress> {
+        Arc::clone(&self.progress)
     }
 
     pub fn consumer(&self) -> &C {
@@ -115,7 +171,8 @@ impl<C: Consumer> Runner<C> {
         if self.position.is_none() {
             let mut resume = self.consumer.resume(wal).map_err(RunError::Consumer)?;
             resume.from = crate::consumer::at_or_after_first(wal, name, resume.from);
-            self.position = Some(Position::new(wal, resume)?);
+            self.progress.resumed(resume.from)?;
+            self.position = Some(Position::new(resume));
         }
         let Some(position) = self.position.as_mut() else { unreachable!("resumed above") };
         let durable_end = wal.durable_end();
@@ -149,22 +206,23 @@ impl<C: Consumer> Runner<C> {
                 Pending { records: position.pending.len(), bytes: position.pending_bytes };
             let due = until_reached || full(position) || last || self.consumer.due(pending);
             if due {
-                let events = decode(name, &position.pending, self.consumer.kinds(), &self.metrics);
+                let metrics = &self.progress.metrics;
+                let events = decode(name, &position.pending, self.consumer.kinds(), metrics);
                 let batch =
                     Batch { start: position.applied, end: position.read, events: &events, last };
                 self.consumer.apply(&batch).await.map_err(RunError::Consumer)?;
                 turn.applied = position.pending.len();
                 turn.events = events.len();
                 drop(events);
-                position.applied_since_base += position.pending.len() as u64;
                 position.applied = position.read;
+                self.progress.applied(position.applied, position.pending.len());
                 position.pending.clear();
                 position.pending_bytes = 0;
                 if until_reached {
                     position.until = None;
                 }
-                self.metrics.events.increment(turn.events as u64);
-                self.metrics.batches.increment(1);
+                self.progress.metrics.events.increment(turn.events as u64);
+                self.progress.metrics.batches.increment(1);
             }
         }
         turn.caught_up = position.applied >= wal.durable_end();
@@ -173,7 +231,7 @@ impl<C: Consumer> Runner<C> {
             .await
             .map_err(RunError::Consumer)?;
         self.commit()?;
-        self.measure();
+        self.progress.measure();
         Ok(turn)
     }
 
@@ -215,18 +273,6 @@ impl<C: Consumer> Runner<C> {
         }
     }
 
-    fn measure(&self) {
-        let wal = self.ingestor.wal();
-        let durable_end = wal.durable_end();
-        if let Some(position) = &self.position {
-            self.metrics.lag_bytes.set(durable_end.0.saturating_sub(position.applied.0) as f64);
-            self.metrics.lag_events.set(position.lag_events(wal, durable_end) as f64);
-        }
-        if let Some(cursor) = wal.cursor(self.consumer.name()) {
-            self.metrics.retained_bytes.set(durable_end.0.saturating_sub(cursor.0) as f64);
-        }
-    }
-
     /// Turns until stopped: at once while a batch limit cut the read short, else after the
     /// consumer's poll interval; a failed turn is logged, counted, and retried from
     /// [`Consumer::resume`] after a second. Stopping runs one last turn (forcing the waiting
@@ -246,17 +292,18 @@ impl<C: Consumer> Runner<C> {
                     }
                 }
                 Err(err) => {
-                    self.metrics.errors.increment(1);
+                    self.progress.metrics.errors.increment(1);
                     tracing::error!(consumer = name, %err, "a WAL consumer turn failed; retrying from its last durable position in 1 s");
                     failing = true;
                     self.consumer.reset();
                     self.position = None;
+                    self.progress.forget();
                     stop.sleep(Duration::from_secs(1)).await;
                 }
             }
         }
         if let Err(err) = self.turn(true).await {
-            self.metrics.errors.increment(1);
+            self.progress.metrics.errors.increment(1);
             tracing::warn!(consumer = name, %err, "the last turn at shutdown failed; the next start reads those WAL records again");
         }
         match self.consumer.finish().await {
@@ -279,13 +326,14 @@ impl<C: Consumer> Runner<C> {
         C: Send + 'static,
     {
         let name = self.consumer.name();
+        let progress = self.progress();
         let stop = Arc::new(Stop::default());
         let thread_stop = Arc::clone(&stop);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let thread = std::thread::Builder::new().name(name.into()).spawn(move || {
             runtime.block_on(self.run(&thread_stop));
         })?;
-        Ok(RunnerHandle { name, stop, thread: Some(thread) })
+        Ok(RunnerHandle { name, stop, progress, thread: Some(thread) })
     }
 }
 
@@ -353,10 +401,16 @@ impl Stop {
 pub struct RunnerHandle {
     name: &'static str,
     stop: Arc<Stop>,
+    progress: Arc<Progress>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl RunnerHandle {
+    /// What the consumer has applied: [`Progress::measure`] before rendering `/metrics`.
+    pub fn progress(&self) -> Arc<Progress> {
+        Arc::clone(&self.progress)
+    }
+
     pub fn stop(mut self) {
         self.stop_and_join();
     }

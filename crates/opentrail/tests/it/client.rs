@@ -33,12 +33,18 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[], Stdio::null())
+    }
+
+    /// Starts with extra `serve` arguments, its log (RUST_LOG=warn) going to `stderr`.
+    pub(crate) fn start_with(data_dir: &Path, args: &[&str], stderr: Stdio) -> Server {
         let mut child = opentrail()
             .args(["serve", "--listen", "127.0.0.1:0", "--disk-free-bytes-min", "0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start opentrail serve");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());

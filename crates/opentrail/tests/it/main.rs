@@ -4,6 +4,7 @@ mod bench;
 mod client;
 mod crash;
 mod generate;
+mod metrics;
 mod serve;
 
 use std::path::PathBuf;

@@ -19,8 +19,16 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Model { corpus, records } => model(corpus, records),
         BenchTarget::Gen { count } => generator(count),
-        BenchTarget::Ingest { clients, batch, seconds, rate, data_dir } => {
-            crate::bench_ingest::run(clients, batch, seconds, rate, data_dir)
+        BenchTarget::Ingest { clients, batch, seconds, rate, data_dir, compare_with, runs } => {
+            crate::bench_ingest::run(crate::bench_ingest::IngestBench {
+                clients,
+                batches: batch,
+                seconds,
+                rate,
+                data_dir,
+                compare_with,
+                runs,
+            })
         }
         BenchTarget::ValidateLogs { seconds, aws, data_dir } => {
             crate::bench_validate::run(seconds, &aws, data_dir)

@@ -267,6 +267,13 @@ pub(crate) enum BenchTarget {
         /// Data directory of the server (default: a fresh directory under the system temp dir).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Another `opentrail` executable (say, the previous commit's) whose server is measured
+        /// in the same run, alternating with this one, each on a fresh data directory.
+        #[arg(long)]
+        compare_with: Option<PathBuf>,
+        /// Measurements of each combination (per server, alternating when comparing).
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
     },
     /// Log delivery: throughput of the consumer draining a pre-filled WAL into gzip files
     /// (in process), and acknowledgement-to-visible latency through a real server.

@@ -51,6 +51,18 @@ use std::time::Duration;
 use cloudtrail_model::Record;
 
 pub use crate::attrs::{Attribute, Category, Indexed, Summary};
+
+/// The duration of each lookup (one LookupEvents page), on `/metrics`.
+const LOOKUP_SECONDS: &str = "opentrail_lookup_seconds";
+
+/// Describes event history's metrics to the installed recorder (their `# HELP` lines).
+pub fn describe_metrics() {
+    metrics::describe_histogram!(
+        LOOKUP_SECONDS,
+        metrics::Unit::Seconds,
+        "Duration of each event-history lookup (one LookupEvents page)"
+    );
+}
 use crate::manifest::Manifest;
 use crate::mem::Mem;
 pub use crate::segment::SEGMENT_EVENTS_MAX;
@@ -541,6 +553,13 @@ impl History {
 
     /// Answers one page of a lookup.
     pub fn lookup(&self, query: &Query) -> Result<Page, Error> {
+        let started = std::time::Instant::now();
+        let page = self.lookup_page(query);
+        metrics::histogram!(LOOKUP_SECONDS).record(started.elapsed().as_secs_f64());
+        page
+    }
+
+    fn lookup_page(&self, query: &Query) -> Result<Page, Error> {
         if query.max_results == 0 {
             return Ok(Page { hits: Vec::new(), next: None });
         }

@@ -121,6 +121,13 @@ impl Deliverer {
                 None => (NotificationStatus::Failed, now, Some(err.as_str())),
             },
         };
+        let outcome = match (&result, status) {
+            (Ok(()), _) => "delivered",
+            (Err(_), NotificationStatus::Failed) => "failed",
+            (Err(_), _) => "retried",
+        };
+        metrics::counter!(NOTIFICATIONS, "protocol" => protocol_label(&row.protocol), "outcome" => outcome)
+            .increment(1);
         match (&result, status) {
             (Ok(()), _) => {
                 tracing::info!(id = row.id, alarm = row.alarm_name, protocol = row.protocol, endpoint = %redact(&row.endpoint), attempts, "notification delivered")
@@ -235,6 +242,30 @@ impl Deliverer {
 }
 
 /// An endpoint for logs: URLs lose their path and query (Slack webhook URLs carry secrets).
+/// Notification attempts by protocol and outcome (delivered, retried, failed), on `/metrics`.
+pub(crate) const NOTIFICATIONS: &str = "opentrail_notifications_total";
+
+/// Describes the notification metrics to the installed recorder (their `# HELP` lines).
+pub fn describe_metrics() {
+    metrics::describe_counter!(
+        NOTIFICATIONS,
+        metrics::Unit::Count,
+        "Notification attempts by protocol and outcome: delivered, retried (will be tried again), failed (for good)"
+    );
+}
+
+/// A bounded label: the protocols OpenTrail sends, never a stored string as is.
+fn protocol_label(protocol: &str) -> &'static str {
+    match protocol {
+        "https" => "https",
+        "http" => "http",
+        "slack" => "slack",
+        "email" => "email",
+        "email-json" => "email-json",
+        _ => "other",
+    }
+}
+
 pub fn redact(endpoint: &str) -> String {
     match endpoint.split_once("://") {
         Some((scheme, rest)) => {

@@ -48,7 +48,7 @@ pub use crate::config::{
     MetricStatistic, Percentile, Statistic, TreatMissingData, Unit, is_topic_arn,
 };
 pub use crate::consumer::{CONSUMER_NAME, Consumer};
-pub use crate::deliver::{Deliverer, Waker, redact};
+pub use crate::deliver::{Deliverer, Waker, describe_metrics, redact};
 pub use crate::doc::{
     alarm_config_from_json, alarm_config_to_json, alarm_from_document, alarm_to_document,
     describe_alarm, history_item,

@@ -243,6 +243,8 @@ fn install_metrics_recorder() -> anyhow::Result<metrics_exporter_prometheus::Pro
     wal::describe_metrics();
     ingest::describe_metrics();
     pipeline::describe_metrics();
+    event_history::describe_metrics();
+    metric_alarms::describe_metrics();
     Ok(handle)
 }
 

@@ -123,10 +123,13 @@ impl Error {
     }
 }
 
+/// What [`temp_path`] appends: a directory's stray temp files end with it.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
 /// The temp file a replacement of `path` writes first: `<path>.tmp`.
 pub fn temp_path(path: &Path) -> PathBuf {
     let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
+    temp.push(TEMP_SUFFIX);
     PathBuf::from(temp)
 }
 

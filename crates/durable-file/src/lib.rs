@@ -17,7 +17,7 @@ mod disk;
 mod frame;
 
 pub use disk::{
-    Disk, Error, Result, StdDisk, Step, remove, remove_on, rename_synced_on, replace, replace_on,
-    sync_dir, temp_path,
+    Disk, Error, Result, StdDisk, Step, TEMP_SUFFIX, remove, remove_on, rename_synced_on, replace,
+    replace_on, sync_dir, temp_path,
 };
 pub use frame::{FRAME_BYTES_MIN, Format, Frame, FrameError};

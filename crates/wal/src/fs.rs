@@ -118,22 +118,15 @@ impl FileSystem for StdFileSystem {
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        std::fs::rename(from, to)
+        durable_file::Disk::rename(&durable_file::StdDisk::new(), from, to)
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        std::fs::remove_file(path)
+        durable_file::Disk::remove_file(&durable_file::StdDisk::new(), path)
     }
 
-    #[cfg(unix)]
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        File::open(dir)?.sync_all()
-    }
-
-    #[cfg(not(unix))]
-    fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
-        // Directories cannot be opened as files here; metadata is journaled by the OS.
-        Ok(())
+        durable_file::Disk::sync_dir(&durable_file::StdDisk::new(), dir)
     }
 }
 

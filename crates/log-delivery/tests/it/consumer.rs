@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use log_delivery::consumer::{Delivery, DeliveryConfig, UploadError, Uploader};
+use log_delivery::consumer::{Delivery, DeliveryConfig};
+use log_delivery::upload::{UploadError, Uploader};
 
 const ACCT: &str = "111122223333";
 
@@ -350,6 +351,7 @@ async fn a_damaged_spool_file_stops_delivery_with_a_clear_error() {
     bytes[middle] ^= 0x40;
     std::fs::write(&path, bytes).unwrap();
     let err = delivery.cycle().await.unwrap_err();
+    let err = err.to_string();
     assert!(err.contains("is damaged") && err.contains(&path.display().to_string()), "{err}");
 }
 

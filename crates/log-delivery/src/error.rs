@@ -50,7 +50,7 @@ pub enum Error {
     },
 
     /// Replacing or removing a file of the delivery state directory failed.
-    #[error("{source}; the delivery state directory must be writable")]
+    #[error("{source}; check the space and permissions of the delivery state directory")]
     StateFile {
         /// The failed step and its file.
         #[from]
@@ -82,7 +82,7 @@ pub enum Error {
     },
 
     /// The configured digest interval does not fit in milliseconds.
-    #[error("the digest interval `{interval:?}` is too long; configure at most a day")]
+    #[error("the digest interval `{interval:?}` is too long; `--digest-interval` takes 1s to 24h")]
     DigestIntervalTooLong {
         /// The configured interval.
         interval: Duration,

@@ -52,13 +52,14 @@
 //! directory is trusted: symbolic links placed in it by hand are skipped by listings but
 //! followed by `get`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
+use durable_file::{Disk, StdDisk};
 
 use crate::{
     Error, ListPage, Object, ObjectInfo, ObjectMeta, ObjectSummary, Operation, Result,
@@ -252,7 +253,9 @@ fn put_blocking(root: &Path, bucket: &str, key: &str, body: &[u8], sidecar: &str
     replace_file(&tmp_dir, &bucket_dir, key, body)
 }
 
-/// Atomically replaces `<base>/<key>` with `bytes`: temporary file, fsync, rename, fsync dir.
+/// Atomically replaces `<base>/<key>` with `bytes`: temporary file, fsync, rename, fsync dir,
+/// through `durable_file`'s steps, with the temporary file in `.tmp/` (never in a bucket) and
+/// the key's directories created between the write and the rename.
 fn replace_file(tmp_dir: &Path, base: &Path, key: &str, bytes: &[u8]) -> Result<()> {
     let operation = Operation::Put;
     let tmp_path = tmp_dir.join(format!(
@@ -261,24 +264,19 @@ fn replace_file(tmp_dir: &Path, base: &Path, key: &str, bytes: &[u8]) -> Result<
         TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp_path)
-            .map_err(io_error(operation, &tmp_path))?;
-        file.write_all(bytes).map_err(io_error(operation, &tmp_path))?;
-        file.sync_all().map_err(io_error(operation, &tmp_path))?;
-        drop(file);
+        StdDisk::new().write_synced(&tmp_path, bytes).map_err(io_error(operation, &tmp_path))?;
         let (parent_key, _) = key.rsplit_once('/').unwrap_or(("", key));
-        let parent = base.join(parent_key);
         create_dirs(operation, base, parent_key, key)?;
         let target = base.join(key);
-        fs::rename(&tmp_path, &target).map_err(|err| match err.kind() {
-            io::ErrorKind::IsADirectory | io::ErrorKind::DirectoryNotEmpty => conflict(key),
-            _ => io_error(operation, &target)(err),
-        })?;
-        fsync_dir(operation, &parent)
+        durable_file::rename_synced_on(&StdDisk::new(), &tmp_path, &target).map_err(|err| {
+            match (err.step, err.error.kind()) {
+                (
+                    durable_file::Step::Rename,
+                    io::ErrorKind::IsADirectory | io::ErrorKind::DirectoryNotEmpty,
+                ) => conflict(key),
+                _ => Error::Io { operation, path: err.path, source: err.error },
+            }
+        })
     })();
     if result.is_err() {
         // Best effort: a stray temporary file is harmless, it is never listed.
@@ -315,7 +313,7 @@ fn create_dirs(operation: Operation, base: &Path, rel: &str, key: &str) -> Resul
 }
 
 fn fsync_dir(operation: Operation, dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|file| file.sync_all()).map_err(io_error(operation, dir))
+    StdDisk::new().sync_dir(dir).map_err(io_error(operation, dir))
 }
 
 fn read_blocking(root: &Path, bucket: &str, key: &str, with_body: bool) -> Result<Object> {

@@ -1,6 +1,8 @@
 //! The manifest: which segments are live and up to which WAL position their events reach.
-//! Replaced whole (temp file, fsync, rename, fsync directory), so it is always one version or
-//! the next.
+//! Replaced whole through `durable_file::replace` (temp file, fsync, rename, fsync directory),
+//! so it is always one version or the next. It stays text (its own header line and CRC32C
+//! line) rather than `durable_file`'s binary frame: an operator can read it, and the format
+//! that shipped needs no second reader.
 //!
 //! ```text
 //! opentrail-event-history 1
@@ -12,7 +14,6 @@
 //! crc 1a2b3c4d
 //! ```
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::Error;
@@ -91,16 +92,13 @@ impl Manifest {
         }
         let crc = crc32c::crc32c(body.as_bytes());
         body.push_str(&format!("crc {crc:08x}\n"));
-        let temp = dir.join(format!("{FILE_NAME}.tmp"));
-        let path = dir.join(FILE_NAME);
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(body.as_bytes())?;
-            file.sync_all()
-        };
-        write().map_err(Error::io("write the event-history manifest", &temp))?;
-        std::fs::rename(&temp, &path)
-            .map_err(Error::io("replace the event-history manifest", &path))?;
-        crate::sync_dir(dir)
+        durable_file::replace(&dir.join(FILE_NAME), body.as_bytes()).map_err(|err| Error::Io {
+            op: "replace the event-history manifest",
+            path: err.path,
+            source: err.error,
+        })
     }
 }
+
+#[cfg(test)]
+mod tests;

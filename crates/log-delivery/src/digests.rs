@@ -11,111 +11,34 @@
 //!
 //! Digests go out in the same task as log files, after a file's upload is registered, so a
 //! digest never misses a file stored in its window. Each digest is planned in the catalog before
-//! it is written and committed after; a crash in between re-writes the same object.
+//! it is written and committed after; a crash in between re-writes the same object. When a
+//! chain continues, closes or starts again is the pure rule of [`crate::chain`].
 
 use std::collections::BTreeMap;
 
-use catalog::{ChainHead, DigestStream, DigestTarget, LoggingWindow};
+use catalog::{ChainHead, DigestStream, DigestTarget};
 
-use crate::consumer::{Delivery, Uploader};
-
-/// What a trail's configuration says about its chains.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TrailState {
-    pub(crate) validation: bool,
-    pub(crate) windows: Vec<LoggingWindow>,
-}
-
-impl TrailState {
-    /// Validating and logging right now.
-    fn active(&self) -> bool {
-        self.validation && self.windows.last().is_some_and(|w| w.until_ms.is_none())
-    }
-}
-
-/// What to do with one chain at a boundary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Decision {
-    /// Nothing is due.
-    Wait,
-    /// The chain is closed, empty and its trail is gone: forget it.
-    Forget,
-    /// Write the digest `[start_ms, end_ms)`; it follows the head when the chain is open;
-    /// afterwards the chain stays open (`keep_open`) or closes.
-    Write { start_ms: i64, end_ms: i64, keep_open: bool },
-}
-
-/// The pure rule. `boundary_ms` is the latest digest boundary that has passed;
-/// `first_pending(end)` is the store time of the earliest undigested file stored before `end`.
-pub(crate) fn decide(
-    stream: &DigestStream,
-    trail: Option<&TrailState>,
-    boundary_ms: i64,
-    first_pending: impl Fn(i64) -> Option<i64>,
-) -> Decision {
-    let planned = stream.planned_end_ms;
-    let end_ms = planned.unwrap_or(boundary_ms);
-    match &stream.head {
-        Some(head) => {
-            if planned.is_none() && end_ms <= head.end_ms {
-                return Decision::Wait;
-            }
-            // The chain goes on only if the trail validated and logged the whole time.
-            let continuous = trail.is_some_and(|t| {
-                t.validation
-                    && t.windows.iter().any(|w| {
-                        w.since_ms <= head.end_ms && w.until_ms.is_none_or(|until| until >= end_ms)
-                    })
-            });
-            Decision::Write { start_ms: head.end_ms, end_ms, keep_open: continuous }
-        }
-        None => {
-            let active = trail.is_some_and(TrailState::active);
-            let first = first_pending(end_ms);
-            let start_ms = if active {
-                let since =
-                    trail.and_then(|t| t.windows.last()).map_or(end_ms, |window| window.since_ms);
-                since.max(stream.closed_at_ms.unwrap_or(i64::MIN))
-            } else if let Some(first) = first {
-                stream.closed_at_ms.unwrap_or(first).min(first)
-            } else if trail.is_none() && planned.is_none() {
-                return Decision::Forget;
-            } else if planned.is_none() {
-                return Decision::Wait;
-            } else {
-                stream.closed_at_ms.unwrap_or(end_ms)
-            };
-            // A chain whose trail began logging after the boundary starts at the next one.
-            if planned.is_none() && start_ms.div_euclid(1000) >= end_ms.div_euclid(1000) {
-                return Decision::Wait;
-            }
-            Decision::Write { start_ms: start_ms.min(end_ms), end_ms, keep_open: active }
-        }
-    }
-}
-
-/// The latest boundary at or before `now_ms` for an interval of `interval_ms`.
-pub(crate) fn boundary(now_ms: i64, interval_ms: i64) -> i64 {
-    now_ms.div_euclid(interval_ms) * interval_ms
-}
+use crate::chain::{Decision, TrailState, boundary, decide};
+use crate::consumer::Delivery;
+use crate::error::{Error, Result};
+use crate::upload::Uploader;
 
 impl<U: Uploader> Delivery<U> {
     /// Writes every digest that is due. Returns how many were written; a chain whose digest
     /// cannot be stored is retried at the next call, the others go on.
-    pub async fn write_due_digests(&self) -> Result<usize, String> {
-        let interval_ms = i64::try_from(self.config.digest_interval.as_millis())
-            .map_err(|_| "the digest interval is too long".to_owned())?
+    pub async fn write_due_digests(&self) -> Result<usize> {
+        let interval = self.config.digest_interval;
+        let interval_ms = i64::try_from(interval.as_millis())
+            .map_err(|_| Error::DigestIntervalTooLong { interval })?
             .max(1000);
         let now_ms = self.ingestor.clock().now_unix_millis();
         let boundary_ms = boundary(now_ms, interval_ms);
-        let err = |what: &str, e: catalog::Error| format!("{what}: {e}");
-        let trails = self.catalog.trails().map_err(|e| err("read trails", e))?;
+        let trails = self.catalog.trails().map_err(Error::catalog("read trails"))?;
         let mut states: BTreeMap<String, (catalog::Trail, TrailState)> = BTreeMap::new();
         for trail in trails {
-            let windows = self
-                .catalog
-                .logging_windows(&trail.trail_arn)
-                .map_err(|e| err("read logging windows", e))?;
+            let windows = self.catalog.logging_windows(&trail.trail_arn).map_err(|source| {
+                Error::LoggingWindows { trail_arn: trail.trail_arn.clone(), source }
+            })?;
             let state = TrailState { validation: trail.log_file_validation_enabled, windows };
             if state.active() {
                 // A validating trail's home region always has a chain, even with no files.
@@ -125,11 +48,12 @@ impl<U: Uploader> Delivery<U> {
                         account_id: trail.account_id.clone(),
                         region: trail.home_region.clone(),
                     })
-                    .map_err(|e| err("create a digest chain", e))?;
+                    .map_err(Error::catalog("create a digest chain"))?;
             }
             states.insert(trail.trail_arn.clone(), (trail, state));
         }
-        let streams = self.catalog.digest_streams().map_err(|e| err("read digest chains", e))?;
+        let streams =
+            self.catalog.digest_streams().map_err(Error::catalog("read digest chains"))?;
         let mut n_written = 0;
         for stream in streams {
             let entry = states.get(&stream.id.trail_arn);
@@ -144,7 +68,7 @@ impl<U: Uploader> Delivery<U> {
                 Decision::Forget => {
                     self.catalog
                         .drop_digest_stream(&stream.id)
-                        .map_err(|e| err("forget a digest chain", e))?;
+                        .map_err(Error::catalog("forget a digest chain"))?;
                 }
                 Decision::Write { start_ms, end_ms, keep_open } => {
                     let trail = entry.map(|(trail, _)| trail);
@@ -153,8 +77,8 @@ impl<U: Uploader> Delivery<U> {
                         .await
                     {
                         Ok(()) => n_written += 1,
-                        Err(message) => {
-                            tracing::warn!(trail = %stream.id.trail_arn, account = %stream.id.account_id, region = %stream.id.region, error = %message, "digest not written; retrying next interval");
+                        Err(err) => {
+                            tracing::warn!(trail = %stream.id.trail_arn, account = %stream.id.account_id, region = %stream.id.region, %err, "digest not written; retrying next interval");
                         }
                     }
                 }
@@ -171,7 +95,7 @@ impl<U: Uploader> Delivery<U> {
         end_ms: i64,
         keep_open: bool,
         now_ms: i64,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let id = &stream.id;
         let target = match trail {
             Some(trail) => DigestTarget {
@@ -184,14 +108,16 @@ impl<U: Uploader> Delivery<U> {
                     .then(|| self.organization.as_ref().map(|o| o.id.clone()))
                     .flatten(),
             },
-            None => stream.target.clone().ok_or_else(|| {
-                "the trail is gone and never had a digest; nowhere to write".to_owned()
-            })?,
+            None => stream
+                .target
+                .clone()
+                .ok_or_else(|| Error::NoDigestTarget { trail_arn: id.trail_arn.clone() })?,
         };
-        let err = |what: &str, e: catalog::Error| format!("{what}: {e}");
-        self.catalog.plan_digest(id, end_ms, &target).map_err(|e| err("plan the digest", e))?;
-        let files =
-            self.catalog.undigested_files(id, end_ms).map_err(|e| err("read digest files", e))?;
+        self.catalog.plan_digest(id, end_ms, &target).map_err(Error::catalog("plan the digest"))?;
+        let files = self
+            .catalog
+            .undigested_files(id, end_ms)
+            .map_err(Error::catalog("read the files of a digest"))?;
         let key = integrity::digest::DigestKey {
             s3_key_prefix: target.key_prefix.as_deref(),
             organization_id: target.organization_id.as_deref(),
@@ -205,9 +131,11 @@ impl<U: Uploader> Delivery<U> {
         let signing_row = self
             .catalog
             .current_signing_key(&id.region, now_ms)
-            .map_err(|e| err("get the signing key", e))?;
-        let signing = integrity::SigningKey::from_private_pkcs8_der(&signing_row.private_pkcs8_der)
-            .map_err(|e| format!("read the signing key {}: {e}", signing_row.fingerprint))?;
+            .map_err(Error::catalog("get the digest-signing key"))?;
+        let signing =
+            integrity::SigningKey::from_private_pkcs8_der(&signing_row.private_pkcs8_der).map_err(
+                |source| Error::SigningKey { fingerprint: signing_row.fingerprint.clone(), source },
+            )?;
         let previous = stream.head.as_ref().map(|head| integrity::digest::PreviousDigest {
             bucket: head.bucket.clone(),
             key: head.key.clone(),
@@ -240,12 +168,16 @@ impl<U: Uploader> Delivery<U> {
         let result =
             self.uploader.put(&target.bucket, &key, signed.gzip, Some(&signed.signature_hex)).await;
         let attempt_ms = self.ingestor.clock().now_unix_millis();
-        let _ = self.catalog.record_digest_delivery(
-            &id.trail_arn,
-            attempt_ms,
-            result.as_ref().err().map(|e| e.code.as_str()),
-        );
-        result.map_err(|e| e.message)?;
+        let error_code = result.as_ref().err().map(|e| e.code.as_str());
+        if let Err(err) = self.catalog.record_digest_delivery(&id.trail_arn, attempt_ms, error_code)
+        {
+            tracing::error!(trail = %id.trail_arn, %err, "cannot record a digest delivery attempt in the catalog; GetTrailStatus shows an older one");
+        }
+        result.map_err(|e| Error::DigestUpload {
+            bucket: target.bucket.clone(),
+            key: key.clone(),
+            message: e.message,
+        })?;
         let head = keep_open.then(|| ChainHead {
             bucket: target.bucket.clone(),
             key: key.clone(),
@@ -255,11 +187,8 @@ impl<U: Uploader> Delivery<U> {
         });
         self.catalog
             .commit_digest(id, end_ms, head.as_ref())
-            .map_err(|e| err("commit the digest", e))?;
+            .map_err(Error::catalog("commit the digest"))?;
         tracing::info!(bucket = %target.bucket, key, n_files = log_files.len(), chained = previous.is_some(), final_digest = !keep_open, "digest delivered");
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests;

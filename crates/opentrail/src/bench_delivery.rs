@@ -204,7 +204,7 @@ async fn drain(
 ) -> anyhow::Result<(usize, usize)> {
     let (mut n_cycles, mut n_files) = (0, 0);
     loop {
-        let files = delivery.cycle().await.map_err(anyhow::Error::msg)?;
+        let files = delivery.cycle().await?;
         if files == 0 {
             return Ok((n_cycles, n_files));
         }

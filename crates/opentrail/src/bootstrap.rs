@@ -2,8 +2,6 @@
 //! catalog; on every start write `admin.env` so `set -a; . admin.env; set +a` points the AWS
 //! CLI at this server.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -104,14 +102,14 @@ fn create_default_channel(
     Ok(channel)
 }
 
-/// Writes `DIR/admin.env` (mode 0600) through a temporary file, fsync and rename.
+/// Writes `DIR/admin.env` (mode 0600) crash-safely (`durable_file`: temporary file, fsync,
+/// rename, fsync the directory).
 pub(crate) fn write_admin_env(
     data_dir: &Path,
     bootstrap: &Bootstrap,
     endpoint: &str,
 ) -> anyhow::Result<PathBuf> {
     let path = data_dir.join("admin.env");
-    let tmp = data_dir.join("admin.env.tmp");
     let text = format!(
         "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION={}\nAWS_DEFAULT_REGION={}\nAWS_ENDPOINT_URL={endpoint}\nOPENTRAIL_DEFAULT_CHANNEL_ARN={}\n",
         bootstrap.admin_key.access_key_id,
@@ -120,18 +118,7 @@ pub(crate) fn write_admin_env(
         bootstrap.region,
         bootstrap.default_channel.channel_arn,
     );
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("create `{}`", tmp.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, &path).with_context(|| format!("rename to `{}`", path.display()))?;
-    std::fs::File::open(data_dir)?.sync_all()?;
+    durable_file::replace_on(&durable_file::StdDisk::owner_only(), &path, text.as_bytes())?;
     Ok(path)
 }
 

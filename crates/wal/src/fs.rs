@@ -37,6 +37,28 @@ pub trait FileSystem: fmt::Debug + Send + Sync {
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
 }
 
+/// State files are replaced through `durable_file` on this seam, so the simulated disk's
+/// crashes and faults reach that code too.
+impl durable_file::Disk for dyn FileSystem + '_ {
+    fn write_synced(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let mut file = self.create_or_truncate(path)?;
+        file.write_all(bytes)?;
+        file.sync_data()
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        FileSystem::rename(self, from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        FileSystem::remove_file(self, path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        FileSystem::sync_dir(self, dir)
+    }
+}
+
 /// A file open for appending.
 pub trait WriteFile: fmt::Debug + Send {
     /// Appends all of `bytes` at the end of the file. On error, a prefix may have been written.
@@ -96,22 +118,15 @@ impl FileSystem for StdFileSystem {
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        std::fs::rename(from, to)
+        durable_file::Disk::rename(&durable_file::StdDisk::new(), from, to)
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        std::fs::remove_file(path)
+        durable_file::Disk::remove_file(&durable_file::StdDisk::new(), path)
     }
 
-    #[cfg(unix)]
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        File::open(dir)?.sync_all()
-    }
-
-    #[cfg(not(unix))]
-    fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
-        // Directories cannot be opened as files here; metadata is journaled by the OS.
-        Ok(())
+        durable_file::Disk::sync_dir(&durable_file::StdDisk::new(), dir)
     }
 }
 

@@ -5,12 +5,15 @@
 //! of the first 20 bytes. Only version 1 exists; a version 2 adds a decoder and an explicit
 //! `upgrade_v1_to_v2` next to [`decode_state`], and keeps reading version 1.
 //!
-//! A state file is never modified in place: [`write_state_file`] writes a temp file, fsyncs it,
-//! renames it over the old one and fsyncs the directory, so after a crash either the old or
+//! This is `durable_file`'s framed format (payload: kind u32, `Lsn` u64), so the bytes are
+//! the same as before that crate existed. A state file is never modified in place:
+//! [`write_state_file`] replaces it through `durable_file`, so after a crash either the old or
 //! the new content is there, whole.
 
 use std::fmt;
 use std::path::Path;
+
+use durable_file::FrameError;
 
 use crate::error::{Error, Result};
 use crate::frame::le_array;
@@ -29,7 +32,7 @@ pub(crate) const HEAD_FILE_NAME: &str = "head.state";
 const CURSOR_PREFIX: &str = "cursor-";
 const STATE_SUFFIX: &str = ".state";
 /// Suffix of temp files written while replacing a state file.
-pub(crate) const TEMP_SUFFIX: &str = ".tmp";
+pub(crate) const TEMP_SUFFIX: &str = durable_file::TEMP_SUFFIX;
 
 /// What a state file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,15 +68,15 @@ impl fmt::Display for StateDefect {
     }
 }
 
+/// The framed format of state files: the payload is kind u32 and `Lsn` u64.
+const STATE_FORMAT: durable_file::Format = durable_file::Format::new(STATE_MAGIC, STATE_VERSION);
+
 pub(crate) fn encode_state(kind: StateKind, lsn: Lsn) -> [u8; STATE_FILE_BYTES] {
-    let mut bytes = [0u8; STATE_FILE_BYTES];
-    bytes[0..4].copy_from_slice(&STATE_MAGIC);
-    bytes[4..8].copy_from_slice(&STATE_VERSION.to_le_bytes());
-    bytes[8..12].copy_from_slice(&(kind as u32).to_le_bytes());
-    bytes[12..20].copy_from_slice(&lsn.0.to_le_bytes());
-    let crc = crc32c::crc32c(&bytes[..20]);
-    bytes[20..24].copy_from_slice(&crc.to_le_bytes());
-    bytes
+    let mut payload = [0u8; 12];
+    payload[0..4].copy_from_slice(&(kind as u32).to_le_bytes());
+    payload[4..12].copy_from_slice(&lsn.0.to_le_bytes());
+    let bytes = STATE_FORMAT.encode(&payload);
+    <[u8; STATE_FILE_BYTES]>::try_from(bytes.as_slice()).expect("a state file is 24 bytes")
 }
 
 /// Decodes a state file of any supported version into the current meaning.
@@ -81,24 +84,24 @@ pub(crate) fn decode_state(bytes: &[u8], kind: StateKind) -> Result<Lsn, StateDe
     if bytes.len() != STATE_FILE_BYTES {
         return Err(StateDefect::WrongLength { len: bytes.len() });
     }
-    if bytes[0..4] != STATE_MAGIC {
-        return Err(StateDefect::BadMagic);
-    }
-    if crc32c::crc32c(&bytes[..20]) != u32::from_le_bytes(le_array(&bytes[20..24])) {
-        return Err(StateDefect::BadChecksum);
-    }
-    match u32::from_le_bytes(le_array(&bytes[4..8])) {
-        1 => decode_state_v1(bytes, kind),
+    let frame = STATE_FORMAT.decode(bytes).map_err(|defect| match defect {
+        FrameError::TooShort { len } => StateDefect::WrongLength { len },
+        FrameError::WrongMagic { .. } => StateDefect::BadMagic,
+        FrameError::Damaged => StateDefect::BadChecksum,
+        FrameError::UnknownVersion { version, .. } => StateDefect::UnsupportedVersion { version },
+    })?;
+    match frame.version {
+        1 => decode_state_v1(frame.payload, kind),
         version => Err(StateDefect::UnsupportedVersion { version }),
     }
 }
 
-fn decode_state_v1(bytes: &[u8], kind: StateKind) -> Result<Lsn, StateDefect> {
-    let found = u32::from_le_bytes(le_array(&bytes[8..12]));
+fn decode_state_v1(payload: &[u8], kind: StateKind) -> Result<Lsn, StateDefect> {
+    let found = u32::from_le_bytes(le_array(&payload[0..4]));
     if found != kind as u32 {
         return Err(StateDefect::WrongKind { found });
     }
-    Ok(Lsn(u64::from_le_bytes(le_array(&bytes[12..20]))))
+    Ok(Lsn(u64::from_le_bytes(le_array(&payload[4..12]))))
 }
 
 /// Reads a state file: `Ok(Err(defect))` if it exists but cannot be trusted.
@@ -127,7 +130,8 @@ pub(crate) fn read_state_file(
     Ok(decode_state(&bytes, kind))
 }
 
-/// Replaces a state file crash-safely: temp file, fsync, rename, fsync the directory.
+/// Replaces a state file crash-safely ([`durable_file::replace_on`] over the WAL's file system:
+/// temp file, fsync, rename, fsync the directory).
 pub(crate) fn write_state_file(
     fs: &dyn FileSystem,
     dir: &Path,
@@ -138,16 +142,15 @@ pub(crate) fn write_state_file(
     let bytes = encode_state(kind, lsn);
     // Pair the encoder with the decoder before anything reaches the disk.
     assert_eq!(decode_state(&bytes, kind), Ok(lsn));
-    let path = dir.join(name);
-    let temp_path = dir.join(format!("{name}{TEMP_SUFFIX}"));
-    let write_error = || Error::io("write wal state file", &temp_path);
-    let mut file = fs.create_or_truncate(&temp_path).map_err(write_error())?;
-    file.write_all(&bytes).map_err(write_error())?;
-    file.sync_data().map_err(write_error())?;
-    drop(file);
-    fs.rename(&temp_path, &path).map_err(Error::io("rename wal state file", &path))?;
-    fs.sync_dir(dir).map_err(Error::io("fsync wal directory", dir))?;
-    Ok(())
+    durable_file::replace_on(fs, &dir.join(name), &bytes).map_err(|err| {
+        let op = match err.step {
+            durable_file::Step::Write => "write wal state file",
+            durable_file::Step::Rename => "rename wal state file",
+            durable_file::Step::Remove => "remove wal state file",
+            durable_file::Step::SyncDir => "fsync wal directory",
+        };
+        Error::Io { op, path: err.path, source: err.error }
+    })
 }
 
 pub(crate) fn cursor_file_name(consumer: &str) -> String {

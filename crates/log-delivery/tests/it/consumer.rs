@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use log_delivery::consumer::{Delivery, DeliveryConfig, UploadError, Uploader};
+use log_delivery::consumer::{Delivery, DeliveryConfig};
+use log_delivery::upload::{UploadError, Uploader};
 
 const ACCT: &str = "111122223333";
 
@@ -295,27 +296,49 @@ async fn a_refusing_bucket_is_spooled_and_never_holds_back_other_trails() {
 
 #[tokio::test]
 async fn a_crash_after_spooling_stores_each_file_once() {
-    let setup = setup();
-    ingest_events(&setup, ["a".to_owned(), "aw".to_owned()].into_iter()).await;
-    // West's file (its ARN sorts first) is refused 4 times and spooled; then east's upload
-    // hangs: the run "crashes" with the plan on disk and the cursor unmoved.
-    let crashed = Arc::new(MemoryBucket { hang_at: Some(4), ..MemoryBucket::default() });
-    crashed.down.lock().unwrap().push("logs-west".into());
-    let first = delivery(&setup, Arc::clone(&crashed));
-    assert!(tokio::time::timeout(Duration::from_millis(500), first.cycle()).await.is_err());
-    drop(first);
-    assert!(setup.state_dir.join("plan").exists());
-    assert_eq!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().count(), 1);
-    // The restart delivers the spool, then re-runs the plan, writing west's key again.
-    let bucket = Arc::new(MemoryBucket::default());
-    let second = delivery(&setup, Arc::clone(&bucket));
-    assert_eq!(second.cycle().await.unwrap(), 2);
-    assert_eq!(bucket.objects.lock().unwrap().len(), 2, "same keys, one object each");
-    let ids = delivered_ids(&bucket);
-    assert_eq!(ids.len(), 2);
-    assert!(ids.values().all(|n| *n == 1), "{ids:?}");
-    assert!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().next().is_none());
-    assert_eq!(second.cycle().await.unwrap(), 0);
+    // Also across an upgrade: the restart finds the plan and the spool file in the formats of
+    // the previous build.
+    for previous_formats in [false, true] {
+        let setup = setup();
+        ingest_events(&setup, ["a".to_owned(), "aw".to_owned()].into_iter()).await;
+        // West's file (its ARN sorts first) is refused 4 times and spooled; then east's upload
+        // hangs: the run "crashes" with the plan on disk and the cursor unmoved.
+        let crashed = Arc::new(MemoryBucket { hang_at: Some(4), ..MemoryBucket::default() });
+        crashed.down.lock().unwrap().push("logs-west".into());
+        let first = delivery(&setup, Arc::clone(&crashed));
+        assert!(tokio::time::timeout(Duration::from_millis(500), first.cycle()).await.is_err());
+        drop(first);
+        assert!(setup.state_dir.join("plan").exists());
+        assert_eq!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().count(), 1);
+        if previous_formats {
+            rewrite_in_previous_formats(&setup.state_dir);
+        }
+        // The restart delivers the spool, then re-runs the plan, writing west's key again.
+        let bucket = Arc::new(MemoryBucket::default());
+        let second = delivery(&setup, Arc::clone(&bucket));
+        assert_eq!(second.cycle().await.unwrap(), 2);
+        assert_eq!(bucket.objects.lock().unwrap().len(), 2, "same keys, one object each");
+        let ids = delivered_ids(&bucket);
+        assert_eq!(ids.len(), 2);
+        assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+        assert!(std::fs::read_dir(setup.state_dir.join("spool")).unwrap().next().is_none());
+        assert_eq!(second.cycle().await.unwrap(), 0);
+    }
+}
+
+/// Rewrites the plan and the spool files as the previous build wrote them: the same payload
+/// after the old magic (`OTdp`, `OTs2`), no version, an IEEE CRC-32 at the end.
+fn rewrite_in_previous_formats(state_dir: &std::path::Path) {
+    let spool_files = std::fs::read_dir(state_dir.join("spool")).unwrap();
+    let spool_files = spool_files.map(|entry| (entry.unwrap().path(), b"OTs2"));
+    for (path, magic) in [(state_dir.join("plan"), b"OTdp")].into_iter().chain(spool_files) {
+        let framed = std::fs::read(&path).unwrap();
+        let mut bytes = magic.to_vec();
+        bytes.extend_from_slice(&framed[8..framed.len() - 4]);
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+    }
 }
 
 #[tokio::test]
@@ -350,6 +373,7 @@ async fn a_damaged_spool_file_stops_delivery_with_a_clear_error() {
     bytes[middle] ^= 0x40;
     std::fs::write(&path, bytes).unwrap();
     let err = delivery.cycle().await.unwrap_err();
+    let err = err.to_string();
     assert!(err.contains("is damaged") && err.contains(&path.display().to_string()), "{err}");
 }
 

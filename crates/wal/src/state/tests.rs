@@ -33,6 +33,20 @@ fn state_round_trips_and_rejects_damage() {
 }
 
 #[test]
+fn state_files_keep_the_layout_that_shipped() {
+    // Laid out by hand as the first release wrote it: magic, version 1, kind, LSN, CRC32C.
+    let mut shipped = Vec::new();
+    shipped.extend_from_slice(b"OTws");
+    shipped.extend_from_slice(&1u32.to_le_bytes());
+    shipped.extend_from_slice(&(StateKind::Head as u32).to_le_bytes());
+    shipped.extend_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+    let crc = crc32c::crc32c(&shipped);
+    shipped.extend_from_slice(&crc.to_le_bytes());
+    assert_eq!(encode_state(StateKind::Head, Lsn(0x0102_0304_0506_0708)).as_slice(), shipped);
+    assert_eq!(decode_state(&shipped, StateKind::Head), Ok(Lsn(0x0102_0304_0506_0708)));
+}
+
+#[test]
 fn replacement_is_all_or_nothing_across_crashes() {
     let dir = Path::new("/w");
     for seed in 0..50 {

@@ -1,3 +1,7 @@
+//! The chain rule, case by case.
+
+use catalog::ChainHead;
+
 use super::*;
 
 const H: i64 = 3_600_000;

@@ -1,6 +1,8 @@
-//! The delivery consumer: reads the WAL from its durable cursor, runs delivery cycles
-//! ([`crate::cycle`]) and uploads their log files, moving the cursor only after every file of a
-//! cycle is stored.
+//! The delivery consumer ([`DeliveryConsumer`], run by the [`pipeline::Runner`]): the runner
+//! reads the WAL from the durable cursor and hands over, on every delivery beat (or at once when
+//! a whole cycle's worth waits), one batch: a delivery cycle ([`crate::cycle`]) whose log files
+//! are uploaded before the cursor moves past them. Between cycles it writes the digests that
+//! are due ([`crate::digests`]).
 //!
 //! A cycle's plan — WAL range and delivery time — is written durably to the consumer's state
 //! directory ([`crate::plan`]) before the first upload and removed after the cursor moved. A
@@ -15,10 +17,9 @@
 //! the same whichever way a file travels, so a file uploaded twice (spooled, then re-planned
 //! after a crash) is one object.
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::chain::boundary;
 use crate::cycle::{CycleEvent, CycleTrail, PlannedFile, build_files};
@@ -75,73 +76,12 @@ pub struct Delivery<U: Uploader> {
 }
 
 impl<U: Uploader> Delivery<U> {
-    /// Runs cycles until `stop` resolves, then one last cycle (bounded by
-    /// [`DeliveryConfig::shutdown_grace`]) so what was acknowledged before the stop is
-    /// delivered now rather than at the next start.
-    ///
-    /// A cycle cut short — by the stop or by the grace period — is safe: its plan is durable and
-    /// the cursor has not moved, so the next start re-runs it and writes the same keys.
-    pub async fn run(self, stop: impl Future<Output = ()>) {
-        tokio::pin!(stop);
-        // Cycles start on a fixed beat, so an event waits at most one interval plus one cycle;
-        // while a whole cycle's worth (`cycle_bytes_max`) waits, cycles follow at once, so a
-        // backlog drains at full speed instead of one bounded cycle per interval.
-        let mut beat = tokio::time::interval(self.config.interval);
-        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // The next digest boundary is remembered, not recomputed from the clock, so a cycle
-        // running across a boundary delays its digests but never skips them.
-        let mut next_digest_ms = self.next_digest_boundary();
-        'beats: loop {
-            tokio::select! {
-                _ = beat.tick() => {}
-                () = tokio::time::sleep(self.until(next_digest_ms)) => {
-                    if let Err(err) = self.write_due_digests().await {
-                        tracing::error!(%err, "digest delivery failed; retrying next interval");
-                    }
-                    next_digest_ms = self.next_digest_boundary();
-                    continue;
-                }
-                () = &mut stop => break,
-            }
-            loop {
-                tokio::select! {
-                    result = self.cycle() => match result {
-                        Ok(_) if self.has_backlog() => continue,
-                        Ok(_) => break,
-                        Err(err) => {
-                            tracing::error!(%err, "log delivery cycle failed; retrying next interval");
-                            break;
-                        }
-                    },
-                    () = &mut stop => break 'beats,
-                }
-            }
-        }
-        match tokio::time::timeout(self.config.shutdown_grace, self.cycle()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => {
-                tracing::error!(%err, "final log delivery cycle failed; the events stay in the WAL for the next start")
-            }
-            Err(_) => tracing::warn!(
-                grace = ?self.config.shutdown_grace,
-                "final log delivery did not finish in time; the rest is delivered at the next start"
-            ),
-        }
-    }
-
     /// The first digest boundary after now (Unix milliseconds).
     fn next_digest_boundary(&self) -> i64 {
         let interval_ms =
             i64::try_from(self.config.digest_interval.as_millis()).unwrap_or(i64::MAX).max(1000);
         let now_ms = self.ingestor.clock().now_unix_millis();
         boundary(now_ms, interval_ms).saturating_add(interval_ms)
-    }
-
-    /// How long until just after `at_ms` (zero wait plus a little if it has passed).
-    fn until(&self, at_ms: i64) -> Duration {
-        let now_ms = self.ingestor.clock().now_unix_millis();
-        // A little after the boundary, so the clock has surely passed it.
-        Duration::from_millis(u64::try_from(at_ms - now_ms).unwrap_or(0) + 20)
     }
 
     /// Remembers a stored file for its digest.
@@ -173,15 +113,6 @@ impl<U: Uploader> Delivery<U> {
         }
     }
 
-    /// Whether a whole cycle's worth of events (`cycle_bytes_max` of WAL) already waits, so
-    /// the next cycle should not wait for the beat. (LSNs are WAL byte positions.)
-    fn has_backlog(&self) -> bool {
-        let wal = self.ingestor.wal();
-        wal.cursor(CONSUMER_NAME).is_some_and(|cursor| {
-            wal.durable_end().0.saturating_sub(cursor.0) >= self.config.cycle_bytes_max
-        })
-    }
-
     /// Tries each bucket's spooled files, oldest first, once: a bucket's first failure ends
     /// its turn until the next call. Returns how many files were stored.
     pub async fn drain_spool(&self) -> Result<usize> {
@@ -209,10 +140,12 @@ impl<U: Uploader> Delivery<U> {
                 continue;
             }
             let gzip = std::mem::take(&mut file.gzip);
+            let n_bytes = gzip.len();
             match self.uploader.put(&file.bucket, &file.key, gzip, None).await {
                 Ok(()) => {
                     let now_ms = self.ingestor.clock().now_unix_millis();
                     self.record_delivery(&file.trail_arn, now_ms, None);
+                    crate::metrics::stored(&file.bucket, n_bytes);
                     // Digested by the trail's setting now, when the file is really stored.
                     if validation {
                         self.register_for_digest(file, now_ms);
@@ -223,6 +156,7 @@ impl<U: Uploader> Delivery<U> {
                 Err(err) => {
                     let now_ms = self.ingestor.clock().now_unix_millis();
                     self.record_delivery(&file.trail_arn, now_ms, Some(&err.code));
+                    crate::metrics::failed(&file.bucket);
                     tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "spooled log file still cannot be stored; next try next cycle");
                     failed.insert(file.bucket.clone());
                 }
@@ -234,33 +168,28 @@ impl<U: Uploader> Delivery<U> {
         Ok(n_stored)
     }
 
-    /// One cycle: retry the spool; resume a planned cycle, or plan `[cursor, durable end)`;
-    /// deliver (or spool); commit. Returns the number of files of the cycle.
-    pub async fn cycle(&self) -> Result<usize> {
-        self.drain_spool().await?;
-        let wal = self.ingestor.wal();
-        if wal.cursor(CONSUMER_NAME).is_none() {
-            wal.register_consumer(CONSUMER_NAME)
-                .map_err(Error::wal("register the delivery consumer"))?;
-        }
-        let plan = match read_plan(&self.state_dir)? {
-            Some(plan) => plan,
-            None => {
-                let start = wal.cursor(CONSUMER_NAME).map(|lsn| lsn.0).unwrap_or(wal.first_lsn().0);
-                let end = self.plan_end(start)?;
-                if end <= start {
-                    return Ok(0);
-                }
-                let plan = Plan {
-                    start,
-                    end,
-                    delivered_at_unix: self.ingestor.clock().now_unix_millis().div_euclid(1000),
-                };
-                write_plan(&self.state_dir, Some(&plan))?;
-                plan
-            }
-        };
-        let files = self.files_of(&plan)?;
+    /// Delivers one cycle: the events of `plan`'s WAL range (the batch the runner read) as log
+    /// files (spooled where a bucket refuses), then commits the cursor to the plan's end and
+    /// removes the plan — in that order, so a crash in between re-runs the same plan. Returns
+    /// the number of files.
+    async fn deliver(&self, plan: &Plan, events: &[pipeline::Event<'_>]) -> Result<usize> {
+        let events: Vec<CycleEvent<'_>> = events
+            .iter()
+            .map(|event| CycleEvent {
+                lsn: event.lsn.0,
+                ingested_at_ms: event.envelope.ingested_at_ms,
+                record: event.envelope.record,
+            })
+            .collect();
+        let trails = self.trails()?;
+        let files = build_files(
+            &trails,
+            self.organization.as_ref(),
+            &events,
+            plan.start,
+            plan.end,
+            plan.delivered_at_unix,
+        );
         let n_files = files.len();
         let spool = Spool::new(&self.state_dir);
         let mut spooling = spool.buckets()?;
@@ -277,6 +206,7 @@ impl<U: Uploader> Delivery<U> {
                         // Stored now: the file belongs to the digest whose window holds now.
                         let now_ms = self.ingestor.clock().now_unix_millis();
                         self.record_delivery(&file.trail_arn, now_ms, None);
+                        crate::metrics::stored(&file.bucket, file.gzip.len());
                         if file.digested {
                             self.register_for_digest(&file, now_ms);
                         }
@@ -286,6 +216,7 @@ impl<U: Uploader> Delivery<U> {
                         let now_ms = self.ingestor.clock().now_unix_millis();
                         n_attempts += 1;
                         self.record_delivery(&file.trail_arn, now_ms, Some(&err.code));
+                        crate::metrics::failed(&file.bucket);
                         if n_attempts >= self.config.attempts_before_spool {
                             tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "log file upload keeps failing; spooled, retried every cycle");
                             spool.add(plan.start, &file)?;
@@ -300,71 +231,13 @@ impl<U: Uploader> Delivery<U> {
             }
         }
         // A cycle re-run after a crash between commit and plan removal is already committed.
+        let wal = self.ingestor.wal();
         if wal.cursor(CONSUMER_NAME).is_none_or(|cursor| cursor.0 < plan.end) {
             wal.commit_cursor(CONSUMER_NAME, wal::Lsn(plan.end))
                 .map_err(Error::wal("commit the delivery cursor"))?;
         }
         write_plan(&self.state_dir, None)?;
         Ok(n_files)
-    }
-
-    /// The end of the next cycle from `start`: the durable end, or earlier so the cycle reads
-    /// at most `cycle_bytes_max` of payload (at least one record).
-    fn plan_end(&self, start: u64) -> Result<u64> {
-        let wal = self.ingestor.wal();
-        let durable_end = wal.durable_end().0;
-        if durable_end <= start {
-            return Ok(start);
-        }
-        let mut n_bytes = 0u64;
-        for entry in wal.read_from(wal::Lsn(start)).map_err(Error::wal("read the WAL"))? {
-            let (lsn, payload) = entry.map_err(Error::wal("read the WAL"))?;
-            if lsn.0 >= durable_end {
-                break;
-            }
-            if n_bytes > 0 && n_bytes + payload.len() as u64 > self.config.cycle_bytes_max {
-                return Ok(lsn.0);
-            }
-            n_bytes += payload.len() as u64;
-        }
-        Ok(durable_end)
-    }
-
-    fn files_of(&self, plan: &Plan) -> Result<Vec<PlannedFile>> {
-        let wal = self.ingestor.wal();
-        let mut payloads = Vec::new();
-        let reader = wal.read_from(wal::Lsn(plan.start)).map_err(Error::wal("read the WAL"))?;
-        for entry in reader {
-            let (lsn, payload) = entry.map_err(Error::wal("read the WAL"))?;
-            if lsn.0 >= plan.end {
-                break;
-            }
-            payloads.push((lsn.0, payload));
-        }
-        let events: Vec<CycleEvent<'_>> = payloads
-            .iter()
-            .filter_map(|(lsn, payload)| {
-                let envelope = ingest::Envelope::decode(payload).ok()?;
-                match envelope.kind {
-                    ingest::Kind::CloudTrailRecord | ingest::Kind::SelfAudit => Some(CycleEvent {
-                        lsn: *lsn,
-                        ingested_at_ms: envelope.ingested_at_ms,
-                        record: envelope.record,
-                    }),
-                    // Integration events go to event data stores, never to trails.
-                    ingest::Kind::AuditEvent => None,
-                }
-            })
-            .collect();
-        let trails = self.trails()?;
-        Ok(build_files(
-            &trails,
-            self.organization.as_ref(),
-            &events,
-            plan.start,
-            plan.end,
-            plan.delivered_at_unix,
-        ))
     }
 
     fn trails(&self) -> Result<Vec<CycleTrail>> {
@@ -403,5 +276,178 @@ impl<U: Uploader> Delivery<U> {
             });
         }
         Ok(out)
+    }
+}
+
+/// [`Delivery`] as a WAL consumer: cycles on a fixed beat (or at once while a whole cycle's
+/// worth waits: the runner's batch limit), digests when due, the spool retried every beat.
+pub struct DeliveryConsumer<U: Uploader> {
+    delivery: Delivery<U>,
+    /// A plan found at resume: the first batch is exactly its range, delivered as planned.
+    resumed_plan: Option<Plan>,
+    /// When the next cycle is due: one interval after the last one started.
+    next_beat: Instant,
+    /// The next digest boundary (Unix milliseconds); remembered rather than recomputed from
+    /// the clock, so a cycle running across a boundary delays its digests but never skips them.
+    next_digest_ms: i64,
+    applied: Option<wal::Lsn>,
+    /// Files of the last cycle, until taken ([`DeliveryConsumer::take_cycle_files`]).
+    cycle_files: Option<usize>,
+}
+
+impl<U: Uploader> DeliveryConsumer<U> {
+    pub fn new(delivery: Delivery<U>) -> DeliveryConsumer<U> {
+        let next_digest_ms = delivery.next_digest_boundary();
+        DeliveryConsumer {
+            next_beat: Instant::now() + delivery.config.interval,
+            delivery,
+            resumed_plan: None,
+            next_digest_ms,
+            applied: None,
+            cycle_files: None,
+        }
+    }
+
+    pub fn delivery(&self) -> &Delivery<U> {
+        &self.delivery
+    }
+
+    /// Makes the next cycle due now instead of at the next beat (tests, benchmarks).
+    pub fn deliver_now(&mut self) {
+        self.next_beat = Instant::now();
+    }
+
+    /// How many files the last cycle delivered (or spooled), if a cycle ran since the last
+    /// call.
+    pub fn take_cycle_files(&mut self) -> Option<usize> {
+        self.cycle_files.take()
+    }
+}
+
+impl<U: Uploader> pipeline::Consumer for DeliveryConsumer<U> {
+    type Error = Error;
+
+    fn name(&self) -> &'static str {
+        CONSUMER_NAME
+    }
+
+    /// Integration events (PutAuditEvents) go to event data stores, never to trails.
+    fn kinds(&self) -> pipeline::Kinds {
+        pipeline::Kinds::TRAIL_EVENTS
+    }
+
+    /// A cycle covers at most `cycle_bytes_max` of WAL payload (at least one record).
+    fn limits(&self) -> pipeline::Limits {
+        let bytes = usize::try_from(self.delivery.config.cycle_bytes_max).unwrap_or(usize::MAX);
+        pipeline::Limits { records: usize::MAX, bytes }
+    }
+
+    /// Often enough that a beat, a digest boundary or the spool's turn is late by little.
+    fn poll(&self) -> Duration {
+        (self.delivery.config.interval / 4)
+            .clamp(Duration::from_millis(10), Duration::from_millis(250))
+    }
+
+    /// From the cursor; a plan left by a crash is re-run exactly (unless its cursor commit
+    /// already happened, when only the plan file is left to remove).
+    fn resume(&mut self, wal: &wal::Wal) -> Result<pipeline::Resume> {
+        let mut resume = pipeline::resume_from_cursor(wal, CONSUMER_NAME, wal.first_lsn())
+            .map_err(Error::wal("register the delivery consumer"))?;
+        self.resumed_plan = None;
+        if let Some(plan) = read_plan(&self.delivery.state_dir)? {
+            if resume.from.0 >= plan.end {
+                write_plan(&self.delivery.state_dir, None)?;
+            } else {
+                tracing::info!(
+                    start = plan.start,
+                    end = plan.end,
+                    "re-running the delivery cycle a stop interrupted"
+                );
+                resume = pipeline::Resume {
+                    from: wal::Lsn(plan.start),
+                    until: Some(wal::Lsn(plan.end)),
+                };
+                self.resumed_plan = Some(plan);
+            }
+        }
+        self.applied = Some(resume.from);
+        Ok(resume)
+    }
+
+    fn due(&mut self, _: pipeline::Pending) -> bool {
+        Instant::now() >= self.next_beat
+    }
+
+    async fn apply(&mut self, batch: &pipeline::Batch<'_>) -> Result<()> {
+        self.next_beat = Instant::now() + self.delivery.config.interval;
+        self.delivery.drain_spool().await?;
+        let plan = match self.resumed_plan.take() {
+            Some(plan) => plan,
+            None => {
+                let now_ms = self.delivery.ingestor.clock().now_unix_millis();
+                let plan = Plan {
+                    start: batch.start.0,
+                    end: batch.end.0,
+                    delivered_at_unix: now_ms.div_euclid(1000),
+                };
+                write_plan(&self.delivery.state_dir, Some(&plan))?;
+                plan
+            }
+        };
+        debug_assert_eq!(
+            (plan.start, plan.end),
+            (batch.start.0, batch.end.0),
+            "the runner reads the planned range"
+        );
+        let n_files = if batch.last {
+            // At shutdown the last cycle is bounded; cut short, its plan re-runs at the next start.
+            let grace = self.delivery.config.shutdown_grace;
+            match tokio::time::timeout(grace, self.delivery.deliver(&plan, batch.events)).await {
+                Ok(result) => result?,
+                Err(_) => {
+                    tracing::warn!(
+                        ?grace,
+                        "final log delivery did not finish in time; the rest is delivered at the next start"
+                    );
+                    return Ok(());
+                }
+            }
+        } else {
+            self.delivery.deliver(&plan, batch.events).await?
+        };
+        self.cycle_files = Some(n_files);
+        self.applied = Some(batch.end);
+        Ok(())
+    }
+
+    /// The spool's turn on beats with no new events, and the digests that are due.
+    async fn tick(&mut self, tick: pipeline::Tick) -> Result<()> {
+        if tick.last {
+            return Ok(());
+        }
+        if Instant::now() >= self.next_beat {
+            self.next_beat = Instant::now() + self.delivery.config.interval;
+            self.delivery.drain_spool().await?;
+        }
+        // A little after the boundary, so the clock has surely passed it.
+        let now_ms = self.delivery.ingestor.clock().now_unix_millis();
+        if now_ms >= self.next_digest_ms.saturating_add(20) {
+            let written = self.delivery.write_due_digests().await;
+            self.next_digest_ms = self.delivery.next_digest_boundary();
+            if let Err(err) = written {
+                tracing::error!(%err, "digest delivery failed; retrying next interval");
+            }
+        }
+        Ok(())
+    }
+
+    /// The delivery cycle commits its cursor itself, before removing its plan.
+    fn commit_point(&self) -> Option<wal::Lsn> {
+        self.applied
+    }
+
+    fn reset(&mut self) {
+        self.resumed_plan = None;
+        self.applied = None;
     }
 }

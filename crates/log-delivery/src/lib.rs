@@ -14,10 +14,12 @@ pub mod digests;
 mod error;
 pub mod file;
 pub mod keys;
+mod metrics;
 mod plan;
 pub mod routing;
 mod spool;
 pub mod upload;
 
 pub use error::{Error, Result};
+pub use metrics::describe_metrics;
 pub use routing::{Organization, TrailRoute};

@@ -179,8 +179,12 @@ fn throughput(dir: &Path, n_events: u64) -> anyhow::Result<()> {
         config: log_delivery::consumer::DeliveryConfig::recommended(),
         state_dir: dir.join("delivery"),
     };
+    let mut delivery = pipeline::Runner::new(
+        log_delivery::consumer::DeliveryConsumer::new(delivery),
+        Arc::clone(&ingestor),
+    );
     let started = Instant::now();
-    let (n_cycles, n_files) = runtime.block_on(drain(&delivery))?;
+    let (n_cycles, n_files) = runtime.block_on(drain(&mut delivery))?;
     let secs = started.elapsed().as_secs_f64();
     let n_bytes_gzip = dir_bytes(&dir.join("buckets").join(BUCKET))?;
     let mut out = std::io::stdout().lock();
@@ -200,11 +204,15 @@ fn throughput(dir: &Path, n_events: u64) -> anyhow::Result<()> {
 
 /// Runs cycles until one has nothing to deliver; returns (cycles, files).
 async fn drain(
-    delivery: &log_delivery::consumer::Delivery<blob_store::BlobStore>,
+    delivery: &mut pipeline::Runner<
+        log_delivery::consumer::DeliveryConsumer<blob_store::BlobStore>,
+    >,
 ) -> anyhow::Result<(usize, usize)> {
     let (mut n_cycles, mut n_files) = (0, 0);
     loop {
-        let files = delivery.cycle().await?;
+        delivery.consumer_mut().deliver_now();
+        delivery.turn(false).await?;
+        let files = delivery.consumer_mut().take_cycle_files().unwrap_or(0);
         if files == 0 {
             return Ok((n_cycles, n_files));
         }

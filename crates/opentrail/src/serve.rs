@@ -140,6 +140,27 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?,
     );
+    let delivery = log_delivery::consumer::Delivery {
+        ingestor: Arc::clone(&ingestor),
+        catalog: Arc::clone(&catalog),
+        organization,
+        uploader: Arc::new(blobs.clone()),
+        config: log_delivery::consumer::DeliveryConfig {
+            interval: delivery_interval,
+            digest_interval,
+            ..log_delivery::consumer::DeliveryConfig::recommended()
+        },
+        state_dir: data_dir.join("delivery"),
+    };
+    // Log delivery runs on its own thread too; at shutdown it runs one last cycle after the API
+    // stopped accepting events, so everything acknowledged before the signal is delivered.
+    let delivery = pipeline::Runner::new(
+        log_delivery::consumer::DeliveryConsumer::new(delivery),
+        Arc::clone(&ingestor),
+    )
+    .spawn()
+    .context("start the log-delivery thread")?;
+
     // Event history files every acknowledged event on its own thread, beside the API.
     let indexer = pipeline::Runner::new(
         event_history::consumer::Indexer::new(Arc::clone(&history)),
@@ -165,21 +186,11 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_blob_store(blobs.clone())
         .with_alarms(Arc::clone(&alarm_service))
         .with_sns_certificate(certificate_pem)
-        .with_metrics(render_metrics(prometheus, vec![indexer.progress(), filters.progress()])),
+        .with_metrics(render_metrics(
+            prometheus,
+            vec![delivery.progress(), indexer.progress(), filters.progress()],
+        )),
     );
-    let delivery = log_delivery::consumer::Delivery {
-        ingestor: Arc::clone(&ingestor),
-        catalog: Arc::clone(&catalog),
-        organization,
-        uploader: Arc::new(blobs),
-        config: log_delivery::consumer::DeliveryConfig {
-            interval: delivery_interval,
-            digest_interval,
-            ..log_delivery::consumer::DeliveryConfig::recommended()
-        },
-        state_dir: data_dir.join("delivery"),
-    };
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("opentrail-api")
@@ -196,29 +207,21 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let env_path = bootstrap::write_admin_env(&data_dir, &bootstrap, &endpoint).context("write admin.env")?;
         tracing::info!(address = %local, data_dir = %data_dir.display(), wal_end = %report.end_lsn, "opentrail listening");
         print_banner(&endpoint, &data_dir, &env_path, &bootstrap);
-        // Delivery runs beside the API; at shutdown it runs one last cycle after the API stopped
-        // accepting events, so everything acknowledged before the signal is delivered.
-        let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
-        let delivery_task = tokio::spawn(delivery.run(async {
-            let _ = delivery_stopped.await;
-        }));
         let (stop_notifications, notifications_stopped) = tokio::sync::oneshot::channel::<()>();
         let notification_task = tokio::spawn(deliverer.run(async {
             let _ = notifications_stopped.await;
         }));
         let served = api_server::serve(listener, api_server::router(state), shutdown).await.context("serve HTTP");
-        let _ = stop_delivery.send(());
         let _ = stop_notifications.send(());
         if let Err(err) = notification_task.await {
             tracing::error!(%err, "notification delivery stopped abnormally");
         }
-        if let Err(err) = delivery_task.await {
-            tracing::error!(%err, "log delivery stopped abnormally");
-        }
         served?;
         anyhow::Ok(())
     });
-    // After the API stopped: event history seals what it read, then the WAL closes.
+    // After the API stopped: delivery runs its last cycle, event history seals what it read,
+    // then the WAL closes.
+    delivery.stop();
     indexer.stop();
     filters.stop();
     ingestor.shutdown().context("flush the write-ahead log")?;
@@ -244,6 +247,7 @@ fn install_metrics_recorder() -> anyhow::Result<metrics_exporter_prometheus::Pro
     ingest::describe_metrics();
     pipeline::describe_metrics();
     event_history::describe_metrics();
+    log_delivery::describe_metrics();
     metric_alarms::describe_metrics();
     Ok(handle)
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use log_delivery::consumer::{Delivery, DeliveryConfig};
+use log_delivery::consumer::{Delivery, DeliveryConfig, DeliveryConsumer};
 use log_delivery::upload::{UploadError, Uploader};
 
 const ACCT: &str = "111122223333";
@@ -146,8 +146,25 @@ async fn ingest_events(setup: &Setup, ids: impl Iterator<Item = String>) {
     setup.ingestor.append(items).await.unwrap();
 }
 
-fn delivery(setup: &Setup, bucket: Arc<MemoryBucket>) -> Delivery<MemoryBucket> {
-    Delivery {
+/// The delivery consumer under its runner, as the server runs it; a test asks for one cycle
+/// at a time instead of waiting for the beat.
+struct Cycler(pipeline::Runner<DeliveryConsumer<MemoryBucket>>);
+
+impl Cycler {
+    /// One delivery cycle now (the spool's turn, then whatever is durable); its file count.
+    async fn cycle(&mut self) -> Result<usize, pipeline::RunError<log_delivery::Error>> {
+        self.0.consumer_mut().deliver_now();
+        self.0.turn(false).await?;
+        Ok(self.0.consumer_mut().take_cycle_files().unwrap_or(0))
+    }
+
+    async fn write_due_digests(&self) -> log_delivery::Result<usize> {
+        self.0.consumer().delivery().write_due_digests().await
+    }
+}
+
+fn delivery(setup: &Setup, bucket: Arc<MemoryBucket>) -> Cycler {
+    let delivery = Delivery {
         ingestor: Arc::clone(&setup.ingestor),
         catalog: Arc::clone(&setup.catalog),
         organization: None,
@@ -158,7 +175,8 @@ fn delivery(setup: &Setup, bucket: Arc<MemoryBucket>) -> Delivery<MemoryBucket> 
             ..DeliveryConfig::recommended()
         },
         state_dir: setup.state_dir.clone(),
-    }
+    };
+    Cycler(pipeline::Runner::new(DeliveryConsumer::new(delivery), Arc::clone(&setup.ingestor)))
 }
 
 /// Every event id in every stored file, with how many files hold it.
@@ -185,7 +203,7 @@ async fn delivers_each_event_to_its_trail_once() {
     )
     .await;
     let bucket = Arc::new(MemoryBucket::default());
-    let delivery = delivery(&setup, Arc::clone(&bucket));
+    let mut delivery = delivery(&setup, Arc::clone(&bucket));
     assert_eq!(delivery.cycle().await.unwrap(), 2, "one file per trail");
     assert_eq!(delivery.cycle().await.unwrap(), 0, "nothing new: no empty files");
     let keys: Vec<(String, String)> = bucket.objects.lock().unwrap().keys().cloned().collect();
@@ -230,7 +248,7 @@ async fn a_crash_mid_cycle_redelivers_the_same_keys() {
     .await;
     // The first run uploads one file and "crashes" during the second upload.
     let crashed = Arc::new(MemoryBucket { hang_at: Some(1), ..MemoryBucket::default() });
-    let first = delivery(&setup, Arc::clone(&crashed));
+    let mut first = delivery(&setup, Arc::clone(&crashed));
     assert!(tokio::time::timeout(Duration::from_millis(200), first.cycle()).await.is_err());
     drop(first);
     assert!(setup.state_dir.join("plan").exists(), "the plan survives the crash");
@@ -240,7 +258,7 @@ async fn a_crash_mid_cycle_redelivers_the_same_keys() {
     let bucket = Arc::new(MemoryBucket::default());
     // Whatever the first run stored is in the bucket the second run writes to.
     bucket.objects.lock().unwrap().extend(crashed.objects.lock().unwrap().clone());
-    let second = delivery(&setup, Arc::clone(&bucket));
+    let mut second = delivery(&setup, Arc::clone(&bucket));
     assert_eq!(second.cycle().await.unwrap(), 2, "the planned cycle, re-run");
     assert_eq!(
         bucket.objects.lock().unwrap().len(),
@@ -261,7 +279,7 @@ async fn a_refusing_bucket_is_spooled_and_never_holds_back_other_trails() {
     let east = format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/east");
     let bucket = Arc::new(MemoryBucket::default());
     bucket.down.lock().unwrap().push("logs-west".into());
-    let delivery = delivery(&setup, Arc::clone(&bucket));
+    let mut delivery = delivery(&setup, Arc::clone(&bucket));
     for round in 0..3 {
         ingest_events(&setup, [format!("r{round}"), format!("r{round}w")].into_iter()).await;
         assert_eq!(delivery.cycle().await.unwrap(), 2);
@@ -305,7 +323,7 @@ async fn a_crash_after_spooling_stores_each_file_once() {
         // hangs: the run "crashes" with the plan on disk and the cursor unmoved.
         let crashed = Arc::new(MemoryBucket { hang_at: Some(4), ..MemoryBucket::default() });
         crashed.down.lock().unwrap().push("logs-west".into());
-        let first = delivery(&setup, Arc::clone(&crashed));
+        let mut first = delivery(&setup, Arc::clone(&crashed));
         assert!(tokio::time::timeout(Duration::from_millis(500), first.cycle()).await.is_err());
         drop(first);
         assert!(setup.state_dir.join("plan").exists());
@@ -315,7 +333,7 @@ async fn a_crash_after_spooling_stores_each_file_once() {
         }
         // The restart delivers the spool, then re-runs the plan, writing west's key again.
         let bucket = Arc::new(MemoryBucket::default());
-        let second = delivery(&setup, Arc::clone(&bucket));
+        let mut second = delivery(&setup, Arc::clone(&bucket));
         assert_eq!(second.cycle().await.unwrap(), 2);
         assert_eq!(bucket.objects.lock().unwrap().len(), 2, "same keys, one object each");
         let ids = delivered_ids(&bucket);
@@ -346,7 +364,7 @@ async fn a_deleted_trail_loses_only_its_spooled_files() {
     let setup = setup();
     let bucket = Arc::new(MemoryBucket::default());
     bucket.down.lock().unwrap().push("logs-west".into());
-    let delivery = delivery(&setup, Arc::clone(&bucket));
+    let mut delivery = delivery(&setup, Arc::clone(&bucket));
     ingest_events(&setup, ["a".to_owned(), "aw".to_owned()].into_iter()).await;
     assert_eq!(delivery.cycle().await.unwrap(), 2);
     setup.catalog.delete_trail(&format!("arn:aws:cloudtrail:eu-west-1:{ACCT}:trail/west")).unwrap();
@@ -363,7 +381,7 @@ async fn a_damaged_spool_file_stops_delivery_with_a_clear_error() {
     let setup = setup();
     let bucket = Arc::new(MemoryBucket::default());
     bucket.down.lock().unwrap().push("logs-west".into());
-    let delivery = delivery(&setup, Arc::clone(&bucket));
+    let mut delivery = delivery(&setup, Arc::clone(&bucket));
     ingest_events(&setup, ["aw".to_owned()].into_iter()).await;
     assert_eq!(delivery.cycle().await.unwrap(), 1);
     let path =
@@ -434,7 +452,7 @@ async fn digests_chain_every_interval_list_each_file_once_and_restart_after_a_st
     setup.catalog.update_trail(&trail).unwrap();
     let t0 = 1_795_183_500_000; // 2026-11-20T14:05:00Z
     let bucket = Arc::new(MemoryBucket::default());
-    let delivery = delivery(&setup, Arc::clone(&bucket));
+    let mut delivery = delivery(&setup, Arc::clone(&bucket));
     // The first boundary after logging began: a starting digest with no files.
     assert_eq!(delivery.write_due_digests().await.unwrap(), 1);
     assert_eq!(delivery.write_due_digests().await.unwrap(), 0, "nothing more is due");

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use catalog::{DigestStore as _, TrailStore as _};
+
 use crate::cycle::{CycleEvent, CycleTrail, build_files};
 use crate::routing::{Organization, TrailRoute};
 

@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 
 use catalog::{ChainHead, DigestStream, DigestTarget, LoggingWindow};
+use catalog::{DigestStore as _, TrailStore as _};
 
 use crate::consumer::{Delivery, Uploader};
 

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use awsjson::Input;
+use catalog::{ChannelStore as _, TagStore as _};
 use serde_json::{Map, Value, json};
 
 use super::{Call, OpResult};

@@ -3,6 +3,7 @@
 //! with AWS's validation rules, error codes and response shapes.
 
 use awsjson::Input;
+use catalog::{TagStore as _, TrailStore as _};
 use serde_json::{Map, Value, json};
 
 use super::{Call, OpResult};

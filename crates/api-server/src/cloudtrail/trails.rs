@@ -437,17 +437,19 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
             format!("a resource can have at most {TAGS_PER_RESOURCE_MAX} tags"),
         ));
     }
-    let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
-    if all.iter().any(|t| t.account_id == caller.account_id && t.name == trail.name) {
+    let catalog = &call.state.catalog;
+    if catalog
+        .trail_name_exists(&caller.account_id, &trail.name)
+        .map_err(|e| ApiError::internal(&e))?
+    {
         return Err(bad(
             "TrailAlreadyExistsException",
             format!("Trail {} already exists for customer: {}", trail.name, caller.account_id),
         ));
     }
-    let in_region = all
-        .iter()
-        .filter(|t| t.account_id == caller.account_id && t.home_region == caller.region)
-        .count();
+    let in_region = catalog
+        .count_trails(&caller.account_id, &caller.region)
+        .map_err(|e| ApiError::internal(&e))?;
     if in_region >= TRAILS_PER_REGION_MAX {
         return Err(bad(
             "MaximumNumberOfTrailsExceededException",

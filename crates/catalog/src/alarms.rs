@@ -678,12 +678,14 @@ impl AlarmStore for Catalog {
 
     fn prune_notifications(&self, now_ms: i64) -> Result<usize> {
         let cutoff = now_ms - NOTIFICATIONS_KEPT_MS;
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "DELETE FROM notifications WHERE status != 'pending' AND created_ms < ?1",
             params![cutoff],
         )?;
-        conn.execute("DELETE FROM alarm_history WHERE timestamp_ms < ?1", params![cutoff])?;
+        tx.execute("DELETE FROM alarm_history WHERE timestamp_ms < ?1", params![cutoff])?;
+        tx.commit()?;
         Ok(n)
     }
 }

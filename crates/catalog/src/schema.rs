@@ -69,6 +69,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// Every number from 1 to the latest has a step, and each feature lists its steps in order.
 #[cfg(test)]
 pub(crate) fn numbers_are_dense_and_ordered() -> bool {
     let dense = (1..=latest()).all(|number| steps(number).next().is_some());

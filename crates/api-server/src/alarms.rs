@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use catalog::AlarmStore as _;
 use metric_alarms::{AlarmService, ServiceError, StateValue, Target};
 use serde_json::{Value, json};
 

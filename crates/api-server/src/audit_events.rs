@@ -7,6 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use catalog::ChannelStore as _;
 use cloudtrail_model::json::{self, Object, Value};
 use cloudtrail_model::{EventTime, arn};
 use serde_json::json;

@@ -69,17 +69,8 @@ impl Keys {
                 if let Some(principal) = config.principal_for_access_key(&entry.access_key_id) {
                     principals.insert(entry.access_key_id.clone(), principal);
                 }
-                let key = catalog::AccessKey {
-                    access_key_id: entry.access_key_id.clone(),
-                    secret_access_key: entry.secret_access_key.clone(),
-                    account_id: entry.account_id.clone(),
-                    principal_type: entry.principal_type.clone(),
-                    principal_arn: entry.principal_arn.clone(),
-                    principal_id: entry.principal_id.clone(),
-                    user_name: entry.user_name.clone(),
-                    active: true,
-                };
-                keys.insert(entry.access_key_id.clone(), key);
+                // The catalog's key and the configured key are one type.
+                keys.insert(entry.access_key_id.clone(), entry);
             }
         }
         Keys { keys, principals }

@@ -26,6 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use catalog::AccountStore as _;
 use serde_json::json;
 
 pub use crate::auth::Caller;

@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use catalog::TrailStore as _;
 
 use crate::{AppState, Caller, RequestId, new_request_id};
 

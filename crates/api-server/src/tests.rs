@@ -3,6 +3,7 @@ use std::io::Write as _;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
+use catalog::ChannelStore as _;
 use http_body_util::BodyExt;
 use sha2::Digest as _;
 use tower::ServiceExt;

@@ -1,4 +1,5 @@
-//! Metric filters, metric alarms, notification targets and the notification outbox.
+//! Metric filters, log groups, metric alarms with their history, notification targets and the
+//! notification outbox.
 //!
 //! Documents are JSON text owned by the `metric-alarms` crate; the catalog stores and indexes
 //! them. An alarm transition is one transaction: the alarm's new state, its history item and
@@ -9,6 +10,8 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::schema::Migration;
+use crate::sqlite::{self, FromRow};
 use crate::{Catalog, Result};
 
 /// Delivered and failed notifications are kept this long (14 days, as AWS keeps alarm history).
@@ -115,39 +118,256 @@ pub struct NotificationRow {
     pub delivered_ms: Option<i64>,
 }
 
-const NOTIFICATION_COLUMNS: &str = "id, created_ms, account_id, target_arn, alarm_name, protocol, \
-     endpoint, document, status, attempts, next_attempt_ms, last_attempt_ms, last_error, delivered_ms";
+/// Metric filters, log groups, alarms, their history, notification targets and the outbox.
+pub trait AlarmStore: Send + Sync {
+    /// Creates or replaces a metric filter.
+    fn put_metric_filter(&self, filter: &MetricFilterRow) -> Result<()>;
 
-fn notification_row(row: &Row<'_>) -> rusqlite::Result<NotificationRow> {
-    let status: String = row.get(8)?;
-    Ok(NotificationRow {
-        id: row.get(0)?,
-        created_ms: row.get(1)?,
-        account_id: row.get(2)?,
-        target_arn: row.get(3)?,
-        alarm_name: row.get(4)?,
-        protocol: row.get(5)?,
-        endpoint: row.get(6)?,
-        document: row.get(7)?,
-        status: NotificationStatus::parse(&status),
-        attempts: row.get(9)?,
-        next_attempt_ms: row.get(10)?,
-        last_attempt_ms: row.get(11)?,
-        last_error: row.get(12)?,
-        delivered_ms: row.get(13)?,
-    })
+    /// Deletes a metric filter; `false` when there was none.
+    fn delete_metric_filter(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group_name: &str,
+        filter_name: &str,
+    ) -> Result<bool>;
+
+    /// Every metric filter, ordered by account, region, log group and name.
+    fn metric_filters(&self) -> Result<Vec<MetricFilterRow>>;
+
+    /// The metric filters of one account and region, ordered by log group and name.
+    fn metric_filters_in(&self, account_id: &str, region: &str) -> Result<Vec<MetricFilterRow>>;
+
+    /// One metric filter of a log group, by name.
+    fn metric_filter(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group_name: &str,
+        filter_name: &str,
+    ) -> Result<Option<MetricFilterRow>>;
+
+    /// How many metric filters one log group has.
+    fn count_metric_filters(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group_name: &str,
+    ) -> Result<usize>;
+
+    /// Creates a log group; `false` when it already exists.
+    fn create_log_group(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: &str,
+        creation_time_ms: i64,
+    ) -> Result<bool>;
+
+    /// Deletes a log group and its metric filters; `false` when neither existed.
+    fn delete_log_group(&self, account_id: &str, region: &str, name: &str) -> Result<bool>;
+
+    /// The log groups of an account and region with their creation times: those created
+    /// explicitly and those that only have metric filters (created with their first filter),
+    /// ordered by name.
+    fn log_groups(&self, account_id: &str, region: &str) -> Result<Vec<(String, i64)>>;
+
+    /// Creates or replaces an alarm, and appends `history` (if any) in the same transaction.
+    fn put_alarm(&self, alarm: &AlarmRow, history: Option<&AlarmHistoryRow>) -> Result<()> {
+        self.record_transition(alarm, history, &[], 0).map(|_| ())
+    }
+
+    /// Stores an alarm's new state, its history item and the notifications it sends, in one
+    /// transaction; returns the notifications' ids.
+    fn record_transition(
+        &self,
+        alarm: &AlarmRow,
+        history: Option<&AlarmHistoryRow>,
+        notifications: &[NewNotification],
+        now_ms: i64,
+    ) -> Result<Vec<i64>>;
+
+    /// Deletes an alarm and its history; `false` when there was none.
+    fn delete_alarm(&self, account_id: &str, region: &str, alarm_name: &str) -> Result<bool>;
+
+    /// Every alarm, ordered by account, region and name.
+    fn alarms(&self) -> Result<Vec<AlarmRow>>;
+
+    /// An alarm's history, newest first, at most `limit` items.
+    fn alarm_history(
+        &self,
+        account_id: &str,
+        region: &str,
+        alarm_name: &str,
+        limit: u32,
+    ) -> Result<Vec<AlarmHistoryRow>>;
+
+    /// Creates or replaces a notification target.
+    fn put_target(&self, target: &TargetRow) -> Result<()>;
+
+    /// Deletes a notification target; `false` when there was none.
+    fn delete_target(&self, account_id: &str, region: &str, name: &str) -> Result<bool>;
+
+    /// Every notification target, ordered by account, region and name.
+    fn targets(&self) -> Result<Vec<TargetRow>>;
+
+    /// Pending notifications due at `now_ms`, oldest first, at most `limit`.
+    fn due_notifications(&self, now_ms: i64, limit: u32) -> Result<Vec<NotificationRow>>;
+
+    /// When the next pending notification is due, if any.
+    fn next_notification_due_ms(&self) -> Result<Option<i64>>;
+
+    /// Records an attempt: delivered, failed for good, or to be retried at `next_attempt_ms`.
+    fn record_notification_attempt(
+        &self,
+        id: i64,
+        status: NotificationStatus,
+        attempts: u32,
+        attempt_ms: i64,
+        next_attempt_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()>;
+
+    /// Notifications newest first: those with an id below `before_id` (all when `None`), of
+    /// `account_id` (all accounts when `None`), at most `limit`.
+    fn notifications(
+        &self,
+        account_id: Option<&str>,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<NotificationRow>>;
+
+    /// Deletes finished notifications and history items older than `NOTIFICATIONS_KEPT_MS`.
+    fn prune_notifications(&self, now_ms: i64) -> Result<usize>;
 }
 
-impl Catalog {
-    /// Creates or replaces a metric filter.
-    pub fn put_metric_filter(&self, filter: &MetricFilterRow) -> Result<()> {
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    // Metric filters, metric alarms (configuration and state as JSON documents owned by the
+    // metric-alarms crate), their state history, notification targets, and every notification
+    // (the outbox the delivery worker drains, kept as the readable notification history).
+    Migration {
+        number: 8,
+        sql: "CREATE TABLE metric_filters (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        log_group_name TEXT NOT NULL,
+        filter_name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        creation_time_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, log_group_name, filter_name)
+    );
+    CREATE TABLE metric_alarms (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, alarm_name)
+    );
+    CREATE TABLE alarm_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        document TEXT NOT NULL
+    );
+    CREATE INDEX alarm_history_by_alarm ON alarm_history (account_id, region, alarm_name, id);
+    CREATE TABLE notification_targets (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        managed_by TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_ms INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        target_arn TEXT NOT NULL,
+        alarm_name TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        document TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_ms INTEGER NOT NULL,
+        last_attempt_ms INTEGER,
+        last_error TEXT,
+        delivered_ms INTEGER
+    );
+    CREATE INDEX notifications_due ON notifications (status, next_attempt_ms);",
+    },
+    // Log groups created through the CloudWatch Logs API (CreateLogGroup).
+    Migration {
+        number: 9,
+        sql: "CREATE TABLE log_groups (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        creation_time_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+    );",
+    },
+];
+
+sqlite::from_row_by_field_names!(MetricFilterRow {
+    account_id,
+    region,
+    log_group_name,
+    filter_name,
+    document,
+    creation_time_ms,
+});
+
+sqlite::from_row_by_field_names!(AlarmRow { account_id, region, alarm_name, document });
+
+sqlite::from_row_by_field_names!(AlarmHistoryRow {
+    account_id,
+    region,
+    alarm_name,
+    timestamp_ms,
+    document,
+});
+
+sqlite::from_row_by_field_names!(TargetRow { account_id, region, name, document, managed_by });
+
+impl FromRow for NotificationRow {
+    const COLUMNS: &'static str = "id, created_ms, account_id, target_arn, alarm_name, protocol,
+        endpoint, document, status, attempts, next_attempt_ms, last_attempt_ms, last_error,
+        delivered_ms";
+
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<NotificationRow> {
+        let status: String = row.get(8)?;
+        Ok(NotificationRow {
+            id: row.get(0)?,
+            created_ms: row.get(1)?,
+            account_id: row.get(2)?,
+            target_arn: row.get(3)?,
+            alarm_name: row.get(4)?,
+            protocol: row.get(5)?,
+            endpoint: row.get(6)?,
+            document: row.get(7)?,
+            status: NotificationStatus::parse(&status),
+            attempts: row.get(9)?,
+            next_attempt_ms: row.get(10)?,
+            last_attempt_ms: row.get(11)?,
+            last_error: row.get(12)?,
+            delivered_ms: row.get(13)?,
+        })
+    }
+}
+
+impl AlarmStore for Catalog {
+    fn put_metric_filter(&self, filter: &MetricFilterRow) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO metric_filters
-                 (account_id, region, log_group_name, filter_name, document, creation_time_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (account_id, region, log_group_name, filter_name)
-             DO UPDATE SET document = excluded.document,
-                           creation_time_ms = excluded.creation_time_ms",
+            &format!(
+                "INSERT INTO metric_filters ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (account_id, region, log_group_name, filter_name)
+                 DO UPDATE SET document = excluded.document,
+                               creation_time_ms = excluded.creation_time_ms",
+                MetricFilterRow::COLUMNS
+            ),
             params![
                 filter.account_id,
                 filter.region,
@@ -160,8 +380,7 @@ impl Catalog {
         Ok(())
     }
 
-    /// Deletes a metric filter; `false` when there was none.
-    pub fn delete_metric_filter(
+    fn delete_metric_filter(
         &self,
         account_id: &str,
         region: &str,
@@ -176,28 +395,53 @@ impl Catalog {
         Ok(n > 0)
     }
 
-    /// Every metric filter, ordered by account, region, log group and name.
-    pub fn metric_filters(&self) -> Result<Vec<MetricFilterRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT account_id, region, log_group_name, filter_name, document, creation_time_ms
-             FROM metric_filters ORDER BY account_id, region, log_group_name, filter_name",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(MetricFilterRow {
-                account_id: row.get(0)?,
-                region: row.get(1)?,
-                log_group_name: row.get(2)?,
-                filter_name: row.get(3)?,
-                document: row.get(4)?,
-                creation_time_ms: row.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    fn metric_filters(&self) -> Result<Vec<MetricFilterRow>> {
+        sqlite::select(
+            &self.conn(),
+            "FROM metric_filters ORDER BY account_id, region, log_group_name, filter_name",
+            [],
+        )
     }
 
-    /// Creates a log group; `false` when it already exists.
-    pub fn create_log_group(
+    fn metric_filters_in(&self, account_id: &str, region: &str) -> Result<Vec<MetricFilterRow>> {
+        sqlite::select(
+            &self.conn(),
+            "FROM metric_filters WHERE account_id = ?1 AND region = ?2
+             ORDER BY log_group_name, filter_name",
+            params![account_id, region],
+        )
+    }
+
+    fn metric_filter(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group_name: &str,
+        filter_name: &str,
+    ) -> Result<Option<MetricFilterRow>> {
+        sqlite::select_one(
+            &self.conn(),
+            "FROM metric_filters
+             WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3 AND filter_name = ?4",
+            params![account_id, region, log_group_name, filter_name],
+        )
+    }
+
+    fn count_metric_filters(
+        &self,
+        account_id: &str,
+        region: &str,
+        log_group_name: &str,
+    ) -> Result<usize> {
+        sqlite::count(
+            &self.conn(),
+            "SELECT COUNT(*) FROM metric_filters
+             WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3",
+            params![account_id, region, log_group_name],
+        )
+    }
+
+    fn create_log_group(
         &self,
         account_id: &str,
         region: &str,
@@ -212,8 +456,7 @@ impl Catalog {
         Ok(n > 0)
     }
 
-    /// Deletes a log group and its metric filters; `false` when neither existed.
-    pub fn delete_log_group(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
+    fn delete_log_group(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let groups = tx.execute(
@@ -229,12 +472,9 @@ impl Catalog {
         Ok(groups + filters > 0)
     }
 
-    /// The log groups of an account and region with their creation times: those created
-    /// explicitly and those that only have metric filters (created with their first filter),
-    /// ordered by name.
-    pub fn log_groups(&self, account_id: &str, region: &str) -> Result<Vec<(String, i64)>> {
+    fn log_groups(&self, account_id: &str, region: &str) -> Result<Vec<(String, i64)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut statement = conn.prepare_cached(
             "SELECT name, MIN(created) FROM (
                  SELECT name, creation_time_ms AS created FROM log_groups
                  WHERE account_id = ?1 AND region = ?2
@@ -243,19 +483,12 @@ impl Catalog {
                  WHERE account_id = ?1 AND region = ?2)
              GROUP BY name ORDER BY name",
         )?;
-        let rows =
-            stmt.query_map(params![account_id, region], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = statement
+            .query_map(params![account_id, region], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Creates or replaces an alarm, and appends `history` (if any) in the same transaction.
-    pub fn put_alarm(&self, alarm: &AlarmRow, history: Option<&AlarmHistoryRow>) -> Result<()> {
-        self.record_transition(alarm, history, &[], 0).map(|_| ())
-    }
-
-    /// Stores an alarm's new state, its history item and the notifications it sends, in one
-    /// transaction; returns the notifications' ids.
-    pub fn record_transition(
+    fn record_transition(
         &self,
         alarm: &AlarmRow,
         history: Option<&AlarmHistoryRow>,
@@ -265,15 +498,19 @@ impl Catalog {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO metric_alarms (account_id, region, alarm_name, document)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (account_id, region, alarm_name) DO UPDATE SET document = excluded.document",
+            &format!(
+                "INSERT INTO metric_alarms ({}) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id, region, alarm_name) DO UPDATE SET document = excluded.document",
+                AlarmRow::COLUMNS
+            ),
             params![alarm.account_id, alarm.region, alarm.alarm_name, alarm.document],
         )?;
         if let Some(item) = history {
             tx.execute(
-                "INSERT INTO alarm_history (account_id, region, alarm_name, timestamp_ms, document)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                &format!(
+                    "INSERT INTO alarm_history ({}) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    AlarmHistoryRow::COLUMNS
+                ),
                 params![
                     item.account_id,
                     item.region,
@@ -305,8 +542,7 @@ impl Catalog {
         Ok(ids)
     }
 
-    /// Deletes an alarm and its history; `false` when there was none.
-    pub fn delete_alarm(&self, account_id: &str, region: &str, alarm_name: &str) -> Result<bool> {
+    fn delete_alarm(&self, account_id: &str, region: &str, alarm_name: &str) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let n = tx.execute(
@@ -321,57 +557,37 @@ impl Catalog {
         Ok(n > 0)
     }
 
-    /// Every alarm, ordered by account, region and name.
-    pub fn alarms(&self) -> Result<Vec<AlarmRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT account_id, region, alarm_name, document FROM metric_alarms
-             ORDER BY account_id, region, alarm_name",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(AlarmRow {
-                account_id: row.get(0)?,
-                region: row.get(1)?,
-                alarm_name: row.get(2)?,
-                document: row.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    fn alarms(&self) -> Result<Vec<AlarmRow>> {
+        sqlite::select(
+            &self.conn(),
+            "FROM metric_alarms ORDER BY account_id, region, alarm_name",
+            [],
+        )
     }
 
-    /// An alarm's history, newest first, at most `limit` items.
-    pub fn alarm_history(
+    fn alarm_history(
         &self,
         account_id: &str,
         region: &str,
         alarm_name: &str,
         limit: u32,
     ) -> Result<Vec<AlarmHistoryRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT account_id, region, alarm_name, timestamp_ms, document FROM alarm_history
-             WHERE account_id = ?1 AND region = ?2 AND alarm_name = ?3
+        sqlite::select(
+            &self.conn(),
+            "FROM alarm_history WHERE account_id = ?1 AND region = ?2 AND alarm_name = ?3
              ORDER BY id DESC LIMIT ?4",
-        )?;
-        let rows = stmt.query_map(params![account_id, region, alarm_name, limit], |row| {
-            Ok(AlarmHistoryRow {
-                account_id: row.get(0)?,
-                region: row.get(1)?,
-                alarm_name: row.get(2)?,
-                timestamp_ms: row.get(3)?,
-                document: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![account_id, region, alarm_name, limit],
+        )
     }
 
-    /// Creates or replaces a notification target.
-    pub fn put_target(&self, target: &TargetRow) -> Result<()> {
+    fn put_target(&self, target: &TargetRow) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO notification_targets (account_id, region, name, document, managed_by)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (account_id, region, name)
-             DO UPDATE SET document = excluded.document, managed_by = excluded.managed_by",
+            &format!(
+                "INSERT INTO notification_targets ({}) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account_id, region, name)
+                 DO UPDATE SET document = excluded.document, managed_by = excluded.managed_by",
+                TargetRow::COLUMNS
+            ),
             params![
                 target.account_id,
                 target.region,
@@ -383,8 +599,7 @@ impl Catalog {
         Ok(())
     }
 
-    /// Deletes a notification target; `false` when there was none.
-    pub fn delete_target(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
+    fn delete_target(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
         let n = self.conn().execute(
             "DELETE FROM notification_targets WHERE account_id = ?1 AND region = ?2 AND name = ?3",
             params![account_id, region, name],
@@ -392,40 +607,26 @@ impl Catalog {
         Ok(n > 0)
     }
 
-    /// Every notification target, ordered by account, region and name.
-    pub fn targets(&self) -> Result<Vec<TargetRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT account_id, region, name, document, managed_by FROM notification_targets
-             ORDER BY account_id, region, name",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(TargetRow {
-                account_id: row.get(0)?,
-                region: row.get(1)?,
-                name: row.get(2)?,
-                document: row.get(3)?,
-                managed_by: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    fn targets(&self) -> Result<Vec<TargetRow>> {
+        sqlite::select(
+            &self.conn(),
+            "FROM notification_targets ORDER BY account_id, region, name",
+            [],
+        )
     }
 
-    /// Pending notifications due at `now_ms`, oldest first, at most `limit`.
-    pub fn due_notifications(&self, now_ms: i64, limit: u32) -> Result<Vec<NotificationRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications
-             WHERE status = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![now_ms, limit], notification_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    fn due_notifications(&self, now_ms: i64, limit: u32) -> Result<Vec<NotificationRow>> {
+        sqlite::select(
+            &self.conn(),
+            "FROM notifications WHERE status = 'pending' AND next_attempt_ms <= ?1
+             ORDER BY next_attempt_ms, id LIMIT ?2",
+            params![now_ms, limit],
+        )
     }
 
-    /// When the next pending notification is due, if any.
-    pub fn next_notification_due_ms(&self) -> Result<Option<i64>> {
-        let conn = self.conn();
-        Ok(conn
+    fn next_notification_due_ms(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
             .query_row(
                 "SELECT MIN(next_attempt_ms) FROM notifications WHERE status = 'pending'",
                 [],
@@ -435,8 +636,7 @@ impl Catalog {
             .flatten())
     }
 
-    /// Records an attempt: delivered, failed for good, or to be retried at `next_attempt_ms`.
-    pub fn record_notification_attempt(
+    fn record_notification_attempt(
         &self,
         id: i64,
         status: NotificationStatus,
@@ -462,35 +662,30 @@ impl Catalog {
         Ok(())
     }
 
-    /// Notifications newest first: those with an id below `before_id` (all when `None`), of
-    /// `account_id` (all accounts when `None`), at most `limit`.
-    pub fn notifications(
+    fn notifications(
         &self,
         account_id: Option<&str>,
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<NotificationRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications
-             WHERE (?1 IS NULL OR account_id = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(
+        sqlite::select(
+            &self.conn(),
+            "FROM notifications WHERE (?1 IS NULL OR account_id = ?1) AND id < ?2
+             ORDER BY id DESC LIMIT ?3",
             params![account_id, before_id.unwrap_or(i64::MAX), limit],
-            notification_row,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        )
     }
 
-    /// Deletes finished notifications and history items older than `NOTIFICATIONS_KEPT_MS`.
-    pub fn prune_notifications(&self, now_ms: i64) -> Result<usize> {
+    fn prune_notifications(&self, now_ms: i64) -> Result<usize> {
         let cutoff = now_ms - NOTIFICATIONS_KEPT_MS;
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "DELETE FROM notifications WHERE status != 'pending' AND created_ms < ?1",
             params![cutoff],
         )?;
-        conn.execute("DELETE FROM alarm_history WHERE timestamp_ms < ?1", params![cutoff])?;
+        tx.execute("DELETE FROM alarm_history WHERE timestamp_ms < ?1", params![cutoff])?;
+        tx.commit()?;
         Ok(n)
     }
 }

@@ -1,3 +1,5 @@
+use std::path::Path;
+
 use super::*;
 
 fn account() -> Account {
@@ -23,7 +25,7 @@ fn migrations_apply_once_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("catalog.sqlite");
     let catalog = Catalog::open(&path).unwrap();
-    assert_eq!(catalog.schema_version().unwrap(), MIGRATIONS.len() as u32);
+    assert_eq!(catalog.schema_version().unwrap(), schema::latest());
     catalog.create_account(&account(), 1).unwrap();
     drop(catalog);
     let catalog = Catalog::open(&path).unwrap();
@@ -54,19 +56,23 @@ fn channels_by_arn_or_id() {
     assert_eq!(err.to_string(), "channel `default` already exists");
 }
 
-#[test]
-fn keys_need_an_existing_account() {
-    let catalog = Catalog::open_in_memory().unwrap();
-    let key = AccessKey {
+fn access_key() -> AccessKey {
+    AccessKey {
         access_key_id: "AKIAEXAMPLE000000001".into(),
-        secret_access_key: "secret".into(),
+        secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
         account_id: "123456789012".into(),
         principal_type: "Root".into(),
         principal_arn: "arn:aws:iam::123456789012:root".into(),
         principal_id: "123456789012".into(),
         user_name: None,
         active: true,
-    };
+    }
+}
+
+#[test]
+fn keys_need_an_existing_account() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    let key = access_key();
     assert!(catalog.create_access_key(&key, 1).is_err(), "foreign key must hold");
     catalog.create_account(&account(), 1).unwrap();
     catalog.create_access_key(&key, 1).unwrap();
@@ -276,4 +282,172 @@ fn digest_chains_register_files_once_and_commit_atomically() {
     assert_eq!((stream.head.as_ref(), stream.closed_at_ms), (None, Some(100)), "closed");
     catalog.drop_digest_stream(&id).unwrap();
     assert!(catalog.digest_streams().unwrap().is_empty());
+}
+
+/// Migrations 1 to 9 as they shipped, from the frozen `testdata` file.
+fn shipped_migrations() -> Vec<String> {
+    let text = include_str!("../testdata/shipped-migrations-1-9.sql");
+    let mut migrations: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if let Some(number) = line.strip_prefix("-- migration ") {
+            assert_eq!(number.parse::<usize>().unwrap(), migrations.len() + 1);
+            migrations.push(String::new());
+        } else if let Some(sql) = migrations.last_mut() {
+            sql.push_str(line);
+            sql.push('\n');
+        }
+    }
+    migrations
+}
+
+/// A database as the code that shipped migrations 1 to 9 left it after applying the first
+/// `version` of them (the old code path: one array, `user_version` after each).
+fn shipped_database(path: &Path, version: usize) -> Connection {
+    let mut conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for (idx, sql) in shipped_migrations().iter().take(version).enumerate() {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        tx.pragma_update(None, "user_version", idx as u32 + 1).unwrap();
+        tx.commit().unwrap();
+    }
+    conn
+}
+
+/// Every table and index with its SQL, by name.
+fn schema_of(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+    let mut statement = conn
+        .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).unwrap();
+    rows.collect::<rusqlite::Result<_>>().unwrap()
+}
+
+#[test]
+fn migration_numbers_are_dense_and_each_feature_in_order() {
+    assert!(schema::numbers_are_dense_and_ordered());
+    assert_eq!(
+        schema::latest() as usize,
+        shipped_migrations().len(),
+        "a new migration ships with this test's file frozen, not edited"
+    );
+}
+
+#[test]
+fn databases_of_every_shipped_version_open_and_migrate_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped_schema = schema_of(&shipped_database(&dir.path().join("shipped.sqlite"), 9));
+    let fresh = dir.path().join("fresh.sqlite");
+    drop(Catalog::open(&fresh).unwrap());
+    assert_eq!(schema_of(&Connection::open(&fresh).unwrap()), shipped_schema, "a new database");
+    for version in 0..=9 {
+        let path = dir.path().join(format!("v{version}.sqlite"));
+        let conn = shipped_database(&path, version);
+        if version >= 2 {
+            // A trail that started logging before migration 6 recorded every window.
+            conn.execute_batch(
+                "INSERT INTO accounts VALUES ('123456789012', 'default', 1);
+                 INSERT INTO trails (trail_arn, account_id, name, home_region, s3_bucket_name,
+                    include_global_service_events, is_multi_region_trail,
+                    log_file_validation_enabled, is_organization_trail, event_selectors,
+                    has_custom_event_selectors, is_logging, start_logging_time_ms, created_at)
+                 VALUES ('arn:aws:cloudtrail:us-east-1:123456789012:trail/main', '123456789012',
+                    'main', 'us-east-1', 'audit-logs', 1, 0, 1, 0, '[]', 0, 1, 100, 1);",
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let catalog = Catalog::open(&path).unwrap();
+        assert_eq!(catalog.schema_version().unwrap(), schema::latest(), "from version {version}");
+        drop(catalog);
+        assert_eq!(
+            schema_of(&Connection::open(&path).unwrap()),
+            shipped_schema,
+            "from version {version}"
+        );
+        if version >= 2 {
+            let catalog = Catalog::open(&path).unwrap();
+            let windows = catalog.logging_windows(&trail("main").trail_arn).unwrap();
+            let expected = if version < 6 {
+                vec![LoggingWindow { since_ms: 100, until_ms: None }]
+            } else {
+                vec![]
+            };
+            assert_eq!(windows, expected, "from version {version}: migration 6 backfills");
+        }
+    }
+}
+
+#[test]
+fn access_key_debug_hides_the_secret() {
+    let key = access_key();
+    let shown = format!("{key:?}");
+    assert!(shown.contains("AKIAEXAMPLE000000001"), "{shown}");
+    assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+}
+
+#[test]
+fn scoped_queries_see_only_their_scope() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    // Each store is usable as a trait object: the seam a second implementation plugs into.
+    let accounts: &dyn AccountStore = &catalog;
+    let channels: &dyn ChannelStore = &catalog;
+    let trails: &dyn TrailStore = &catalog;
+    let alarms: &dyn AlarmStore = &catalog;
+    let _tags: &dyn TagStore = &catalog;
+    let _digests: &dyn DigestStore = &catalog;
+    let _settings: &dyn SettingStore = &catalog;
+    accounts.create_account(&account(), 1).unwrap();
+    accounts
+        .create_account(&Account { account_id: "210987654321".into(), name: "other".into() }, 1)
+        .unwrap();
+    let mut elsewhere = trail("west");
+    elsewhere.trail_arn = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/west".into();
+    elsewhere.home_region = "eu-west-1".into();
+    for t in [trail("main"), trail("second"), elsewhere] {
+        trails.create_trail(&t, 1).unwrap();
+    }
+    assert!(trails.trail_name_exists("123456789012", "west").unwrap(), "names are per account");
+    assert!(!trails.trail_name_exists("210987654321", "main").unwrap());
+    assert_eq!(trails.count_trails("123456789012", "us-east-1").unwrap(), 2);
+    assert_eq!(trails.count_trails("123456789012", "eu-west-1").unwrap(), 1);
+    assert_eq!(trails.count_trails("210987654321", "us-east-1").unwrap(), 0);
+
+    channels.create_channel(&channel(), 1).unwrap();
+    assert_eq!(channels.channels_in("123456789012", "us-east-1").unwrap(), vec![channel()]);
+    assert!(channels.channels_in("123456789012", "eu-west-1").unwrap().is_empty());
+
+    let filter = |account_id: &str, group: &str, name: &str| MetricFilterRow {
+        account_id: account_id.into(),
+        region: "us-east-1".into(),
+        log_group_name: group.into(),
+        filter_name: name.into(),
+        document: "{}".into(),
+        creation_time_ms: 1,
+    };
+    for row in [
+        filter("123456789012", "g", "a"),
+        filter("123456789012", "g", "b"),
+        filter("123456789012", "h", "a"),
+        filter("210987654321", "g", "a"),
+    ] {
+        alarms.put_metric_filter(&row).unwrap();
+    }
+    assert_eq!(alarms.count_metric_filters("123456789012", "us-east-1", "g").unwrap(), 2);
+    assert_eq!(alarms.count_metric_filters("123456789012", "eu-west-1", "g").unwrap(), 0);
+    assert_eq!(
+        alarms.metric_filter("123456789012", "us-east-1", "g", "b").unwrap(),
+        Some(filter("123456789012", "g", "b"))
+    );
+    assert_eq!(alarms.metric_filter("123456789012", "us-east-1", "h", "b").unwrap(), None);
+    let names: Vec<(String, String)> = alarms
+        .metric_filters_in("123456789012", "us-east-1")
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.log_group_name, f.filter_name))
+        .collect();
+    assert_eq!(
+        names,
+        [("g".into(), "a".into()), ("g".into(), "b".into()), ("h".into(), "a".into())]
+    );
 }

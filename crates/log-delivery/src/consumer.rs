@@ -21,6 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use catalog::{DigestStore as _, TrailStore as _};
+
 use crate::chain::boundary;
 use crate::cycle::{CycleEvent, CycleTrail, PlannedFile, build_files};
 use crate::error::{Error, Result};

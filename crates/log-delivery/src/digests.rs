@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use catalog::{ChainHead, DigestStream, DigestTarget};
+use catalog::{DigestStore as _, TrailStore as _};
 
 use crate::chain::{Decision, TrailState, boundary, decide};
 use crate::consumer::Delivery;

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use catalog::AlarmStore as _;
 use catalog::{Catalog, NotificationRow, NotificationStatus};
 use serde_json::Value;
 use settings::{NotificationPolicy, Smtp, SmtpTls};

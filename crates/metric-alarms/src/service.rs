@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use catalog::AlarmStore as _;
 use catalog::{AlarmHistoryRow, AlarmRow, Catalog, MetricFilterRow, NewNotification, TargetRow};
 use serde_json::Value;
 
@@ -184,17 +185,16 @@ impl AlarmService {
         filter: MetricFilter,
     ) -> Result<(), ServiceError> {
         filter.compile().map_err(|e| ServiceError::InvalidParameter(e.message))?;
-        let existing = self.catalog.metric_filters().map_err(ServiceError::internal)?;
-        let in_group: Vec<&MetricFilterRow> = existing
-            .iter()
-            .filter(|r| {
-                r.account_id == account_id
-                    && r.region == region
-                    && r.log_group_name == filter.log_group_name
-            })
-            .collect();
-        let replaces = in_group.iter().any(|r| r.filter_name == filter.filter_name);
-        if !replaces && in_group.len() >= FILTERS_PER_LOG_GROUP_MAX {
+        let replaces = self
+            .catalog
+            .metric_filter(account_id, region, &filter.log_group_name, &filter.filter_name)
+            .map_err(ServiceError::internal)?
+            .is_some();
+        let in_group = self
+            .catalog
+            .count_metric_filters(account_id, region, &filter.log_group_name)
+            .map_err(ServiceError::internal)?;
+        if !replaces && in_group >= FILTERS_PER_LOG_GROUP_MAX {
             return Err(ServiceError::LimitExceeded(format!(
                 "Resource limit exceeded: log group {} already has {FILTERS_PER_LOG_GROUP_MAX} metric filters",
                 filter.log_group_name
@@ -219,12 +219,9 @@ impl AlarmService {
         account_id: &str,
         region: &str,
     ) -> Result<Vec<MetricFilter>, ServiceError> {
-        let rows = self.catalog.metric_filters().map_err(ServiceError::internal)?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.account_id == account_id && r.region == region)
-            .filter_map(|r| MetricFilter::from_document(&r.document).ok())
-            .collect())
+        let rows =
+            self.catalog.metric_filters_in(account_id, region).map_err(ServiceError::internal)?;
+        Ok(rows.into_iter().filter_map(|r| MetricFilter::from_document(&r.document).ok()).collect())
     }
 
     /// DeleteMetricFilter.

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use base64::Engine as _;
+use catalog::{AlarmStore as _, SettingStore as _};
 use metric_alarms::cis::{self, CisVersion};
 use metric_alarms::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, EnvelopeSigner, MetricFilter, Target};
 

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use catalog::{AccountStore as _, TrailStore as _};
 use event_generator::{Config, Generator, Storyline};
 use http_body_util::Full;
 use hyper::body::Bytes;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use catalog::{AccessKey, Account, Catalog, Channel};
+use catalog::{AccountStore as _, ChannelStore as _, SettingStore as _};
 
 /// What the bootstrap found or created.
 pub(crate) struct Bootstrap {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use catalog::AccountStore as _;
 
 use crate::alarms_setup;
 use crate::bootstrap;

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
+use catalog::{DigestStore as _, TrailStore as _};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;

@@ -218,8 +218,8 @@ impl Principal {
     }
 }
 
-/// One access key with its principal, shaped like `catalog::AccessKey` so the catalog can be
-/// synchronised field by field. `Debug` hides the secret.
+/// One access key with its principal; the catalog stores keys of this type (as
+/// `catalog::AccessKey`). `Debug` hides the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessKeyEntry {
     /// `AKIA…`.

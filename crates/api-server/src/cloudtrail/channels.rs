@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use awsjson::Input;
+use catalog::{ChannelStore as _, TagStore as _};
 use serde_json::{Map, Value, json};
 
 use super::{Call, OpResult};
@@ -185,11 +186,11 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
     let tags = super::trails::parse_tags(input, "Tags")?;
     let caller = call.caller;
     call.authorize("CreateChannel", "*", &caller.account_id, false)?;
-    let existing = call.state.catalog.channels().map_err(|e| ApiError::internal(&e))?;
-    let mine: Vec<&catalog::Channel> = existing
-        .iter()
-        .filter(|c| c.account_id == caller.account_id && c.region == caller.region)
-        .collect();
+    let mine = call
+        .state
+        .catalog
+        .channels_in(&caller.account_id, &caller.region)
+        .map_err(|e| ApiError::internal(&e))?;
     if mine.iter().any(|c| c.name == name) {
         return Err(ApiError::bad_request(
             "ChannelAlreadyExistsException",
@@ -305,11 +306,11 @@ pub(crate) fn list_channels(call: &Call<'_>) -> OpResult {
         }
     };
     call.authorize("ListChannels", "*", &call.caller.account_id, false)?;
-    let all = call.state.catalog.channels().map_err(|e| ApiError::internal(&e))?;
-    let mine: Vec<&catalog::Channel> = all
-        .iter()
-        .filter(|c| c.account_id == call.caller.account_id && c.region == call.caller.region)
-        .collect();
+    let mine = call
+        .state
+        .catalog
+        .channels_in(&call.caller.account_id, &call.caller.region)
+        .map_err(|e| ApiError::internal(&e))?;
     let channels: Vec<Value> = mine
         .iter()
         .skip(start)

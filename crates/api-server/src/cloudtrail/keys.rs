@@ -5,6 +5,7 @@
 //! range it checks (`../shared/spec/integrity.md` §5.3).
 
 use base64::Engine as _;
+use catalog::DigestStore as _;
 use serde_json::{Value, json};
 
 use super::{Call, OpResult};

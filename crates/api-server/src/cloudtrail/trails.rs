@@ -3,6 +3,7 @@
 //! with AWS's validation rules, error codes and response shapes.
 
 use awsjson::Input;
+use catalog::{TagStore as _, TrailStore as _};
 use serde_json::{Map, Value, json};
 
 use super::{Call, OpResult};
@@ -436,17 +437,19 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
             format!("a resource can have at most {TAGS_PER_RESOURCE_MAX} tags"),
         ));
     }
-    let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
-    if all.iter().any(|t| t.account_id == caller.account_id && t.name == trail.name) {
+    let catalog = &call.state.catalog;
+    if catalog
+        .trail_name_exists(&caller.account_id, &trail.name)
+        .map_err(|e| ApiError::internal(&e))?
+    {
         return Err(bad(
             "TrailAlreadyExistsException",
             format!("Trail {} already exists for customer: {}", trail.name, caller.account_id),
         ));
     }
-    let in_region = all
-        .iter()
-        .filter(|t| t.account_id == caller.account_id && t.home_region == caller.region)
-        .count();
+    let in_region = catalog
+        .count_trails(&caller.account_id, &caller.region)
+        .map_err(|e| ApiError::internal(&e))?;
     if in_region >= TRAILS_PER_REGION_MAX {
         return Err(bad(
             "MaximumNumberOfTrailsExceededException",

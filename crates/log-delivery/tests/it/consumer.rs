@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use catalog::{AccountStore as _, DigestStore as _, TrailStore as _};
 use log_delivery::consumer::{Delivery, DeliveryConfig, DeliveryConsumer};
 use log_delivery::upload::{UploadError, Uploader};
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::service::{self, AuthzTarget, audit};
 use crate::{AppState, read_body};
 
 /// Request bodies of this API are small documents.
@@ -60,7 +61,7 @@ async fn serve(
     params: &[(&str, &str)],
     handler: impl FnOnce(&Caller, &[u8]) -> Result<Value, ApiError>,
 ) -> Response {
-    let (request_id, source_ip, user_agent) = crate::cloudtrail::audit_context(&request);
+    let context = audit::Context::of(&request);
     let (parts, body) = request.into_parts();
     let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
         Ok(body) => body,
@@ -78,13 +79,7 @@ async fn serve(
     } else {
         Value::Object(recorded).to_string().into_bytes()
     };
-    let audit = crate::cloudtrail::Audit {
-        event_source: op.source,
-        request_id: &request_id,
-        source_ip: &source_ip,
-        user_agent: &user_agent,
-        operation: op.name,
-    };
+    let audit = audit::Audit { event_source: op.source, context: &context, operation: op.name };
     let caller = match state.keys.authenticate(&parts, &body, "opentrail", state.now()) {
         Ok(caller) => caller,
         Err(err) => {
@@ -104,26 +99,13 @@ async fn serve(
 }
 
 fn authorize(state: &AppState, caller: &Caller, action: &str) -> Result<(), ApiError> {
-    let Some(principal) = state.keys.principal(&caller.access_key_id) else {
-        return Err(ApiError::bad_request(
-            "AccessDenied",
-            "the caller has no identity to authorize",
-        ));
-    };
-    let request = settings::AuthzRequest {
-        principal,
-        action,
+    let target = AuthzTarget {
         resource: "*",
         resource_account: &caller.account_id,
-        resource_is_organization_trail: false,
-        organization: state.organization.as_ref(),
+        organization_trail: false,
     };
-    match settings::authorize(&request) {
-        settings::Decision::Allow => Ok(()),
-        settings::Decision::Deny { message, .. } => {
-            Err(ApiError::bad_request("AccessDenied", message))
-        }
-    }
+    service::decide(state, caller, action, &target)
+        .map_err(|message| ApiError::bad_request("AccessDenied", message))
 }
 
 fn alarms(state: &AppState) -> Result<&AlarmService, ApiError> {

@@ -3,9 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use cloudtrail_model::json::{self, Object, Value};
 use cloudtrail_model::{EventTime, arn};
@@ -14,20 +11,27 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::limits;
-use crate::{AppState, Caller, new_request_id, read_body};
+use crate::service::{Authz, BoxFuture, Call, OpResult, Operation, Protocol, Service, Unlisted};
+use crate::{AppState, Caller, new_request_id};
 
 /// The `eventVersion` OpenTrail writes on integration events (AWS does not document one).
 pub(crate) const INTEGRATION_EVENT_VERSION: &str = "1.0";
 
-pub(crate) async fn put_audit_events(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-) -> Response {
-    match handle(&state, request).await {
-        Ok(response) => response,
-        Err(err) => err.into_response(),
-    }
-}
+/// CloudTrail Data (rest-json, `POST /PutAuditEvents`). Its calls are data events: they are not
+/// self-audited, and the channel's owner is the only account that may send to it.
+pub(crate) static CLOUDTRAIL_DATA: Service = Service {
+    signing_name: "cloudtrail-data",
+    protocol: Protocol::RestJson,
+    audit_source: None,
+    request_bytes_max: limits::AUDIT_REQUEST_BYTES_MAX,
+    operations: &[Operation::awaiting(
+        "PutAuditEvents",
+        "cloudtrail-data:PutAuditEvents",
+        Authz::Owner,
+        put_audit_events,
+    )],
+    unlisted: Unlisted::NONE,
+};
 
 /// One submitted event after the request-level checks.
 struct Submitted {
@@ -36,14 +40,14 @@ struct Submitted {
     checksum: Option<String>,
 }
 
-async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
-    let (parts, body) = request.into_parts();
-    let body = read_body(body, limits::AUDIT_REQUEST_BYTES_MAX, "the request body").await?;
-    let caller = state.keys.authenticate(&parts, &body, "cloudtrail-data", state.now())?;
+fn put_audit_events(call: Arc<Call>) -> BoxFuture<OpResult> {
+    Box::pin(handle(call))
+}
 
+async fn handle(call: Arc<Call>) -> OpResult {
     let mut channel_param = None;
     let mut external_id = None;
-    for (name, value) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
+    for (name, value) in form_urlencoded::parse(call.query.as_bytes()) {
         match &*name {
             "channelArn" => channel_param = Some(value.into_owned()),
             "externalId" => external_id = Some(value.into_owned()),
@@ -52,7 +56,8 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     }
     let channel_param = channel_param
         .ok_or_else(|| ApiError::validation("query parameter `channelArn` is required"))?;
-    let channel = find_channel(state, &channel_param)?;
+    let channel = call.blocking(move |call| find_channel(&call.state, &channel_param)).await?;
+    let (state, caller) = (&*call.state, &call.caller);
     if channel.account_id != caller.account_id {
         return Err(ApiError::bad_request(
             "ChannelInsufficientPermission",
@@ -76,14 +81,14 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
         }
     }
 
-    let submitted = parse_body(&body)?;
+    let submitted = parse_body(&call.body)?;
     let now_ms = state.now_unix_millis();
     let mut failed: Vec<serde_json::Value> = Vec::new();
     let mut items = Vec::new();
     let mut item_ids = Vec::new();
     for event in submitted {
         let event_id = new_request_id();
-        match build_record(&event, &channel, &caller, now_ms, &event_id) {
+        match build_record(&event, &channel, caller, now_ms, &event_id) {
             Ok(record) => {
                 let dedup_key = format!("p:{}:{}", channel.channel_id, event.id);
                 let payload = ingest::Envelope {
@@ -127,10 +132,7 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     let last_stored = successful.last().and_then(|s| s["eventID"].as_str());
     let last_error = failed.last().and_then(|f| f["errorCode"].as_str());
     state.ingestion.record(&channel.channel_arn, now_ms, last_stored, last_error);
-    let body = json!({ "successful": successful, "failed": failed }).to_string();
-    let mut response = (StatusCode::OK, body).into_response();
-    response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
-    Ok(response)
+    Ok(json!({ "successful": successful, "failed": failed }))
 }
 
 /// Resolves `channelArn`: a full channel ARN or the channel's UUID.

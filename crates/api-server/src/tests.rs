@@ -307,6 +307,82 @@ fn a_full_wal_queue_is_throttling_with_retry_after() {
     assert_eq!(response.headers()["retry-after"], "1");
 }
 
+/// One call of an AWS JSON 1.1 API: status, `content-type`, `x-amzn-errortype` and body text.
+async fn aws_json(
+    fixture: &Fixture,
+    service: &str,
+    target: &str,
+    body: &str,
+) -> (StatusCode, String, Option<String>, String) {
+    let request = signed(
+        service,
+        "/",
+        "",
+        body.as_bytes().to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[("x-amz-target", target), ("content-type", "application/x-amz-json-1.1")],
+    );
+    let response = fixture.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let (content_type, error_type) =
+        (header("content-type").unwrap_or_default(), header("x-amzn-errortype"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, error_type, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn service_tables_answer_in_their_protocol() {
+    let fixture = fixture(0);
+    let ct = |op: &str| format!("{}{op}", awsjson::CLOUDTRAIL_TARGET_PREFIX);
+    let json11 = "application/x-amz-json-1.1".to_owned();
+    assert_eq!(
+        aws_json(&fixture, "cloudtrail", &ct("ListTrails"), "{}").await,
+        (StatusCode::OK, json11.clone(), None, r#"{"Trails":[]}"#.to_owned())
+    );
+    assert_eq!(
+        aws_json(&fixture, "cloudtrail", "CloudTrail_20131101.CreateEventDataStore", "{}").await,
+        (
+            StatusCode::BAD_REQUEST,
+            json11.clone(),
+            Some("UnsupportedOperationException".to_owned()),
+            r#"{"__type":"UnsupportedOperationException","message":"OpenTrail does not support `CreateEventDataStore` yet"}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        aws_json(&fixture, "cloudtrail", &ct("Bogus"), "{}").await,
+        (
+            StatusCode::BAD_REQUEST,
+            json11.clone(),
+            Some("UnknownOperationException".to_owned()),
+            r#"{"__type":"UnknownOperationException","message":"unknown operation `Bogus`"}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        aws_json(&fixture, "logs", "Logs_20140328.PutLogEvents", "{}").await,
+        (
+            StatusCode::BAD_REQUEST,
+            json11.clone(),
+            Some("UnsupportedOperationException".to_owned()),
+            r#"{"__type":"UnsupportedOperationException","message":"OpenTrail serves the metric-filter operations of CloudWatch Logs, not `PutLogEvents`"}"#.to_owned()
+        )
+    );
+    // A body that is not a JSON object is refused before the operation runs.
+    let (status, _, error_type, _) =
+        aws_json(&fixture, "cloudtrail", &ct("ListTrails"), "[1]").await;
+    assert_eq!(
+        (status, error_type.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("SerializationException"))
+    );
+    // A request signed for another service is refused by SigV4.
+    let (status, _, error_type, _) = aws_json(&fixture, "logs", &ct("ListTrails"), "{}").await;
+    assert_eq!(
+        (status, error_type.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("InvalidSignatureException"))
+    );
+}
+
 mod cloudtrail_fuzz {
     use proptest::prelude::*;
 

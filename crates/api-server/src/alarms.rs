@@ -424,7 +424,7 @@ pub(crate) async fn unsubscribe(
             [("content-type", "text/xml")],
             format!(
                 "<UnsubscribeResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></UnsubscribeResponse>",
-                crate::new_request_id()
+                ingest::write_model::new_id()
             ),
         )
             .into_response(),

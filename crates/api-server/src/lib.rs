@@ -146,21 +146,8 @@ pub async fn serve(
         .await
 }
 
-/// A fresh request id (lower-case UUID v4).
-pub fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // The OS random source failing is not worth failing a request for: fall back to the
-        // clock, which still gives a unique-enough id for correlation.
-        let nanos =
-            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
-}
-
 async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = new_request_id();
+    let id = ingest::write_model::new_id();
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
     let mut response = tracing::Instrument::instrument(next.run(request), span).await;

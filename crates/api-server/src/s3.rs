@@ -15,7 +15,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::{AppState, Caller, RequestId, new_request_id};
+use crate::{AppState, Caller, RequestId};
 
 /// At most this many keys per listing page (S3's limit).
 const MAX_KEYS: usize = 1000;
@@ -70,8 +70,10 @@ impl S3Error {
 }
 
 pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
-    let request_id =
-        request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(ingest::write_model::new_id, |r| r.0.clone());
     let head = request.method() == Method::HEAD;
     match serve(state, request).await {
         Ok(response) => response,

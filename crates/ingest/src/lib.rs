@@ -16,6 +16,7 @@
 //! HTTP layer.
 
 pub mod envelope;
+pub mod write_model;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};

@@ -205,7 +205,7 @@ pub(crate) fn create_channel(call: &Call) -> OpResult {
             format!("an account can have at most {CHANNELS_PER_REGION_MAX} channels in a region"),
         ));
     }
-    let channel_id = crate::new_request_id();
+    let channel_id = ingest::write_model::new_id();
     let channel = catalog::Channel {
         channel_arn: format!(
             "arn:aws:cloudtrail:{}:{}:channel/{channel_id}",

@@ -5,6 +5,7 @@
 //! (`InsufficientS3BucketPolicyException`), as AWS checks the bucket policy.
 
 use axum::http::StatusCode;
+use cloudtrail_model::s3_keys::AccountFolder;
 
 use crate::error::ApiError;
 use crate::service::Call;
@@ -77,13 +78,12 @@ pub(crate) async fn check_bucket(
         Ok(false) => return Err(failed(blob_store::Error::NoSuchBucket { bucket: bucket.into() })),
         Err(err) => return Err(failed(err)),
     }
-    let account_dir = match (&call.state.organization, trail.is_organization_trail) {
-        (Some(org), true) => format!("AWSLogs/{}/{}", org.id, trail.account_id),
-        _ => format!("AWSLogs/{}", trail.account_id),
+    let organization = call.state.organization.as_ref().filter(|_| trail.is_organization_trail);
+    let folder = AccountFolder {
+        s3_key_prefix: trail.s3_key_prefix.as_deref(),
+        organization_id: organization.map(|org| org.id.as_str()),
+        account_id: &trail.account_id,
     };
-    let probe = match &trail.s3_key_prefix {
-        Some(prefix) => format!("{prefix}/{account_dir}/OpenTrail-WriteCheck"),
-        None => format!("{account_dir}/OpenTrail-WriteCheck"),
-    };
+    let probe = format!("{}/OpenTrail-WriteCheck", folder.path());
     blobs.check_writable(bucket, &probe).await.map_err(failed)
 }

@@ -16,6 +16,8 @@ use crate::service::{Authz, BoxFuture, Call, OpResult, Operation, Protocol, Serv
 /// self-audited, and the channel's owner is the only account that may send to it.
 pub(crate) static CLOUDTRAIL_DATA: Service = Service {
     signing_name: "cloudtrail-data",
+    iam_prefix: "cloudtrail-data",
+    access_denied_code: "AccessDeniedException",
     protocol: Protocol::RestJson,
     audit_source: None,
     request_bytes_max: limits::AUDIT_REQUEST_BYTES_MAX,

@@ -184,7 +184,7 @@ const ADDRESSED_SERVICES: &[&service::Service] = &[&cloudtrail::CLOUDTRAIL, &log
 /// API; anything else is unknown.
 async fn fallback(State(state): State<Arc<AppState>>, request: Request) -> Response {
     if let Some(service) = service::addressed(ADDRESSED_SERVICES, &request) {
-        return service::serve(state, request, service, None).await;
+        return service::serve(state, request, service, service::Route::default()).await;
     }
     if s3::is_s3_request(&request) {
         return s3::handle(&state, request).await;
@@ -199,7 +199,13 @@ async fn fallback(State(state): State<Arc<AppState>>, request: Request) -> Respo
 
 /// CloudTrail Data's `POST /PutAuditEvents`.
 async fn put_audit_events(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    service::serve(state, request, &audit_events::CLOUDTRAIL_DATA, Some("PutAuditEvents")).await
+    service::serve(
+        state,
+        request,
+        &audit_events::CLOUDTRAIL_DATA,
+        service::Route::to("PutAuditEvents"),
+    )
+    .await
 }
 
 async fn method_not_allowed(method: axum::http::Method) -> Response {

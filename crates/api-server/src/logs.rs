@@ -17,6 +17,8 @@ use crate::service::{Authz, Call, OpResult, Operation, Protocol, Service, Unlist
 /// The CloudWatch Logs subset: every call is authorized as `logs:<operation>` on `*` first.
 pub(crate) static LOGS: Service = Service {
     signing_name: "logs",
+    iam_prefix: "logs",
+    access_denied_code: "AccessDeniedException",
     protocol: Protocol::AwsJson11 { target_prefix: "Logs_20140328." },
     audit_source: Some("logs.amazonaws.com"),
     request_bytes_max: 1024 * 1024,

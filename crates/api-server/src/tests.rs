@@ -16,7 +16,38 @@ const CHANNEL_ARN: &str =
 
 struct Fixture {
     router: Router,
+    ingestor: Arc<ingest::Ingestor>,
     _dir: tempfile::TempDir,
+}
+
+/// `(eventSource, eventName, errorCode)` of a self-audit record.
+type AuditSummary = (String, String, Option<String>);
+
+impl Fixture {
+    /// The summary of every self-audit record stored so far, and the records.
+    fn self_audit(&self) -> (Vec<AuditSummary>, Vec<serde_json::Value>) {
+        let wal = self.ingestor.wal();
+        let mut records = Vec::new();
+        for entry in wal.read_from(wal.first_lsn()).unwrap() {
+            let (_, payload) = entry.unwrap();
+            let envelope = ingest::Envelope::decode(&payload).unwrap();
+            if envelope.kind == ingest::Kind::SelfAudit {
+                records.push(serde_json::from_slice::<serde_json::Value>(envelope.record).unwrap());
+            }
+        }
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let summary = records
+            .iter()
+            .map(|r| {
+                (
+                    text(&r["eventSource"]).unwrap(),
+                    text(&r["eventName"]).unwrap(),
+                    text(&r["errorCode"]),
+                )
+            })
+            .collect();
+        (summary, records)
+    }
 }
 
 fn fixture(disk_free_bytes_min: u64) -> Fixture {
@@ -65,9 +96,10 @@ fn fixture(disk_free_bytes_min: u64) -> Fixture {
         clock,
     )
     .unwrap();
+    let ingestor = Arc::new(ingestor);
     let state =
-        AppState::new(Arc::new(ingestor), Arc::new(catalog), Arc::new(history), None).unwrap();
-    Fixture { router: router(Arc::new(state)), _dir: dir }
+        AppState::new(Arc::clone(&ingestor), Arc::new(catalog), Arc::new(history), None).unwrap();
+    Fixture { router: router(Arc::new(state)), ingestor, _dir: dir }
 }
 
 fn signed(
@@ -381,6 +413,106 @@ async fn service_tables_answer_in_their_protocol() {
         (status, error_type.as_deref()),
         (StatusCode::BAD_REQUEST, Some("InvalidSignatureException"))
     );
+    // Every call was recorded, the failed authentication too (it names a known key).
+    let (summary, records) = fixture.self_audit();
+    let row = |source: &str, name: &str, error: Option<&str>| {
+        (source.to_owned(), name.to_owned(), error.map(str::to_owned))
+    };
+    let cloudtrail = "cloudtrail.amazonaws.com";
+    assert_eq!(
+        summary,
+        [
+            row(cloudtrail, "ListTrails", None),
+            row(cloudtrail, "CreateEventDataStore", Some("UnsupportedOperationException")),
+            row(cloudtrail, "Bogus", Some("UnknownOperationException")),
+            row("logs.amazonaws.com", "PutLogEvents", Some("UnsupportedOperationException")),
+            row(cloudtrail, "ListTrails", Some("SerializationException")),
+            row(cloudtrail, "ListTrails", Some("InvalidSignatureException")),
+        ]
+    );
+    assert_eq!(records[0]["readOnly"], true);
+    assert_eq!(records[0]["requestParameters"], serde_json::Value::Null);
+    assert_eq!(records[0]["userIdentity"]["accessKeyId"], "AKIDEXAMPLE");
+    assert_eq!(records[0]["requestID"].as_str().map(str::len), Some(36));
+}
+
+#[tokio::test]
+async fn create_and_update_trail_check_their_bucket_once() {
+    let fixture = fixture(0);
+    let ct = |op: &str| format!("{}{op}", awsjson::CLOUDTRAIL_TARGET_PREFIX);
+    let body = r#"{"Name":"main","S3BucketName":"audit-logs"}"#;
+    let (status, _, _, answer) = aws_json(&fixture, "cloudtrail", &ct("CreateTrail"), body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["TrailARN"], "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main");
+    let body = r#"{"Name":"main","S3BucketName":"Not_A_Bucket"}"#;
+    let (status, _, error_type, _) =
+        aws_json(&fixture, "cloudtrail", &ct("UpdateTrail"), body).await;
+    assert_eq!(
+        (status, error_type.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("InvalidS3BucketNameException"))
+    );
+    let body = r#"{"Name":"other","S3BucketName":"audit-logs","TagsList":[{"Key":"aws:x"}]}"#;
+    let (_, _, error_type, _) = aws_json(&fixture, "cloudtrail", &ct("CreateTrail"), body).await;
+    assert_eq!(error_type.as_deref(), Some("InvalidTagParameterException"));
+    let (summary, records) = fixture.self_audit();
+    let names: Vec<(&str, Option<&str>)> =
+        summary.iter().map(|(_, name, error)| (name.as_str(), error.as_deref())).collect();
+    assert_eq!(
+        names,
+        [
+            ("CreateTrail", None),
+            ("UpdateTrail", Some("InvalidS3BucketNameException")),
+            ("CreateTrail", Some("InvalidTagParameterException")),
+        ]
+    );
+    assert_eq!(records[0]["readOnly"], false);
+    assert_eq!(
+        records[0]["requestParameters"],
+        json!({"name": "main", "s3BucketName": "audit-logs"})
+    );
+    assert_eq!(
+        records[0]["responseElements"]["trailARN"],
+        "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main"
+    );
+}
+
+#[tokio::test]
+async fn the_alarms_api_answers_in_its_protocol() {
+    let fixture = fixture(0);
+    let request = signed(
+        "opentrail",
+        "/v1/alarms/high-error-rate/actions",
+        "",
+        br#"{"ActionsEnabled":false}"#.to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    );
+    let (status, headers, answer) = call(&fixture, request).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        answer,
+        json!({"__type": "ServiceUnavailable", "message": "alarms are not running on this server"})
+    );
+    assert_eq!(headers["x-amzn-errortype"], "ServiceUnavailable");
+    let (summary, records) = fixture.self_audit();
+    let monitoring = "monitoring.amazonaws.com".to_owned();
+    assert_eq!(
+        summary,
+        [(monitoring, "DisableAlarmActions".to_owned(), Some("ServiceUnavailable".to_owned()))]
+    );
+    assert_eq!(
+        records[0]["requestParameters"],
+        json!({"actionsEnabled": false, "alarmName": "high-error-rate"})
+    );
+    // Unsigned: nobody to record.
+    let request = Request::post("/v1/alarms").body(Body::from("{}")).unwrap();
+    let (status, _, answer) = call(&fixture, request).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("MissingAuthenticationTokenException"))
+    );
+    assert_eq!(fixture.self_audit().0.len(), 1);
 }
 
 mod cloudtrail_fuzz {

@@ -16,6 +16,8 @@ use crate::service::{Authz, Operation, Protocol, Service, Unlisted, not_supporte
 /// The CloudTrail API.
 pub(crate) static CLOUDTRAIL: Service = Service {
     signing_name: "cloudtrail",
+    iam_prefix: "cloudtrail",
+    access_denied_code: "AccessDeniedException",
     protocol: Protocol::AwsJson11 { target_prefix: awsjson::CLOUDTRAIL_TARGET_PREFIX },
     audit_source: Some("cloudtrail.amazonaws.com"),
     request_bytes_max: 1024 * 1024,

@@ -2,6 +2,7 @@
 //! authentication that names a known key — is appended to the WAL as a CloudTrail record
 //! (kind `SelfAudit`) before the answer is sent.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use axum::extract::Request;
@@ -42,6 +43,8 @@ pub(crate) struct Audit<'a> {
     pub(crate) event_source: &'a str,
     pub(crate) context: &'a Context,
     pub(crate) operation: &'a str,
+    /// The request's parameters as the protocol records them (JSON).
+    pub(crate) request_parameters: Cow<'a, [u8]>,
 }
 
 impl Audit<'_> {
@@ -52,7 +55,6 @@ impl Audit<'_> {
         &self,
         state: &AppState,
         caller: &Caller,
-        body: &[u8],
         outcome: Result<&serde_json::Value, &ApiError>,
     ) {
         let now_ms = state.now_unix_millis();
@@ -72,7 +74,7 @@ impl Audit<'_> {
             aws_region: &caller.region,
             source_ip: &self.context.source_ip,
             user_agent: &self.context.user_agent,
-            request: body,
+            request: &self.request_parameters,
             outcome: Ok(None),
             request_id: &self.context.request_id,
             event_id: &event_id,

@@ -57,7 +57,7 @@ pub(crate) struct Operation {
     /// The operation's name, as the protocol names it (`X-Amz-Target`) and as self-audit
     /// records it (`eventName`).
     pub(crate) name: &'static str,
-    /// Its IAM action, `<service prefix>:<name>`.
+    /// Its IAM action, `<IAM prefix>:<name>`.
     pub(crate) action: &'static str,
     pub(crate) authz: Authz,
     pub(crate) handler: Handler,
@@ -91,7 +91,7 @@ pub(crate) struct Unlisted {
     /// with `unsupported_message`; any other name is `UnknownOperationException`.
     pub(crate) unsupported: &'static [&'static str],
     pub(crate) unsupported_message: fn(&str) -> String,
-    /// Whether the caller must first be allowed `<signing name>:<operation>` on `*` (the Logs
+    /// Whether the caller must first be allowed `<IAM prefix>:<operation>` on `*` (the Logs
     /// API checks every call before it looks at the operation).
     pub(crate) authorized: bool,
 }
@@ -109,8 +109,12 @@ pub(crate) fn not_supported_yet(operation: &str) -> String {
 
 /// An AWS-style API: its signing name, protocol, audit source and operations.
 pub(crate) struct Service {
-    /// The SigV4 signing name, also the prefix of its IAM actions.
+    /// The SigV4 signing name.
     pub(crate) signing_name: &'static str,
+    /// The prefix of its IAM actions (AWS's APIs: the signing name).
+    pub(crate) iam_prefix: &'static str,
+    /// The error code of a refused authorization (`AccessDeniedException` in AWS's JSON APIs).
+    pub(crate) access_denied_code: &'static str,
     pub(crate) protocol: Protocol,
     /// The `eventSource` of the self-audit record of each call; `None` for data-plane APIs,
     /// whose calls are not recorded (CloudTrail does not log PutAuditEvents as management
@@ -146,6 +150,7 @@ impl Service {
 
 /// One authenticated call being served: what its handler reads.
 pub(crate) struct Call {
+    pub(crate) service: &'static Service,
     pub(crate) state: Arc<AppState>,
     pub(crate) caller: Caller,
     /// The request's members (AWS JSON); empty for protocols whose handlers read `body`.
@@ -154,6 +159,8 @@ pub(crate) struct Call {
     pub(crate) body: axum::body::Bytes,
     /// The request's query string (without `?`).
     pub(crate) query: String,
+    /// Parameters the route took from the path (REST protocols).
+    pub(crate) params: Vec<(&'static str, String)>,
     /// The IAM action [`Call::authorize`] checks: the operation's.
     pub(crate) action: String,
     pub(crate) now_ms: i64,
@@ -161,7 +168,7 @@ pub(crate) struct Call {
 
 impl Call {
     /// IAM-style authorization of the call's action on `resource` (an ARN, or `*`), owned by
-    /// `resource_account`; `AccessDeniedException` when refused.
+    /// `resource_account`; the service's access-denied error when refused.
     pub(crate) fn authorize(
         &self,
         resource: &str,
@@ -170,7 +177,7 @@ impl Call {
     ) -> Result<(), ApiError> {
         let target = AuthzTarget { resource, resource_account, organization_trail };
         decide(&self.state, &self.caller, &self.action, &target)
-            .map_err(|message| ApiError::bad_request("AccessDeniedException", message))
+            .map_err(|message| ApiError::bad_request(self.service.access_denied_code, message))
     }
 
     /// Authorizes the call's action on `*` in the caller's own account.
@@ -181,6 +188,11 @@ impl Call {
     /// Authorizes the call's action on a trail.
     pub(crate) fn authorize_trail(&self, trail: &catalog::Trail) -> Result<(), ApiError> {
         self.authorize(&trail.trail_arn, &trail.account_id, trail.is_organization_trail)
+    }
+
+    /// The path parameter `name` (empty if the route has none of that name).
+    pub(crate) fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(n, _)| *n == name).map_or("", |(_, value)| value.as_str())
     }
 
     /// Whether the caller's account may see `trail` at all: its own, or its organization's trail.
@@ -247,13 +259,33 @@ pub(crate) fn addressed(
     services.iter().copied().find(|service| service.protocol.addresses(request))
 }
 
-/// Serves one call of `service`. `route_operation` names the operation when the route does
-/// (REST protocols); otherwise the protocol reads it from the request.
+/// What a REST route knows of a call: the operation and the path's parameters.
+#[derive(Default)]
+pub(crate) struct Route {
+    pub(crate) operation: Option<&'static str>,
+    pub(crate) params: Vec<(&'static str, String)>,
+}
+
+impl Route {
+    /// A route that names its operation.
+    pub(crate) fn to(operation: &'static str) -> Route {
+        Route { operation: Some(operation), params: Vec::new() }
+    }
+
+    /// … and carries a path parameter.
+    pub(crate) fn with(mut self, name: &'static str, value: String) -> Route {
+        self.params.push((name, value));
+        self
+    }
+}
+
+/// Serves one call of `service`. The `route` names the operation when the route does (REST
+/// protocols); otherwise the protocol reads it from the request.
 pub(crate) async fn serve(
     state: Arc<AppState>,
     request: Request,
     service: &'static Service,
-    route_operation: Option<&'static str>,
+    route: Route,
 ) -> Response {
     let protocol = &service.protocol;
     let context = audit::Context::of(&request);
@@ -262,7 +294,7 @@ pub(crate) async fn serve(
         Ok(body) => body,
         Err(err) => return protocol.error(err),
     };
-    let operation = match protocol.operation(&parts, route_operation) {
+    let operation = match protocol.operation(&parts, route.operation) {
         Ok(operation) => operation,
         Err(err) => return protocol.error(err),
     };
@@ -270,6 +302,7 @@ pub(crate) async fn serve(
         event_source,
         context: &context,
         operation: &operation,
+        request_parameters: protocol.request_parameters(&body, &route.params),
     });
     let caller = match state.keys.authenticate(&parts, &body, service.signing_name, state.now()) {
         Ok(caller) => caller,
@@ -278,20 +311,31 @@ pub(crate) async fn serve(
             if let Some(audit) = &audit
                 && let Some(caller) = state.keys.claimed_caller(&parts)
             {
-                audit.record(&state, &caller, &body, Err(&err)).await;
+                audit.record(&state, &caller, Err(&err)).await;
             }
             return protocol.error(err);
         }
     };
-    let query = parts.uri.query().unwrap_or("").to_owned();
-    let result = run(&state, service, &operation, caller.clone(), body.clone(), query).await;
+    let request = Received {
+        body: body.clone(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        params: route.params,
+    };
+    let result = run(&state, service, &operation, caller.clone(), request).await;
     if let Some(audit) = &audit {
-        audit.record(&state, &caller, &body, result.as_ref()).await;
+        audit.record(&state, &caller, result.as_ref()).await;
     }
     match result {
         Ok(value) => protocol.success(value),
         Err(err) => protocol.error(err),
     }
+}
+
+/// What was received besides the operation and the caller.
+struct Received {
+    body: axum::body::Bytes,
+    query: String,
+    params: Vec<(&'static str, String)>,
 }
 
 /// Decodes the input, authorizes and runs the operation's handler.
@@ -300,20 +344,22 @@ async fn run(
     service: &'static Service,
     operation: &str,
     caller: Caller,
-    body: axum::body::Bytes,
-    query: String,
+    request: Received,
 ) -> OpResult {
+    let Received { body, query, params } = request;
     let input = service.protocol.input(&body)?;
     let entry = service.operation(operation);
     let call = Arc::new(Call {
+        service,
         state: Arc::clone(state),
         caller,
         input,
         body,
         query,
+        params,
         action: match entry {
             Some(entry) => entry.action.to_owned(),
-            None => format!("{}:{operation}", service.signing_name),
+            None => format!("{}:{operation}", service.iam_prefix),
         },
         now_ms: state.now_unix_millis(),
     });

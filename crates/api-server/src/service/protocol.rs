@@ -6,6 +6,8 @@
 //! CBOR (CloudWatch) are one more variant each, added with the first service that speaks them.
 //! S3's REST-XML is served by `s3.rs` on its own path so far.
 
+use std::borrow::Cow;
+
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -68,6 +70,32 @@ impl Protocol {
             Protocol::AwsJson11 { .. } => awsjson::Input::parse(body)
                 .map_err(|err| ApiError::bad_request(err.code, err.message)),
             Protocol::RestJson => Ok(awsjson::Input::default()),
+        }
+    }
+
+    /// The request parameters a self-audit record names: AWS JSON's members as sent; for REST,
+    /// the body's members with the path's parameters added.
+    pub(crate) fn request_parameters<'a>(
+        &self,
+        body: &'a [u8],
+        params: &[(&'static str, String)],
+    ) -> Cow<'a, [u8]> {
+        match self {
+            Protocol::AwsJson11 { .. } => Cow::Borrowed(body),
+            Protocol::RestJson => {
+                let mut members = match serde_json::from_slice::<serde_json::Value>(body) {
+                    Ok(serde_json::Value::Object(members)) => members,
+                    _ => serde_json::Map::new(),
+                };
+                for (name, value) in params {
+                    members.insert((*name).to_owned(), serde_json::Value::String(value.clone()));
+                }
+                if members.is_empty() {
+                    Cow::Owned(Vec::new())
+                } else {
+                    Cow::Owned(serde_json::Value::Object(members).to_string().into_bytes())
+                }
+            }
         }
     }
 

@@ -1,17 +1,18 @@
 use axum::http::StatusCode;
 
 use super::*;
+use crate::alarms::{MONITORING, SNS};
 use crate::audit_events::CLOUDTRAIL_DATA;
 use crate::cloudtrail::{API_OPERATIONS, CLOUDTRAIL};
 use crate::logs::LOGS;
 
-const SERVICES: &[&Service] = &[&CLOUDTRAIL, &LOGS, &CLOUDTRAIL_DATA];
+const SERVICES: &[&Service] = &[&CLOUDTRAIL, &LOGS, &CLOUDTRAIL_DATA, &MONITORING, &SNS];
 
 #[test]
 fn every_operation_has_its_iam_action_and_one_entry() {
     for service in SERVICES {
         for (idx, op) in service.operations.iter().enumerate() {
-            assert_eq!(op.action, format!("{}:{}", service.signing_name, op.name), "{}", op.name);
+            assert_eq!(op.action, format!("{}:{}", service.iam_prefix, op.name), "{}", op.name);
             assert!(op.name.bytes().all(|b| b.is_ascii_alphanumeric()), "{}", op.name);
             assert!(
                 service.operations[..idx].iter().all(|other| other.name != op.name),

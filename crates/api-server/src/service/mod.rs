@@ -5,9 +5,11 @@
 //! handler with blocking work off the async workers, record the call as a CloudTrail event
 //! (when the service is self-audited) and answer.
 //!
-//! Adding a service is adding a table (a `static` [`Service`]) and routing requests to it;
-//! adding a protocol is one more [`Protocol`] variant. It is not: the operations themselves
-//! (they live next to their service: `cloudtrail/`, `logs.rs`, `audit_events.rs`).
+//! Adding a service is adding a table (a `static` [`Service`]) and routing requests to it: a
+//! service found by its framing (`X-Amz-Target`) joins `ADDRESSED_SERVICES` in `lib.rs`; a REST
+//! route calls [`serve`] with [`Route::to`] its operation. Adding a protocol (AWS query, Smithy
+//! RPC v2 CBOR, REST-XML) is one more [`Protocol`] variant. It is not: the operations themselves
+//! (they live next to their service: `cloudtrail/`, `logs.rs`, `audit_events.rs`, `alarms.rs`).
 
 pub(crate) mod audit;
 mod protocol;

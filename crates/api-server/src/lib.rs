@@ -4,7 +4,7 @@
 //! (rest-json, SigV4 service `cloudtrail-data`), the native `POST /v1/events` (NDJSON or a
 //! log-file body, optionally gzip, SigV4 service `opentrail`), the alarms JSON API under
 //! `/v1/`, and — whatever the path — the AWS JSON APIs (CloudTrail, CloudWatch Logs) and the S3
-//! read API. The AWS APIs are tables served by one layer ([`service`]). Every answer carries
+//! read API. The AWS APIs are tables served by one layer (`service`). Every answer carries
 //! `x-amzn-RequestId`; errors use the caller's protocol's error shape.
 
 mod alarms;

@@ -13,8 +13,8 @@ use catalog::AlarmStore as _;
 use metric_alarms::{AlarmService, ServiceError, StateValue, Target};
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::service::{self, Authz, Call, OpResult, Operation, Protocol, Route, Service, Unlisted};
 use crate::{AppState, read_body};
 
 /// Request bodies of this API are small documents.
@@ -38,94 +38,84 @@ fn service_error(err: ServiceError) -> ApiError {
     }
 }
 
-/// The `eventSource` of alarm calls in their self-audit records.
-const MONITORING: &str = "monitoring.amazonaws.com";
-/// The `eventSource` of target and notification calls.
-const SNS: &str = "sns.amazonaws.com";
+/// The alarms of this API (CloudWatch's operation names and IAM actions, recorded with
+/// `eventSource` `monitoring.amazonaws.com`).
+pub(crate) static MONITORING: Service = Service {
+    signing_name: "opentrail",
+    iam_prefix: "cloudwatch",
+    access_denied_code: "AccessDenied",
+    protocol: Protocol::RestJson,
+    audit_source: Some("monitoring.amazonaws.com"),
+    request_bytes_max: BODY_BYTES_MAX,
+    operations: &[
+        Operation::blocking(
+            "DescribeAlarms",
+            "cloudwatch:DescribeAlarms",
+            Authz::Account,
+            describe_alarms,
+        ),
+        Operation::blocking(
+            "PutMetricAlarm",
+            "cloudwatch:PutMetricAlarm",
+            Authz::Account,
+            put_metric_alarm,
+        ),
+        Operation::blocking(
+            "DeleteAlarms",
+            "cloudwatch:DeleteAlarms",
+            Authz::Account,
+            delete_alarms,
+        ),
+        Operation::blocking(
+            "SetAlarmState",
+            "cloudwatch:SetAlarmState",
+            Authz::Account,
+            set_alarm_state_op,
+        ),
+        Operation::blocking(
+            "EnableAlarmActions",
+            "cloudwatch:EnableAlarmActions",
+            Authz::Account,
+            set_actions_enabled,
+        ),
+        Operation::blocking(
+            "DisableAlarmActions",
+            "cloudwatch:DisableAlarmActions",
+            Authz::Account,
+            set_actions_enabled,
+        ),
+        Operation::blocking(
+            "DescribeAlarmHistory",
+            "cloudwatch:DescribeAlarmHistory",
+            Authz::Account,
+            describe_alarm_history,
+        ),
+    ],
+    unlisted: Unlisted::NONE,
+};
 
-/// One operation of this API: its audit `eventSource` and `eventName`, and its IAM action.
-struct Op {
-    source: &'static str,
-    name: &'static str,
-    action: &'static str,
-}
-
-/// Authenticates (SigV4, service `opentrail`), authorizes `op`, runs `handler` on the caller
-/// and the body, and records the call — success or failure, as every CloudTrail API call is —
-/// as a CloudTrail event before answering. `params` (path parameters) join the body's members
-/// in the record's `requestParameters`.
-async fn serve(
-    state: &AppState,
-    request: Request,
-    op: Op,
-    params: &[(&str, &str)],
-    handler: impl FnOnce(&Caller, &[u8]) -> Result<Value, ApiError>,
-) -> Response {
-    let (request_id, source_ip, user_agent) = crate::cloudtrail::audit_context(&request);
-    let (parts, body) = request.into_parts();
-    let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
-        Ok(body) => body,
-        Err(err) => return err.into_response(),
-    };
-    let mut recorded = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(members)) => members,
-        _ => serde_json::Map::new(),
-    };
-    for (name, value) in params {
-        recorded.insert((*name).to_owned(), Value::String((*value).to_owned()));
-    }
-    let recorded = if recorded.is_empty() {
-        Vec::new()
-    } else {
-        Value::Object(recorded).to_string().into_bytes()
-    };
-    let audit = crate::cloudtrail::Audit {
-        event_source: op.source,
-        request_id: &request_id,
-        source_ip: &source_ip,
-        user_agent: &user_agent,
-        operation: op.name,
-    };
-    let caller = match state.keys.authenticate(&parts, &body, "opentrail", state.now()) {
-        Ok(caller) => caller,
-        Err(err) => {
-            if let Some(caller) = state.keys.claimed_caller(&parts) {
-                audit.record(state, &caller, &recorded, Err(&err)).await;
-            }
-            return err.into_response();
-        }
-    };
-    let result = authorize(state, &caller, op.action).and_then(|()| handler(&caller, &body));
-    audit.record(state, &caller, &recorded, result.as_ref()).await;
-    match result {
-        Ok(value) => (StatusCode::OK, [("content-type", "application/json")], value.to_string())
-            .into_response(),
-        Err(err) => err.into_response(),
-    }
-}
-
-fn authorize(state: &AppState, caller: &Caller, action: &str) -> Result<(), ApiError> {
-    let Some(principal) = state.keys.principal(&caller.access_key_id) else {
-        return Err(ApiError::bad_request(
-            "AccessDenied",
-            "the caller has no identity to authorize",
-        ));
-    };
-    let request = settings::AuthzRequest {
-        principal,
-        action,
-        resource: "*",
-        resource_account: &caller.account_id,
-        resource_is_organization_trail: false,
-        organization: state.organization.as_ref(),
-    };
-    match settings::authorize(&request) {
-        settings::Decision::Allow => Ok(()),
-        settings::Decision::Deny { message, .. } => {
-            Err(ApiError::bad_request("AccessDenied", message))
-        }
-    }
-}
+/// Notification targets and the notification history (SNS's operation names and IAM
+/// actions, recorded with `eventSource` `sns.amazonaws.com`).
+pub(crate) static SNS: Service = Service {
+    signing_name: "opentrail",
+    iam_prefix: "sns",
+    access_denied_code: "AccessDenied",
+    protocol: Protocol::RestJson,
+    audit_source: Some("sns.amazonaws.com"),
+    request_bytes_max: BODY_BYTES_MAX,
+    operations: &[
+        Operation::blocking("ListTopics", "sns:ListTopics", Authz::Account, list_topics),
+        Operation::blocking("CreateTopic", "sns:CreateTopic", Authz::Account, create_topic),
+        Operation::blocking("DeleteTopic", "sns:DeleteTopic", Authz::Account, delete_topic),
+        Operation::blocking(
+            "ListNotifications",
+            "sns:ListNotifications",
+            Authz::Account,
+            list_notifications,
+        ),
+    ],
+    unlisted: Unlisted::NONE,
+};
 
 fn alarms(state: &AppState) -> Result<&AlarmService, ApiError> {
     state.alarms.as_deref().ok_or_else(|| {
@@ -145,31 +135,7 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
 
 /// `GET /v1/alarms`: every alarm of the caller's account and region.
 pub(crate) async fn list_alarms(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let op = Op { source: MONITORING, name: "DescribeAlarms", action: "cloudwatch:DescribeAlarms" };
-    serve(&state, request, op, &[], |caller, _| {
-        let alarms = alarms(&state)?.describe_alarms(&caller.account_id, &caller.region);
-        Ok(json!({ "MetricAlarms": alarms }))
-    })
-    .await
-}
-
-/// `POST /v1/alarms`: PutMetricAlarm (create, or replace the configuration).
-pub(crate) async fn put_alarm(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let op = Op { source: MONITORING, name: "PutMetricAlarm", action: "cloudwatch:PutMetricAlarm" };
-    serve(&state, request, op, &[], |caller, body| {
-        let config = metric_alarms::alarm_config_from_json(&json_body(body)?)
-            .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.to_string()))?;
-        let name = config.alarm_name.clone();
-        let service = alarms(&state)?;
-        service.put_alarm(&caller.account_id, &caller.region, config).map_err(service_error)?;
-        let described = service
-            .describe_alarms(&caller.account_id, &caller.region)
-            .into_iter()
-            .find(|a| a["AlarmName"] == name)
-            .unwrap_or(Value::Null);
-        Ok(json!({ "MetricAlarm": described }))
-    })
-    .await
+    service::serve(state, request, &MONITORING, Route::to("DescribeAlarms")).await
 }
 
 /// `GET /v1/alarms/{name}`.
@@ -178,22 +144,48 @@ pub(crate) async fn get_alarm(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    let op = Op { source: MONITORING, name: "DescribeAlarms", action: "cloudwatch:DescribeAlarms" };
-    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
-        alarms(&state)?
-            .describe_alarms(&caller.account_id, &caller.region)
-            .into_iter()
-            .find(|a| a["AlarmName"] == name.as_str())
-            .map(|a| json!({ "MetricAlarm": a }))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "ResourceNotFound",
-                    format!("alarm `{name}` does not exist"),
-                )
-            })
-    })
-    .await
+    let route = Route::to("DescribeAlarms").with("AlarmName", name);
+    service::serve(state, request, &MONITORING, route).await
+}
+
+/// DescribeAlarms: every alarm, or the one the path names.
+fn describe_alarms(call: &Call) -> OpResult {
+    let (caller, name) = (&call.caller, call.param("AlarmName"));
+    let alarms = alarms(&call.state)?.describe_alarms(&caller.account_id, &caller.region);
+    if call.params.is_empty() {
+        return Ok(json!({ "MetricAlarms": alarms }));
+    }
+    alarms
+        .into_iter()
+        .find(|a| a["AlarmName"] == name)
+        .map(|a| json!({ "MetricAlarm": a }))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                format!("alarm `{name}` does not exist"),
+            )
+        })
+}
+
+/// `POST /v1/alarms`: PutMetricAlarm (create, or replace the configuration).
+pub(crate) async fn put_alarm(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    service::serve(state, request, &MONITORING, Route::to("PutMetricAlarm")).await
+}
+
+fn put_metric_alarm(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    let config = metric_alarms::alarm_config_from_json(&json_body(&call.body)?)
+        .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.to_string()))?;
+    let name = config.alarm_name.clone();
+    let service = alarms(&call.state)?;
+    service.put_alarm(&caller.account_id, &caller.region, config).map_err(service_error)?;
+    let described = service
+        .describe_alarms(&caller.account_id, &caller.region)
+        .into_iter()
+        .find(|a| a["AlarmName"] == name)
+        .unwrap_or(Value::Null);
+    Ok(json!({ "MetricAlarm": described }))
 }
 
 /// `DELETE /v1/alarms/{name}`.
@@ -202,14 +194,16 @@ pub(crate) async fn delete_alarm(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    let op = Op { source: MONITORING, name: "DeleteAlarms", action: "cloudwatch:DeleteAlarms" };
-    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
-        alarms(&state)?
-            .delete_alarm(&caller.account_id, &caller.region, &name)
-            .map_err(service_error)?;
-        Ok(json!({}))
-    })
-    .await
+    let route = Route::to("DeleteAlarms").with("AlarmName", name);
+    service::serve(state, request, &MONITORING, route).await
+}
+
+fn delete_alarms(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    alarms(&call.state)?
+        .delete_alarm(&caller.account_id, &caller.region, call.param("AlarmName"))
+        .map_err(service_error)?;
+    Ok(json!({}))
 }
 
 /// `POST /v1/alarms/{name}/state`: SetAlarmState (`StateValue`, `StateReason`).
@@ -218,25 +212,32 @@ pub(crate) async fn set_alarm_state(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    let op = Op { source: MONITORING, name: "SetAlarmState", action: "cloudwatch:SetAlarmState" };
-    serve(&state, request, op, &[("AlarmName", &name)], |caller, body| {
-        let body = json_body(body)?;
-        let value: StateValue = body["StateValue"]
-            .as_str()
-            .ok_or_else(|| ApiError::bad_request("MissingParameter", "`StateValue` is required"))?
-            .parse()
-            .map_err(|err: metric_alarms::Error| {
-                ApiError::bad_request("InvalidParameterValue", err.to_string())
-            })?;
-        let reason = body["StateReason"].as_str().ok_or_else(|| {
-            ApiError::bad_request("MissingParameter", "`StateReason` is required")
+    let route = Route::to("SetAlarmState").with("AlarmName", name);
+    service::serve(state, request, &MONITORING, route).await
+}
+
+fn set_alarm_state_op(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    let body = json_body(&call.body)?;
+    let value: StateValue = body["StateValue"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad_request("MissingParameter", "`StateValue` is required"))?
+        .parse()
+        .map_err(|err: metric_alarms::Error| {
+            ApiError::bad_request("InvalidParameterValue", err.to_string())
         })?;
-        alarms(&state)?
-            .set_alarm_state(&caller.account_id, &caller.region, &name, value, reason)
-            .map_err(service_error)?;
-        Ok(json!({}))
-    })
-    .await
+    let reason = body["StateReason"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad_request("MissingParameter", "`StateReason` is required"))?;
+    alarms(&call.state)?
+        .set_alarm_state(&caller.account_id, &caller.region, call.param("AlarmName"), value, reason)
+        .map_err(service_error)?;
+    Ok(json!({}))
+}
+
+/// `ActionsEnabled` of an Enable/DisableAlarmActions body, when it is a boolean.
+fn actions_enabled(body: &[u8]) -> Option<bool> {
+    serde_json::from_slice::<Value>(body).ok().and_then(|v| v["ActionsEnabled"].as_bool())
 }
 
 /// `POST /v1/alarms/{name}/actions`: Enable/DisableAlarmActions (`ActionsEnabled`), recorded
@@ -251,34 +252,24 @@ pub(crate) async fn set_alarm_actions(
         Ok(body) => body,
         Err(err) => return err.into_response(),
     };
-    let enabled =
-        serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["ActionsEnabled"].as_bool());
-    let op = match enabled {
-        Some(false) => Op {
-            source: MONITORING,
-            name: "DisableAlarmActions",
-            action: "cloudwatch:DisableAlarmActions",
-        },
-        _ => Op {
-            source: MONITORING,
-            name: "EnableAlarmActions",
-            action: "cloudwatch:EnableAlarmActions",
-        },
+    let operation = match actions_enabled(&body) {
+        Some(false) => "DisableAlarmActions",
+        _ => "EnableAlarmActions",
     };
     let request = Request::from_parts(parts, axum::body::Body::from(body));
-    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
-        let enabled = enabled.ok_or_else(|| {
-            ApiError::bad_request(
-                "MissingParameter",
-                "`ActionsEnabled` (true or false) is required",
-            )
-        })?;
-        alarms(&state)?
-            .set_actions_enabled(&caller.account_id, &caller.region, &name, enabled)
-            .map_err(service_error)?;
-        Ok(json!({}))
-    })
-    .await
+    let route = Route::to(operation).with("AlarmName", name);
+    service::serve(state, request, &MONITORING, route).await
+}
+
+fn set_actions_enabled(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    let enabled = actions_enabled(&call.body).ok_or_else(|| {
+        ApiError::bad_request("MissingParameter", "`ActionsEnabled` (true or false) is required")
+    })?;
+    alarms(&call.state)?
+        .set_actions_enabled(&caller.account_id, &caller.region, call.param("AlarmName"), enabled)
+        .map_err(service_error)?;
+    Ok(json!({}))
 }
 
 /// `GET /v1/alarms/{name}/history`: DescribeAlarmHistory items, newest first.
@@ -287,47 +278,48 @@ pub(crate) async fn alarm_history(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    let op = Op {
-        source: MONITORING,
-        name: "DescribeAlarmHistory",
-        action: "cloudwatch:DescribeAlarmHistory",
-    };
-    serve(&state, request, op, &[("AlarmName", &name)], |caller, _| {
-        let items = alarms(&state)?
-            .alarm_history(&caller.account_id, &caller.region, &name, HISTORY_PAGE_MAX)
-            .map_err(service_error)?;
-        Ok(json!({ "AlarmHistoryItems": items }))
-    })
-    .await
+    let route = Route::to("DescribeAlarmHistory").with("AlarmName", name);
+    service::serve(state, request, &MONITORING, route).await
+}
+
+fn describe_alarm_history(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    let name = call.param("AlarmName");
+    let items = alarms(&call.state)?
+        .alarm_history(&caller.account_id, &caller.region, name, HISTORY_PAGE_MAX)
+        .map_err(service_error)?;
+    Ok(json!({ "AlarmHistoryItems": items }))
 }
 
 /// `GET /v1/notification-targets`.
 pub(crate) async fn list_targets(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let op = Op { source: SNS, name: "ListTopics", action: "sns:ListTopics" };
-    serve(&state, request, op, &[], |caller, _| {
-        let targets: Vec<Value> = alarms(&state)?
-            .targets(&caller.account_id, &caller.region)
-            .iter()
-            .map(|t| t.to_json(&caller.region, &caller.account_id))
-            .collect();
-        Ok(json!({ "NotificationTargets": targets }))
-    })
-    .await
+    service::serve(state, request, &SNS, Route::to("ListTopics")).await
+}
+
+fn list_topics(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    let targets: Vec<Value> = alarms(&call.state)?
+        .targets(&caller.account_id, &caller.region)
+        .iter()
+        .map(|t| t.to_json(&caller.region, &caller.account_id))
+        .collect();
+    Ok(json!({ "NotificationTargets": targets }))
 }
 
 /// `POST /v1/notification-targets`: create or replace.
 pub(crate) async fn put_target(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let op = Op { source: SNS, name: "CreateTopic", action: "sns:CreateTopic" };
-    serve(&state, request, op, &[], |caller, body| {
-        let target = Target::from_json(&json_body(body)?)
-            .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.message))?;
-        let described = target.to_json(&caller.region, &caller.account_id);
-        alarms(&state)?
-            .put_target(&caller.account_id, &caller.region, target, "api")
-            .map_err(service_error)?;
-        Ok(json!({ "NotificationTarget": described }))
-    })
-    .await
+    service::serve(state, request, &SNS, Route::to("CreateTopic")).await
+}
+
+fn create_topic(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    let target = Target::from_json(&json_body(&call.body)?)
+        .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.message))?;
+    let described = target.to_json(&caller.region, &caller.account_id);
+    alarms(&call.state)?
+        .put_target(&caller.account_id, &caller.region, target, "api")
+        .map_err(service_error)?;
+    Ok(json!({ "NotificationTarget": described }))
 }
 
 /// `DELETE /v1/notification-targets/{name}`.
@@ -336,14 +328,15 @@ pub(crate) async fn delete_target(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    let op = Op { source: SNS, name: "DeleteTopic", action: "sns:DeleteTopic" };
-    serve(&state, request, op, &[("Name", &name)], |caller, _| {
-        alarms(&state)?
-            .delete_target(&caller.account_id, &caller.region, &name)
-            .map_err(service_error)?;
-        Ok(json!({}))
-    })
-    .await
+    service::serve(state, request, &SNS, Route::to("DeleteTopic").with("Name", name)).await
+}
+
+fn delete_topic(call: &Call) -> OpResult {
+    let caller = &call.caller;
+    alarms(&call.state)?
+        .delete_target(&caller.account_id, &caller.region, call.param("Name"))
+        .map_err(service_error)?;
+    Ok(json!({}))
 }
 
 /// Query of `GET /v1/notifications`.
@@ -353,56 +346,74 @@ pub(crate) struct HistoryQuery {
     before: Option<i64>,
 }
 
+impl HistoryQuery {
+    /// The query of a call whose route already accepted it (`Query<HistoryQuery>`), read again
+    /// by the handler with the same number rules.
+    fn of(call: &Call) -> HistoryQuery {
+        let mut query = HistoryQuery { limit: None, before: None };
+        for (name, value) in form_urlencoded::parse(call.query.as_bytes()) {
+            match &*name {
+                "limit" => query.limit = value.parse().ok(),
+                "before" => query.before = value.parse().ok(),
+                _ => {}
+            }
+        }
+        query
+    }
+}
+
 /// `GET /v1/notifications?limit=N&before=ID`: the caller's account's notifications, newest
-/// first, with every delivery attempt's outcome.
+/// first, with every delivery attempt's outcome. A query that is not `limit` and `before`
+/// numbers is refused by the route, before the call is authenticated.
 pub(crate) async fn notifications(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<HistoryQuery>,
+    Query(_): Query<HistoryQuery>,
     request: Request,
 ) -> Response {
-    let op = Op { source: SNS, name: "ListNotifications", action: "sns:ListNotifications" };
-    serve(&state, request, op, &[], |caller, _| {
-        let limit = query.limit.unwrap_or(100);
-        if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
-            return Err(ApiError::bad_request(
-                "InvalidParameterValue",
-                format!("`limit` = {limit} must be between 1 and {HISTORY_PAGE_MAX}"),
-            ));
-        }
-        let rows = state
-            .catalog
-            .notifications(Some(&caller.account_id), query.before, limit)
-            .map_err(|err| ApiError::internal(&err))?;
-        let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id)).flatten();
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                let document: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
-                json!({
-                    "Id": r.id,
-                    "CreatedTime": r.created_ms,
-                    "AlarmName": r.alarm_name,
-                    "TopicArn": r.target_arn,
-                    "Protocol": r.protocol,
-                    "Endpoint": metric_alarms::redact(&r.endpoint),
-                    "Subject": document.get("Subject").cloned().unwrap_or(Value::Null),
-                    "Status": r.status.as_str(),
-                    "Attempts": r.attempts,
-                    "LastAttemptTime": r.last_attempt_ms,
-                    "LastError": r.last_error,
-                    "DeliveredTime": r.delivered_ms,
-                    "NextAttemptTime": (r.status == catalog::NotificationStatus::Pending)
-                        .then_some(r.next_attempt_ms),
-                })
+    service::serve(state, request, &SNS, Route::to("ListNotifications")).await
+}
+
+fn list_notifications(call: &Call) -> OpResult {
+    let (state, caller, query) = (&call.state, &call.caller, HistoryQuery::of(call));
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "InvalidParameterValue",
+            format!("`limit` = {limit} must be between 1 and {HISTORY_PAGE_MAX}"),
+        ));
+    }
+    let rows = state
+        .catalog
+        .notifications(Some(&caller.account_id), query.before, limit)
+        .map_err(|err| ApiError::internal(&err))?;
+    let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id)).flatten();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let document: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
+            json!({
+                "Id": r.id,
+                "CreatedTime": r.created_ms,
+                "AlarmName": r.alarm_name,
+                "TopicArn": r.target_arn,
+                "Protocol": r.protocol,
+                "Endpoint": metric_alarms::redact(&r.endpoint),
+                "Subject": document.get("Subject").cloned().unwrap_or(Value::Null),
+                "Status": r.status.as_str(),
+                "Attempts": r.attempts,
+                "LastAttemptTime": r.last_attempt_ms,
+                "LastError": r.last_error,
+                "DeliveredTime": r.delivered_ms,
+                "NextAttemptTime": (r.status == catalog::NotificationStatus::Pending)
+                    .then_some(r.next_attempt_ms),
             })
-            .collect();
-        let mut out = json!({ "Notifications": items });
-        if let Some(next) = next {
-            out["NextBefore"] = json!(next);
-        }
-        Ok(out)
-    })
-    .await
+        })
+        .collect();
+    let mut out = json!({ "Notifications": items });
+    if let Some(next) = next {
+        out["NextBefore"] = json!(next);
+    }
+    Ok(out)
 }
 
 /// `GET /sns/SimpleNotificationService-opentrail.pem`: the certificate of the key that signs
@@ -443,7 +454,7 @@ pub(crate) async fn unsubscribe(
             [("content-type", "text/xml")],
             format!(
                 "<UnsubscribeResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></UnsubscribeResponse>",
-                crate::new_request_id()
+                ingest::write_model::new_id()
             ),
         )
             .into_response(),

@@ -1,9 +1,11 @@
 //! OpenTrail's HTTP surface: the only crate that speaks HTTP.
 //!
 //! Routes today: `GET /health`, `GET /ready`, CloudTrail Data `POST /PutAuditEvents`
-//! (rest-json, SigV4 service `cloudtrail-data`) and the native `POST /v1/events` (NDJSON or a
-//! log-file body, optionally gzip, SigV4 service `opentrail`). Every answer carries
-//! `x-amzn-RequestId`; errors use AWS's JSON error shape.
+//! (rest-json, SigV4 service `cloudtrail-data`), the native `POST /v1/events` (NDJSON or a
+//! log-file body, optionally gzip, SigV4 service `opentrail`), the alarms JSON API under
+//! `/v1/`, and — whatever the path — the AWS JSON APIs (CloudTrail, CloudWatch Logs) and the S3
+//! read API. The AWS APIs are tables served by one layer (`service`). Every answer carries
+//! `x-amzn-RequestId`; errors use the caller's protocol's error shape.
 
 mod alarms;
 mod audit_events;
@@ -15,6 +17,7 @@ mod logs;
 pub mod metrics_route;
 mod native;
 mod s3;
+mod service;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -127,7 +130,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics_route::metrics))
-        .route("/PutAuditEvents", post(audit_events::put_audit_events).fallback(method_not_allowed))
+        .route("/PutAuditEvents", post(put_audit_events).fallback(method_not_allowed))
         .route("/v1/events", post(native::ingest_events).fallback(method_not_allowed))
         .route("/v1/alarms", get(alarms::list_alarms).post(alarms::put_alarm))
         .route("/v1/alarms/{name}", get(alarms::get_alarm).delete(alarms::delete_alarm))
@@ -155,21 +158,8 @@ pub async fn serve(
         .await
 }
 
-/// A fresh request id (lower-case UUID v4).
-pub fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // The OS random source failing is not worth failing a request for: fall back to the
-        // clock, which still gives a unique-enough id for correlation.
-        let nanos =
-            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
-}
-
 async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = new_request_id();
+    let id = ingest::write_model::new_id();
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
     let mut response = tracing::Instrument::instrument(next.run(request), span).await;
@@ -197,14 +187,16 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-/// Requests with an `X-Amz-Target` go to the CloudTrail API whatever their path (clients
-/// post to the path of their endpoint URL); anything else is unknown.
-async fn fallback(state: State<Arc<AppState>>, request: Request) -> Response {
-    if cloudtrail::is_cloudtrail_request(&request) {
-        return cloudtrail::handle(state, request).await;
-    }
-    if logs::is_logs_request(&request) {
-        return cloudtrail::handle_service(state, request, &cloudtrail::LOGS).await;
+/// The AWS services found by their request framing (AWS JSON's `X-Amz-Target`), in the order
+/// they are tried.
+const ADDRESSED_SERVICES: &[&service::Service] = &[&cloudtrail::CLOUDTRAIL, &logs::LOGS];
+
+/// Requests with an `X-Amz-Target` go to the CloudTrail API or CloudWatch Logs whatever their
+/// path (clients post to the path of their endpoint URL); requests signed for S3 to the S3
+/// API; anything else is unknown.
+async fn fallback(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    if let Some(service) = service::addressed(ADDRESSED_SERVICES, &request) {
+        return service::serve(state, request, service, service::Route::default()).await;
     }
     if s3::is_s3_request(&request) {
         return s3::handle(&state, request).await;
@@ -215,6 +207,17 @@ async fn fallback(state: State<Arc<AppState>>, request: Request) -> Response {
         "no such endpoint; OpenTrail serves the CloudTrail API (`POST` with `X-Amz-Target`), `POST /PutAuditEvents`, `POST /v1/events`, `GET /health` and `GET /ready`",
     )
     .into_response()
+}
+
+/// CloudTrail Data's `POST /PutAuditEvents`.
+async fn put_audit_events(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    service::serve(
+        state,
+        request,
+        &audit_events::CLOUDTRAIL_DATA,
+        service::Route::to("PutAuditEvents"),
+    )
+    .await
 }
 
 async fn method_not_allowed(method: axum::http::Method) -> Response {

@@ -8,12 +8,70 @@
 //! PutMetricFilter; CreateLogGroup, DescribeLogGroups and DeleteLogGroup manage names too (a
 //! group holds no log events: OpenTrail's events live in its WAL, history and trails).
 
-use axum::extract::Request;
 use metric_alarms::{MetricFilter, ServiceError};
 use serde_json::{Value, json};
 
-use crate::cloudtrail::{Call, OpResult};
 use crate::error::ApiError;
+use crate::service::{Authz, Call, OpResult, Operation, Protocol, Service, Unlisted};
+
+/// The CloudWatch Logs subset: every call is authorized as `logs:<operation>` on `*` first.
+pub(crate) static LOGS: Service = Service {
+    signing_name: "logs",
+    iam_prefix: "logs",
+    access_denied_code: "AccessDeniedException",
+    protocol: Protocol::AwsJson11 { target_prefix: "Logs_20140328." },
+    audit_source: Some("logs.amazonaws.com"),
+    request_bytes_max: 1024 * 1024,
+    operations: &[
+        Operation::blocking(
+            "PutMetricFilter",
+            "logs:PutMetricFilter",
+            Authz::Account,
+            put_metric_filter,
+        ),
+        Operation::blocking(
+            "DescribeMetricFilters",
+            "logs:DescribeMetricFilters",
+            Authz::Account,
+            describe_metric_filters,
+        ),
+        Operation::blocking(
+            "DeleteMetricFilter",
+            "logs:DeleteMetricFilter",
+            Authz::Account,
+            delete_metric_filter,
+        ),
+        Operation::blocking(
+            "TestMetricFilter",
+            "logs:TestMetricFilter",
+            Authz::Account,
+            test_metric_filter,
+        ),
+        Operation::blocking(
+            "CreateLogGroup",
+            "logs:CreateLogGroup",
+            Authz::Account,
+            create_log_group,
+        ),
+        Operation::blocking(
+            "DeleteLogGroup",
+            "logs:DeleteLogGroup",
+            Authz::Account,
+            delete_log_group,
+        ),
+        Operation::blocking(
+            "DescribeLogGroups",
+            "logs:DescribeLogGroups",
+            Authz::Account,
+            describe_log_groups,
+        ),
+    ],
+    unlisted: Unlisted {
+        unsupported: OTHER_OPERATIONS,
+        unsupported_message: not_served,
+        authorized: true,
+    },
+};
 
 /// Operations of the CloudWatch Logs API this subset does not serve.
 const OTHER_OPERATIONS: &[&str] = &[
@@ -35,16 +93,6 @@ const OTHER_OPERATIONS: &[&str] = &[
 const DESCRIBE_LIMIT_MAX: i64 = 50;
 /// TestMetricFilter's message count bounds.
 const TEST_MESSAGES_MAX: usize = 50;
-
-/// Whether a request is addressed to the CloudWatch Logs JSON API.
-pub(crate) fn is_logs_request(request: &Request) -> bool {
-    request.method() == axum::http::Method::POST
-        && request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("Logs_20140328."))
-}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("InvalidParameterException", message)
@@ -70,30 +118,11 @@ fn input_error(err: awsjson::InputError) -> ApiError {
     ApiError::bad_request(err.code, err.message)
 }
 
-pub(crate) fn dispatch(call: &Call<'_>, operation: &str) -> OpResult {
-    call.authorize(operation, "*", &call.caller.account_id, false)?;
-    match operation {
-        "PutMetricFilter" => put_metric_filter(call),
-        "DescribeMetricFilters" => describe_metric_filters(call),
-        "DeleteMetricFilter" => delete_metric_filter(call),
-        "TestMetricFilter" => test_metric_filter(call),
-        "CreateLogGroup" => create_log_group(call),
-        "DeleteLogGroup" => delete_log_group(call),
-        "DescribeLogGroups" => describe_log_groups(call),
-        known if OTHER_OPERATIONS.contains(&known) => Err(ApiError::bad_request(
-            "UnsupportedOperationException",
-            format!(
-                "OpenTrail serves the metric-filter operations of CloudWatch Logs, not `{known}`"
-            ),
-        )),
-        unknown => Err(ApiError::bad_request(
-            "UnknownOperationException",
-            format!("unknown operation `{unknown}`"),
-        )),
-    }
+fn not_served(operation: &str) -> String {
+    format!("OpenTrail serves the metric-filter operations of CloudWatch Logs, not `{operation}`")
 }
 
-fn service<'a>(call: &'a Call<'_>) -> Result<&'a metric_alarms::AlarmService, ApiError> {
+fn service(call: &Call) -> Result<&metric_alarms::AlarmService, ApiError> {
     call.state.alarms.as_deref().ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -103,7 +132,7 @@ fn service<'a>(call: &'a Call<'_>) -> Result<&'a metric_alarms::AlarmService, Ap
     })
 }
 
-fn put_metric_filter(call: &Call<'_>) -> OpResult {
+fn put_metric_filter(call: &Call) -> OpResult {
     let members = call.input.members();
     let filter = MetricFilter::from_json(members, call.now_ms).map_err(|e| invalid(e.message))?;
     service(call)?
@@ -112,7 +141,7 @@ fn put_metric_filter(call: &Call<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn delete_metric_filter(call: &Call<'_>) -> OpResult {
+fn delete_metric_filter(call: &Call) -> OpResult {
     let log_group = call
         .input
         .required_string("logGroupName", "InvalidParameterException")
@@ -129,8 +158,8 @@ fn delete_metric_filter(call: &Call<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn describe_metric_filters(call: &Call<'_>) -> OpResult {
-    let input = call.input;
+fn describe_metric_filters(call: &Call) -> OpResult {
+    let input = &call.input;
     let log_group = input.string("logGroupName").map_err(input_error)?;
     let prefix = input.string("filterNamePrefix").map_err(input_error)?;
     let metric_name = input.string("metricName").map_err(input_error)?;
@@ -179,8 +208,8 @@ fn describe_metric_filters(call: &Call<'_>) -> OpResult {
     Ok(out)
 }
 
-fn test_metric_filter(call: &Call<'_>) -> OpResult {
-    let input = call.input;
+fn test_metric_filter(call: &Call) -> OpResult {
+    let input = &call.input;
     let pattern_text = input.string("filterPattern").map_err(input_error)?.ok_or_else(|| {
         invalid("1 validation error detected: Value null at 'filterPattern' failed to satisfy constraint: Member must not be null")
     })?;
@@ -213,7 +242,7 @@ fn test_metric_filter(call: &Call<'_>) -> OpResult {
     Ok(json!({ "matches": matches }))
 }
 
-fn create_log_group(call: &Call<'_>) -> OpResult {
+fn create_log_group(call: &Call) -> OpResult {
     let name = call
         .input
         .required_string("logGroupName", "InvalidParameterException")
@@ -224,7 +253,7 @@ fn create_log_group(call: &Call<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn delete_log_group(call: &Call<'_>) -> OpResult {
+fn delete_log_group(call: &Call) -> OpResult {
     let name = call
         .input
         .required_string("logGroupName", "InvalidParameterException")
@@ -235,8 +264,8 @@ fn delete_log_group(call: &Call<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn describe_log_groups(call: &Call<'_>) -> OpResult {
-    let input = call.input;
+fn describe_log_groups(call: &Call) -> OpResult {
+    let input = &call.input;
     let prefix = input.string("logGroupNamePrefix").map_err(input_error)?;
     let limit = input.integer("limit").map_err(input_error)?.unwrap_or(DESCRIBE_LIMIT_MAX);
     if !(1..=DESCRIBE_LIMIT_MAX).contains(&limit) {

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::limits;
-use crate::{AppState, new_request_id, read_body};
+use crate::{AppState, read_body};
 
 pub(crate) async fn ingest_events(
     State(state): State<Arc<AppState>>,
@@ -234,7 +234,7 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
     let complete =
         supplied_id && record.event_time.is_present() && record.recipient_account_id.is_present();
     if record.event_id.is_absent() {
-        record.event_id = Field::Present(new_request_id());
+        record.event_id = Field::Present(ingest::write_model::new_id());
     }
     if record.event_time.is_absent() {
         record.event_time =
@@ -255,17 +255,9 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
     }
     let event_id = record.event_id().unwrap_or_default().to_owned();
     let recipient = record.recipient_account_id.as_deref().unwrap_or_default();
-    let dedup_key = if supplied_id { format!("n:{recipient}:{event_id}") } else { String::new() };
-    let payload = ingest::Envelope {
-        kind: ingest::Kind::CloudTrailRecord,
-        ingested_at_ms: now_ms,
-        dedup_key: &dedup_key,
-        event_id: &event_id,
-        channel_arn: "",
-        record: &encoded,
-    }
-    .to_vec();
-    Checked::Ready { item: ingest::Item { dedup_key, event_id, payload } }
+    let item =
+        ingest::write_model::native_record(&encoded, event_id, recipient, supplied_id, now_ms);
+    Checked::Ready { item }
 }
 
 fn parse_object(bytes: &[u8]) -> Result<Record, validate::Invalid> {

@@ -7,6 +7,10 @@
 //! There is no write or delete operation: delivered evidence is never changed through the API.
 //! A caller reads a bucket when a trail it can see delivers there and its policies allow the
 //! `s3:` action (see [`allowed`]).
+//!
+//! It is not (yet) a table of the service layer (`service`): its answers are object bodies and
+//! XML with S3's headers, it authenticates with S3's SigV4 variant and is not self-audited. It
+//! joins the layer with S3's write operations, as `Protocol::RestXml`.
 
 use std::time::SystemTime;
 
@@ -16,7 +20,8 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::TrailStore as _;
 
-use crate::{AppState, Caller, RequestId, new_request_id};
+use crate::service::{self, AuthzTarget};
+use crate::{AppState, Caller, RequestId};
 
 /// At most this many keys per listing page (S3's limit).
 const MAX_KEYS: usize = 1000;
@@ -71,8 +76,10 @@ impl S3Error {
 }
 
 pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
-    let request_id =
-        request.extensions().get::<RequestId>().map_or_else(new_request_id, |r| r.0.clone());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(ingest::write_model::new_id, |r| r.0.clone());
     let head = request.method() == Method::HEAD;
     match serve(state, request).await {
         Ok(response) => response,
@@ -209,18 +216,14 @@ async fn serve(state: &AppState, request: Request) -> Result<Response, S3Error> 
 /// bucket. A configured user needs an `s3:` permission (AdministratorAccess, or a statement);
 /// an account root needs none.
 fn allowed(state: &AppState, caller: &Caller, bucket: &str, action: &str, resource: &str) -> bool {
-    let Some(principal) = state.keys.principal(&caller.access_key_id) else { return false };
     let Ok(trails) = state.catalog.trails() else { return false };
     trails.iter().filter(|trail| trail.s3_bucket_name == bucket).any(|trail| {
-        let request = settings::AuthzRequest {
-            principal,
-            action,
+        let target = AuthzTarget {
             resource,
             resource_account: &trail.account_id,
-            resource_is_organization_trail: trail.is_organization_trail,
-            organization: state.organization.as_ref(),
+            organization_trail: trail.is_organization_trail,
         };
-        settings::authorize(&request).is_allowed()
+        service::decide(state, caller, action, &target).is_ok()
     })
 }
 

@@ -17,7 +17,38 @@ const CHANNEL_ARN: &str =
 
 struct Fixture {
     router: Router,
+    ingestor: Arc<ingest::Ingestor>,
     _dir: tempfile::TempDir,
+}
+
+/// `(eventSource, eventName, errorCode)` of a self-audit record.
+type AuditSummary = (String, String, Option<String>);
+
+impl Fixture {
+    /// The summary of every self-audit record stored so far, and the records.
+    fn self_audit(&self) -> (Vec<AuditSummary>, Vec<serde_json::Value>) {
+        let wal = self.ingestor.wal();
+        let mut records = Vec::new();
+        for entry in wal.read_from(wal.first_lsn()).unwrap() {
+            let (_, payload) = entry.unwrap();
+            let envelope = ingest::Envelope::decode(&payload).unwrap();
+            if envelope.kind == ingest::Kind::SelfAudit {
+                records.push(serde_json::from_slice::<serde_json::Value>(envelope.record).unwrap());
+            }
+        }
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let summary = records
+            .iter()
+            .map(|r| {
+                (
+                    text(&r["eventSource"]).unwrap(),
+                    text(&r["eventName"]).unwrap(),
+                    text(&r["errorCode"]),
+                )
+            })
+            .collect();
+        (summary, records)
+    }
 }
 
 fn fixture(disk_free_bytes_min: u64) -> Fixture {
@@ -66,9 +97,10 @@ fn fixture(disk_free_bytes_min: u64) -> Fixture {
         clock,
     )
     .unwrap();
+    let ingestor = Arc::new(ingestor);
     let state =
-        AppState::new(Arc::new(ingestor), Arc::new(catalog), Arc::new(history), None).unwrap();
-    Fixture { router: router(Arc::new(state)), _dir: dir }
+        AppState::new(Arc::clone(&ingestor), Arc::new(catalog), Arc::new(history), None).unwrap();
+    Fixture { router: router(Arc::new(state)), ingestor, _dir: dir }
 }
 
 fn signed(
@@ -306,6 +338,182 @@ fn a_full_wal_queue_is_throttling_with_retry_after() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["x-amzn-errortype"], "ThrottlingException");
     assert_eq!(response.headers()["retry-after"], "1");
+}
+
+/// One call of an AWS JSON 1.1 API: status, `content-type`, `x-amzn-errortype` and body text.
+async fn aws_json(
+    fixture: &Fixture,
+    service: &str,
+    target: &str,
+    body: &str,
+) -> (StatusCode, String, Option<String>, String) {
+    let request = signed(
+        service,
+        "/",
+        "",
+        body.as_bytes().to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[("x-amz-target", target), ("content-type", "application/x-amz-json-1.1")],
+    );
+    let response = fixture.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let (content_type, error_type) =
+        (header("content-type").unwrap_or_default(), header("x-amzn-errortype"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, error_type, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn service_tables_answer_in_their_protocol() {
+    let fixture = fixture(0);
+    let ct = |op: &str| format!("{}{op}", awsjson::CLOUDTRAIL_TARGET_PREFIX);
+    let json11 = "application/x-amz-json-1.1".to_owned();
+    assert_eq!(
+        aws_json(&fixture, "cloudtrail", &ct("ListTrails"), "{}").await,
+        (StatusCode::OK, json11.clone(), None, r#"{"Trails":[]}"#.to_owned())
+    );
+    assert_eq!(
+        aws_json(&fixture, "cloudtrail", "CloudTrail_20131101.CreateEventDataStore", "{}").await,
+        (
+            StatusCode::BAD_REQUEST,
+            json11.clone(),
+            Some("UnsupportedOperationException".to_owned()),
+            r#"{"__type":"UnsupportedOperationException","message":"OpenTrail does not support `CreateEventDataStore` yet"}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        aws_json(&fixture, "cloudtrail", &ct("Bogus"), "{}").await,
+        (
+            StatusCode::BAD_REQUEST,
+            json11.clone(),
+            Some("UnknownOperationException".to_owned()),
+            r#"{"__type":"UnknownOperationException","message":"unknown operation `Bogus`"}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        aws_json(&fixture, "logs", "Logs_20140328.PutLogEvents", "{}").await,
+        (
+            StatusCode::BAD_REQUEST,
+            json11.clone(),
+            Some("UnsupportedOperationException".to_owned()),
+            r#"{"__type":"UnsupportedOperationException","message":"OpenTrail serves the metric-filter operations of CloudWatch Logs, not `PutLogEvents`"}"#.to_owned()
+        )
+    );
+    // A body that is not a JSON object is refused before the operation runs.
+    let (status, _, error_type, _) =
+        aws_json(&fixture, "cloudtrail", &ct("ListTrails"), "[1]").await;
+    assert_eq!(
+        (status, error_type.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("SerializationException"))
+    );
+    // A request signed for another service is refused by SigV4.
+    let (status, _, error_type, _) = aws_json(&fixture, "logs", &ct("ListTrails"), "{}").await;
+    assert_eq!(
+        (status, error_type.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("InvalidSignatureException"))
+    );
+    // Every call was recorded, the failed authentication too (it names a known key).
+    let (summary, records) = fixture.self_audit();
+    let row = |source: &str, name: &str, error: Option<&str>| {
+        (source.to_owned(), name.to_owned(), error.map(str::to_owned))
+    };
+    let cloudtrail = "cloudtrail.amazonaws.com";
+    assert_eq!(
+        summary,
+        [
+            row(cloudtrail, "ListTrails", None),
+            row(cloudtrail, "CreateEventDataStore", Some("UnsupportedOperationException")),
+            row(cloudtrail, "Bogus", Some("UnknownOperationException")),
+            row("logs.amazonaws.com", "PutLogEvents", Some("UnsupportedOperationException")),
+            row(cloudtrail, "ListTrails", Some("SerializationException")),
+            row(cloudtrail, "ListTrails", Some("InvalidSignatureException")),
+        ]
+    );
+    assert_eq!(records[0]["readOnly"], true);
+    assert_eq!(records[0]["requestParameters"], serde_json::Value::Null);
+    assert_eq!(records[0]["userIdentity"]["accessKeyId"], "AKIDEXAMPLE");
+    assert_eq!(records[0]["requestID"].as_str().map(str::len), Some(36));
+}
+
+#[tokio::test]
+async fn create_and_update_trail_check_their_bucket_once() {
+    let fixture = fixture(0);
+    let ct = |op: &str| format!("{}{op}", awsjson::CLOUDTRAIL_TARGET_PREFIX);
+    let body = r#"{"Name":"main","S3BucketName":"audit-logs"}"#;
+    let (status, _, _, answer) = aws_json(&fixture, "cloudtrail", &ct("CreateTrail"), body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["TrailARN"], "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main");
+    let body = r#"{"Name":"main","S3BucketName":"Not_A_Bucket"}"#;
+    let (status, _, error_type, _) =
+        aws_json(&fixture, "cloudtrail", &ct("UpdateTrail"), body).await;
+    assert_eq!(
+        (status, error_type.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("InvalidS3BucketNameException"))
+    );
+    let body = r#"{"Name":"other","S3BucketName":"audit-logs","TagsList":[{"Key":"aws:x"}]}"#;
+    let (_, _, error_type, _) = aws_json(&fixture, "cloudtrail", &ct("CreateTrail"), body).await;
+    assert_eq!(error_type.as_deref(), Some("InvalidTagParameterException"));
+    let (summary, records) = fixture.self_audit();
+    let names: Vec<(&str, Option<&str>)> =
+        summary.iter().map(|(_, name, error)| (name.as_str(), error.as_deref())).collect();
+    assert_eq!(
+        names,
+        [
+            ("CreateTrail", None),
+            ("UpdateTrail", Some("InvalidS3BucketNameException")),
+            ("CreateTrail", Some("InvalidTagParameterException")),
+        ]
+    );
+    assert_eq!(records[0]["readOnly"], false);
+    assert_eq!(
+        records[0]["requestParameters"],
+        json!({"name": "main", "s3BucketName": "audit-logs"})
+    );
+    assert_eq!(
+        records[0]["responseElements"]["trailARN"],
+        "arn:aws:cloudtrail:eu-west-1:123456789012:trail/main"
+    );
+}
+
+#[tokio::test]
+async fn the_alarms_api_answers_in_its_protocol() {
+    let fixture = fixture(0);
+    let request = signed(
+        "opentrail",
+        "/v1/alarms/high-error-rate/actions",
+        "",
+        br#"{"ActionsEnabled":false}"#.to_vec(),
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        &[],
+    );
+    let (status, headers, answer) = call(&fixture, request).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        answer,
+        json!({"__type": "ServiceUnavailable", "message": "alarms are not running on this server"})
+    );
+    assert_eq!(headers["x-amzn-errortype"], "ServiceUnavailable");
+    let (summary, records) = fixture.self_audit();
+    let monitoring = "monitoring.amazonaws.com".to_owned();
+    assert_eq!(
+        summary,
+        [(monitoring, "DisableAlarmActions".to_owned(), Some("ServiceUnavailable".to_owned()))]
+    );
+    assert_eq!(
+        records[0]["requestParameters"],
+        json!({"actionsEnabled": false, "alarmName": "high-error-rate"})
+    );
+    // Unsigned: nobody to record.
+    let request = Request::post("/v1/alarms").body(Body::from("{}")).unwrap();
+    let (status, _, answer) = call(&fixture, request).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("MissingAuthenticationTokenException"))
+    );
+    assert_eq!(fixture.self_audit().0.len(), 1);
 }
 
 mod cloudtrail_fuzz {

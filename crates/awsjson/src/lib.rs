@@ -18,8 +18,18 @@ pub const CLOUDTRAIL_SHORT_TARGET_PREFIX: &str = "CloudTrail_20131101.";
 
 /// Whether `target` addresses the CloudTrail API in either form.
 pub fn is_cloudtrail_target(target: &str) -> bool {
-    target.starts_with(CLOUDTRAIL_TARGET_PREFIX)
-        || target.starts_with(CLOUDTRAIL_SHORT_TARGET_PREFIX)
+    addresses(target, CLOUDTRAIL_TARGET_PREFIX)
+}
+
+/// Whether `target` addresses the service whose `X-Amz-Target` prefix is `prefix`, in its long
+/// (namespaced) form or the short form the long one ends in (`CloudTrail_20131101.`).
+pub fn addresses(target: &str, prefix: &str) -> bool {
+    target.starts_with(prefix) || short_prefix(prefix).is_some_and(|s| target.starts_with(&s))
+}
+
+/// `Service_Version.` of a namespaced prefix `com.amazonaws.….Service_Version.`.
+fn short_prefix(prefix: &str) -> Option<String> {
+    prefix.rsplit('.').nth(1).map(|service| format!("{service}."))
 }
 
 /// Why a request could not be read.
@@ -47,7 +57,7 @@ pub fn operation<'a>(target: Option<&'a str>, prefix: &str) -> Result<&'a str, I
         )
     })?;
     // The long (namespaced) form ends in the short form: accept both.
-    let short = prefix.rsplit('.').nth(1).map(|service| format!("{service}."));
+    let short = short_prefix(prefix);
     let name = target
         .strip_prefix(prefix)
         .or_else(|| short.as_deref().and_then(|short| target.strip_prefix(short)));

@@ -8,14 +8,20 @@
 //! - [`validate`]: ingest rules with JSON-path error messages.
 //! - [`arn`], [`ids`], [`time`]: ARNs, event ids, `eventTime`.
 //! - [`classify`]: read-only and category classification.
+//! - [`api_call`]: the self-audit record of one of OpenTrail's API calls.
+//! - [`integration`]: integration events (PutAuditEvents): their rules and Lake record.
+//! - [`s3_keys`]: the S3 key layout of delivered log files and digests.
 //! - [`limits`]: every bound, named.
 
+pub mod api_call;
 pub mod arn;
 pub mod classify;
 pub mod ids;
+pub mod integration;
 pub mod json;
 pub mod limits;
 pub mod record;
+pub mod s3_keys;
 pub mod time;
 mod typed;
 pub mod validate;

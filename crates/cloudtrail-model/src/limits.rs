@@ -30,7 +30,21 @@ pub const ARN_CHARS_MAX: usize = 2048;
 /// At most this many validation problems are reported for one record.
 pub const VALIDATION_ERRORS_MAX: usize = 32;
 
+/// Integration events (`eventData` of PutAuditEvents, cloudtrail-data-api.md §6): `version`.
+pub const INTEGRATION_VERSION_CHARS_MAX: usize = 256;
+/// `userIdentity.type`.
+pub const INTEGRATION_IDENTITY_TYPE_CHARS_MAX: usize = 128;
+/// `principalId`, `userAgent`, `eventSource`, `eventName`, `UID`.
+pub const INTEGRATION_TEXT_CHARS_MAX: usize = 1024;
+/// `errorCode`, `errorMessage`.
+pub const INTEGRATION_ERROR_CHARS_MAX: usize = 256;
+/// `requestParameters`, `responseElements`.
+pub const INTEGRATION_PAYLOAD_BYTES_MAX: usize = 100 * 1024;
+/// `additionalEventData`.
+pub const INTEGRATION_ADDITIONAL_BYTES_MAX: usize = 28 * 1024;
+
 const _: () = assert!(PAYLOAD_OBJECT_BYTES_MAX < RECORD_BYTES_MAX);
+const _: () = assert!(INTEGRATION_ADDITIONAL_BYTES_MAX < INTEGRATION_PAYLOAD_BYTES_MAX);
 const _: () = assert!(ADDITIONAL_DATA_BYTES_MAX < PAYLOAD_OBJECT_BYTES_MAX);
 const _: () = assert!(SHORT_TEXT_BYTES_MAX < ADDITIONAL_DATA_BYTES_MAX);
 const _: () = assert!(JSON_DEPTH_MAX >= 16);

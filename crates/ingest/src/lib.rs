@@ -17,6 +17,7 @@
 
 pub mod envelope;
 mod metrics_names;
+pub mod write_model;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 
 use std::io::Write as _;
 
+use cloudtrail_model::s3_keys::AccountFolder;
 use sha2::{Digest as _, Sha256};
 
 use crate::SigningKey;
@@ -15,7 +16,8 @@ pub const SIGNATURE_ALGORITHM: &str = "SHA256withRSA";
 pub const HASH_ALGORITHM: &str = "SHA-256";
 
 /// Where a digest goes: `[<prefix>/]AWSLogs/[<org>/]<acct>/CloudTrail-Digest/<region>/<YYYY>/
-/// <MM>/<DD>/<acct>_CloudTrail-Digest_<region>_<trail>_<home-region>_<YYYYMMDDTHHMMSSZ>.json.gz`.
+/// <MM>/<DD>/<acct>_CloudTrail-Digest_<region>_<trail>_<home-region>_<YYYYMMDDTHHMMSSZ>.json.gz`
+/// (the layout of `cloudtrail_model::s3_keys`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigestKey<'a> {
     pub s3_key_prefix: Option<&'a str>,
@@ -34,35 +36,25 @@ pub struct DigestKey<'a> {
 impl DigestKey<'_> {
     /// The full object key.
     pub fn to_key(&self) -> String {
-        let time = cloudtrail_model::time::format_unix_seconds(self.end_unix);
-        // `YYYY-MM-DDTHH:MM:SSZ`
-        let (year, month, day) = (&time[0..4], &time[5..7], &time[8..10]);
-        let (hour, minute, second) = (&time[11..13], &time[14..16], &time[17..19]);
-        let mut key = self.folder();
-        let (account, region) = (self.account_id, self.region);
-        key.push_str(&format!(
-            "/{year}/{month}/{day}/{account}_CloudTrail-Digest_{region}_{}_{}_{year}{month}{day}T{hour}{minute}{second}Z.json.gz",
-            self.trail_name, self.home_region
-        ));
-        key
+        self.account_folder().digest_key(
+            self.region,
+            self.trail_name,
+            self.home_region,
+            self.end_unix,
+        )
     }
 
     /// `[<prefix>/]AWSLogs/[<org>/]<acct>/CloudTrail-Digest/<region>` (no trailing slash).
     pub fn folder(&self) -> String {
-        let mut key = String::with_capacity(200);
-        if let Some(prefix) = self.s3_key_prefix.filter(|p| !p.is_empty()) {
-            key.push_str(prefix);
-            key.push('/');
+        self.account_folder().digest_folder(self.region)
+    }
+
+    fn account_folder(&self) -> AccountFolder<'_> {
+        AccountFolder {
+            s3_key_prefix: self.s3_key_prefix,
+            organization_id: self.organization_id,
+            account_id: self.account_id,
         }
-        key.push_str("AWSLogs/");
-        if let Some(org) = self.organization_id {
-            key.push_str(org);
-            key.push('/');
-        }
-        key.push_str(self.account_id);
-        key.push_str("/CloudTrail-Digest/");
-        key.push_str(self.region);
-        key
     }
 }
 

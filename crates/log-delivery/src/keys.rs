@@ -1,12 +1,10 @@
-//! S3 object keys of delivered files, exactly as `../shared/spec/log-files.md` §2 lays them out:
-//!
-//! ```text
-//! <prefix>/AWSLogs/<org-id>/<acct>/CloudTrail/<region>/<YYYY>/<MM>/<DD>/<acct>_CloudTrail_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz
-//! ```
+//! S3 object keys of delivered files, in the layout of `cloudtrail_model::s3_keys`
+//! (`../shared/spec/log-files.md` §2).
 //!
 //! The 16-character `<unique>` part is derived from the trail and the WAL range the file holds,
 //! so a re-delivery of the same range after a crash writes the same key.
 
+use cloudtrail_model::s3_keys::AccountFolder;
 use sha2::{Digest, Sha256};
 
 const UNIQUE_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -32,26 +30,12 @@ pub struct LogFileKey<'a> {
 impl LogFileKey<'_> {
     /// The full object key.
     pub fn to_key(&self) -> String {
-        let time = cloudtrail_model::time::format_unix_seconds(self.delivered_at_unix);
-        // `YYYY-MM-DDTHH:MM:SSZ`
-        let (year, month, day, hour, minute) =
-            (&time[0..4], &time[5..7], &time[8..10], &time[11..13], &time[14..16]);
-        let mut key = String::with_capacity(160);
-        if let Some(prefix) = self.s3_key_prefix.filter(|p| !p.is_empty()) {
-            key.push_str(prefix);
-            key.push('/');
-        }
-        key.push_str("AWSLogs/");
-        if let Some(org) = self.organization_id {
-            key.push_str(org);
-            key.push('/');
-        }
-        let (account, region) = (self.account_id, self.region);
-        key.push_str(&format!(
-            "{account}/CloudTrail/{region}/{year}/{month}/{day}/{account}_CloudTrail_{region}_{year}{month}{day}T{hour}{minute}Z_{}.json.gz",
-            self.unique()
-        ));
-        key
+        let folder = AccountFolder {
+            s3_key_prefix: self.s3_key_prefix,
+            organization_id: self.organization_id,
+            account_id: self.account_id,
+        };
+        folder.log_file_key(self.region, self.delivered_at_unix, &self.unique())
     }
 
     /// 16 characters of `[A-Za-z0-9]` from the trail, account, region and WAL range.

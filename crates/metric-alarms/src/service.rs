@@ -77,17 +77,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A fresh message id (UUID v4 text, as CloudTrail event ids).
-fn message_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Uniqueness, not secrecy, is what a message id needs: the clock will do.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
-    }
-    cloudtrail_model::EventId::from_random_bytes(bytes).into_string()
-}
 
 impl AlarmService {
     /// Loads filters, alarms and targets from the catalog.
@@ -632,7 +621,7 @@ impl AlarmService {
                     );
                     continue;
                 };
-                let id = message_id();
+                let id = ingest::write_model::new_id();
                 for (protocol, endpoint, document) in render(
                     &t.alarm,
                     &t.update,

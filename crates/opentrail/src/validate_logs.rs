@@ -156,10 +156,7 @@ async fn find_organization_id(
     blobs: &blob_store::BlobStore,
     trail: &FoundTrail,
 ) -> anyhow::Result<Option<String>> {
-    let base = match trail.prefix.as_deref().filter(|p| !p.is_empty()) {
-        Some(prefix) => format!("{prefix}/AWSLogs/o-"),
-        None => "AWSLogs/o-".to_owned(),
-    };
+    let base = format!("{}o-", cloudtrail_model::s3_keys::awslogs_root(trail.prefix.as_deref()));
     let page = blobs
         .list(&trail.bucket, &base, None, 1)
         .await

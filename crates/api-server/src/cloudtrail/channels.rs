@@ -10,8 +10,9 @@ use awsjson::Input;
 use catalog::{ChannelStore as _, TagStore as _};
 use serde_json::{Map, Value, json};
 
-use super::{Call, OpResult};
+use super::tags::{parse_tags, tags_value};
 use crate::error::ApiError;
+use crate::service::{Call, OpResult};
 
 /// Channels one account may have in one region (2023 quota table).
 const CHANNELS_PER_REGION_MAX: usize = 25;
@@ -133,11 +134,7 @@ fn parse_destinations(input: &Input) -> Result<Option<Value>, ApiError> {
 }
 
 /// The channel a `Channel` member names: its ARN or UUID, in the caller's account.
-pub(crate) fn find_channel(
-    call: &Call<'_>,
-    arn_or_id: &str,
-    operation: &str,
-) -> Result<catalog::Channel, ApiError> {
+pub(crate) fn find_channel(call: &Call, arn_or_id: &str) -> Result<catalog::Channel, ApiError> {
     let is_uuid = |s: &str| s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     let well_formed = match cloudtrail_model::Arn::parse(arn_or_id) {
         Ok(arn) => {
@@ -155,7 +152,7 @@ pub(crate) fn find_channel(
     let channel = call.state.catalog.channel(arn_or_id).map_err(|e| ApiError::internal(&e))?;
     match channel {
         Some(channel) if channel.account_id == call.caller.account_id => {
-            call.authorize(operation, &channel.channel_arn, &channel.account_id, false)?;
+            call.authorize(&channel.channel_arn, &channel.account_id, false)?;
             Ok(channel)
         }
         _ => Err(ApiError::bad_request(
@@ -169,8 +166,8 @@ fn destinations_value(channel: &catalog::Channel) -> Value {
     serde_json::from_str(&channel.destinations).unwrap_or(Value::Array(Vec::new()))
 }
 
-pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
-    let input = call.input;
+pub(crate) fn create_channel(call: &Call) -> OpResult {
+    let input = &call.input;
     let name = input.required_string("Name", "InvalidParameterException").map_err(input_error)?;
     check_name(name)?;
     let source = input.required_string("Source", "InvalidSourceException").map_err(input_error)?;
@@ -183,9 +180,9 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
     let destinations = parse_destinations(input)?.ok_or_else(|| {
         ApiError::bad_request("InvalidParameterException", "`Destinations` is required")
     })?;
-    let tags = super::trails::parse_tags(input, "Tags")?;
-    let caller = call.caller;
-    call.authorize("CreateChannel", "*", &caller.account_id, false)?;
+    let tags = parse_tags(input, "Tags")?;
+    let caller = &call.caller;
+    call.authorize_account()?;
     let mine = call
         .state
         .catalog
@@ -209,7 +206,7 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
             format!("an account can have at most {CHANNELS_PER_REGION_MAX} channels in a region"),
         ));
     }
-    let channel_id = crate::new_request_id();
+    let channel_id = ingest::write_model::new_id();
     let channel = catalog::Channel {
         channel_arn: format!(
             "arn:aws:cloudtrail:{}:{}:channel/{channel_id}",
@@ -243,15 +240,15 @@ pub(crate) fn create_channel(call: &Call<'_>) -> OpResult {
     out.insert("Source".into(), channel.source.clone().into());
     out.insert("Destinations".into(), destinations);
     if !tags.is_empty() {
-        out.insert("Tags".into(), super::trails::tags_value(&tags));
+        out.insert("Tags".into(), tags_value(&tags));
     }
     Ok(Value::Object(out))
 }
 
-pub(crate) fn get_channel(call: &Call<'_>) -> OpResult {
+pub(crate) fn get_channel(call: &Call) -> OpResult {
     let name =
         call.input.required_string("Channel", "ChannelARNInvalidException").map_err(input_error)?;
-    let channel = find_channel(call, name, "GetChannel")?;
+    let channel = find_channel(call, name)?;
     let status = call.state.ingestion.get(&channel.channel_arn);
     let mut ingestion = Map::new();
     if let Some(ms) = status.latest_success_ms {
@@ -282,7 +279,7 @@ pub(crate) fn get_channel(call: &Call<'_>) -> OpResult {
     }))
 }
 
-pub(crate) fn list_channels(call: &Call<'_>) -> OpResult {
+pub(crate) fn list_channels(call: &Call) -> OpResult {
     let max_results = call.input.integer("MaxResults").map_err(input_error)?;
     let page = match max_results {
         None => LIST_PAGE_MAX,
@@ -305,7 +302,7 @@ pub(crate) fn list_channels(call: &Call<'_>) -> OpResult {
             })?
         }
     };
-    call.authorize("ListChannels", "*", &call.caller.account_id, false)?;
+    call.authorize_account()?;
     let mine = call
         .state
         .catalog
@@ -325,15 +322,15 @@ pub(crate) fn list_channels(call: &Call<'_>) -> OpResult {
     Ok(Value::Object(out))
 }
 
-pub(crate) fn update_channel(call: &Call<'_>) -> OpResult {
+pub(crate) fn update_channel(call: &Call) -> OpResult {
     let name =
         call.input.required_string("Channel", "ChannelARNInvalidException").map_err(input_error)?;
-    let mut channel = find_channel(call, name, "UpdateChannel")?;
+    let mut channel = find_channel(call, name)?;
     if let Some(new_name) = call.input.string("Name").map_err(input_error)? {
         check_name(new_name)?;
         channel.name = new_name.to_owned();
     }
-    if let Some(destinations) = parse_destinations(call.input)? {
+    if let Some(destinations) = parse_destinations(&call.input)? {
         channel.destinations = destinations.to_string();
     }
     let updated = call.state.catalog.update_channel(&channel).map_err(|err| match err {
@@ -357,10 +354,10 @@ pub(crate) fn update_channel(call: &Call<'_>) -> OpResult {
     }))
 }
 
-pub(crate) fn delete_channel(call: &Call<'_>) -> OpResult {
+pub(crate) fn delete_channel(call: &Call) -> OpResult {
     let name =
         call.input.required_string("Channel", "ChannelARNInvalidException").map_err(input_error)?;
-    let channel = find_channel(call, name, "DeleteChannel")?;
+    let channel = find_channel(call, name)?;
     call.state.catalog.delete_channel(&channel.channel_arn).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({}))
 }

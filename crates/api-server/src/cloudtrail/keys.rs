@@ -8,8 +8,8 @@ use base64::Engine as _;
 use catalog::DigestStore as _;
 use serde_json::{Value, json};
 
-use super::{Call, OpResult};
 use crate::error::ApiError;
+use crate::service::{Call, OpResult};
 
 /// Every key of `region`, oldest first, after making sure one is valid at `now_ms`.
 pub(crate) fn keys_with_current(
@@ -21,9 +21,8 @@ pub(crate) fn keys_with_current(
     state.catalog.signing_keys(region).map_err(|e| ApiError::internal(&e))
 }
 
-pub(crate) fn list_public_keys(call: &Call<'_>) -> OpResult {
-    call.authorize("ListPublicKeys", "*", &call.caller.account_id, false)?;
-    let input = call.input;
+pub(crate) fn list_public_keys(call: &Call) -> OpResult {
+    let input = &call.input;
     let err = |e: awsjson::InputError| ApiError::bad_request(e.code, e.message);
     if let Some(token) = input.string("NextToken").map_err(err)? {
         return Err(ApiError::bad_request(
@@ -41,7 +40,7 @@ pub(crate) fn list_public_keys(call: &Call<'_>) -> OpResult {
             "StartTime must not be later than EndTime",
         ));
     }
-    let keys = keys_with_current(call.state, &call.caller.region, call.now_ms)?;
+    let keys = keys_with_current(&call.state, &call.caller.region, call.now_ms)?;
     let (start, end) = (start.unwrap_or(call.now_ms), end.unwrap_or(call.now_ms));
     let mut selected: Vec<&catalog::SigningKeyRow> =
         keys.iter().filter(|k| k.valid_from_ms <= end && start < k.valid_to_ms).collect();

@@ -1,18 +1,19 @@
 //! Trail operations: CreateTrail, GetTrail, DescribeTrails, ListTrails, UpdateTrail,
-//! DeleteTrail, GetTrailStatus, StartLogging, StopLogging, and the tag operations on trails —
-//! with AWS's validation rules, error codes and response shapes.
+//! DeleteTrail, GetTrailStatus, StartLogging, StopLogging, and the event and Insights
+//! selectors of trails — with AWS's validation rules, error codes and response shapes.
+
+use std::sync::Arc;
 
 use awsjson::Input;
-use catalog::{TagStore as _, TrailStore as _};
+use catalog::TrailStore as _;
 use serde_json::{Map, Value, json};
 
-use super::{Call, OpResult};
+use super::{buckets, tags};
 use crate::error::ApiError;
+use crate::service::{BoxFuture, Call, OpResult};
 
 /// Trails one account may have in one region.
 const TRAILS_PER_REGION_MAX: usize = 5;
-/// Tags one resource may have.
-const TAGS_PER_RESOURCE_MAX: usize = 50;
 const S3_KEY_PREFIX_CHARS_MAX: usize = 200;
 const SNS_TOPIC_NAME_CHARS_MAX: usize = 256;
 
@@ -71,13 +72,9 @@ fn trail_arn(region: &str, account: &str, name: &str) -> String {
 
 /// The trail a `Name` member refers to: a name (in the caller's account and region) or a
 /// trail ARN (any region of the caller's account).
-fn find_trail(
-    call: &Call<'_>,
-    name_or_arn: &str,
-    operation: &str,
-) -> Result<catalog::Trail, ApiError> {
+pub(crate) fn find_trail(call: &Call, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
     let trail = locate_trail(call, name_or_arn)?;
-    call.authorize_trail(operation, &trail)?;
+    call.authorize_trail(&trail)?;
     Ok(trail)
 }
 
@@ -97,7 +94,7 @@ fn check_trail_arn(text: &str) -> Result<(), ApiError> {
 }
 
 /// The trail a name or ARN refers to, if the caller's account may see it.
-fn locate_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
+fn locate_trail(call: &Call, name_or_arn: &str) -> Result<catalog::Trail, ApiError> {
     let arn = if name_or_arn.starts_with("arn:") {
         check_trail_arn(name_or_arn)?;
         name_or_arn.to_owned()
@@ -124,7 +121,7 @@ fn locate_trail(call: &Call<'_>, name_or_arn: &str) -> Result<catalog::Trail, Ap
 }
 
 /// A change must be made in the trail's home region.
-fn require_home_region(call: &Call<'_>, trail: &catalog::Trail) -> Result<(), ApiError> {
+fn require_home_region(call: &Call, trail: &catalog::Trail) -> Result<(), ApiError> {
     if trail.home_region != call.caller.region {
         return Err(bad(
             "InvalidHomeRegionException",
@@ -181,7 +178,7 @@ fn trail_shape(trail: &catalog::Trail, full: bool) -> Map<String, Value> {
 
 /// Applies the configuration members shared by CreateTrail and UpdateTrail.
 fn apply_configuration(
-    call: &Call<'_>,
+    call: &Call,
     trail: &mut catalog::Trail,
     input: &Input,
 ) -> Result<(), ApiError> {
@@ -295,7 +292,7 @@ fn apply_configuration(
 }
 
 /// The full key ARN for a key id, alias or ARN (as AWS answers).
-fn kms_key_arn(call: &Call<'_>, key: &str) -> Result<String, ApiError> {
+fn kms_key_arn(call: &Call, key: &str) -> Result<String, ApiError> {
     let invalid =
         || bad("InvalidKmsKeyIdException", format!("`{key}` is not a KMS key id, alias or ARN"));
     if key.starts_with("arn:") {
@@ -320,85 +317,15 @@ fn kms_key_arn(call: &Call<'_>, key: &str) -> Result<String, ApiError> {
     Err(invalid())
 }
 
-pub(crate) fn parse_tags(
-    input: &Input,
-    member: &str,
-) -> Result<Vec<(String, Option<String>)>, ApiError> {
-    let Some(tags) = input.object_list(member).map_err(input_error)? else { return Ok(Vec::new()) };
-    let mut out = Vec::with_capacity(tags.len());
-    for (idx, tag) in tags.iter().enumerate() {
-        let key = tag.string("Key").map_err(input_error)?.ok_or_else(|| {
-            bad("InvalidTagParameterException", format!("`{member}[{idx}].Key` is required"))
-        })?;
-        let value = tag.string("Value").map_err(input_error)?;
-        let key_ok = (1..=128).contains(&key.chars().count()) && !key.starts_with("aws:");
-        let value_ok = value.is_none_or(|v| v.chars().count() <= 256);
-        if !key_ok || !value_ok {
-            return Err(bad(
-                "InvalidTagParameterException",
-                format!(
-                    "tag `{key}` is not valid: keys are 1 to 128 characters not starting with `aws:`, values at most 256"
-                ),
-            ));
-        }
-        out.push((key.to_owned(), value.map(str::to_owned)));
-    }
-    Ok(out)
-}
-
-fn add_trail_tags(
-    call: &Call<'_>,
-    arn: &str,
-    tags: &[(String, Option<String>)],
-) -> Result<(), ApiError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let existing = call.state.catalog.tags(arn).map_err(|e| ApiError::internal(&e))?;
-    let mut keys: Vec<&str> = existing.iter().map(|(k, _)| k.as_str()).collect();
-    keys.extend(tags.iter().map(|(k, _)| k.as_str()));
-    keys.sort_unstable();
-    keys.dedup();
-    if keys.len() > TAGS_PER_RESOURCE_MAX {
-        return Err(bad(
-            "TagsLimitExceededException",
-            format!("a resource can have at most {TAGS_PER_RESOURCE_MAX} tags"),
-        ));
-    }
-    let tags: Vec<(String, String)> =
-        tags.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect();
-    call.state.catalog.add_tags(arn, &tags).map_err(|e| ApiError::internal(&e))
-}
-
-/// The trail CreateTrail or UpdateTrail would store, after every check of the operation but
-/// the bucket store's (the caller is authorized, the members are valid), and the trail as it
-/// was (`None` for CreateTrail). Nothing is written. The bucket is checked against its store
-/// between this and the operation itself.
-pub(crate) fn planned_trail(
-    call: &Call<'_>,
-    operation: &str,
-) -> Result<(catalog::Trail, Option<catalog::Trail>), ApiError> {
-    if operation == "CreateTrail" {
-        return Ok((trail_to_create(call)?, None));
-    }
-    let name =
-        call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let before = find_trail(call, name, "UpdateTrail")?;
-    require_home_region(call, &before)?;
-    let mut after = before.clone();
-    apply_configuration(call, &mut after, call.input)?;
-    Ok((after, Some(before)))
-}
-
 /// CreateTrail's new trail: name, bucket, authorization and configuration checked.
-fn trail_to_create(call: &Call<'_>) -> Result<catalog::Trail, ApiError> {
-    let input = call.input;
+fn trail_to_create(call: &Call) -> Result<catalog::Trail, ApiError> {
+    let input = &call.input;
     let name = input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
     check_trail_name(name)?;
     let bucket =
         input.required_string("S3BucketName", "InvalidParameterException").map_err(input_error)?;
     check_bucket_name(bucket)?;
-    let caller = call.caller;
+    let caller = &call.caller;
     let mut trail = catalog::Trail {
         trail_arn: trail_arn(&caller.region, &caller.account_id, name),
         account_id: caller.account_id.clone(),
@@ -421,20 +348,29 @@ fn trail_to_create(call: &Call<'_>) -> Result<catalog::Trail, ApiError> {
         start_logging_time_ms: None,
         stop_logging_time_ms: None,
     };
-    call.authorize("CreateTrail", &trail.trail_arn, &caller.account_id, false)?;
+    call.authorize(&trail.trail_arn, &caller.account_id, false)?;
     apply_configuration(call, &mut trail, input)?;
     Ok(trail)
 }
 
-pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
-    let input = call.input;
-    let caller = call.caller;
-    let trail = trail_to_create(call)?;
-    let tags = parse_tags(input, "TagsList")?;
-    if tags.len() > TAGS_PER_RESOURCE_MAX {
+/// CreateTrail: the trail is checked (members, authorization), then its bucket against the
+/// store that holds it, then stored.
+pub(crate) fn create_trail(call: Arc<Call>) -> BoxFuture<OpResult> {
+    Box::pin(async move {
+        let trail = call.blocking(trail_to_create).await?;
+        buckets::check_bucket(&call, &trail, None).await?;
+        call.blocking(move |call| store_new_trail(call, trail)).await
+    })
+}
+
+fn store_new_trail(call: &Call, trail: catalog::Trail) -> OpResult {
+    let input = &call.input;
+    let caller = &call.caller;
+    let tags = tags::parse_tags(input, "TagsList")?;
+    if tags.len() > tags::TAGS_PER_RESOURCE_MAX {
         return Err(bad(
             "TagsLimitExceededException",
-            format!("a resource can have at most {TAGS_PER_RESOURCE_MAX} tags"),
+            format!("a resource can have at most {} tags", tags::TAGS_PER_RESOURCE_MAX),
         ));
     }
     let catalog = &call.state.catalog;
@@ -469,23 +405,23 @@ pub(crate) fn create_trail(call: &Call<'_>) -> OpResult {
         }
         Err(err) => return Err(ApiError::internal(&err)),
     }
-    add_trail_tags(call, &trail.trail_arn, &tags)?;
+    tags::add_tags_checked(call, &trail.trail_arn, &tags)?;
     Ok(Value::Object(trail_shape(&trail, false)))
 }
 
-pub(crate) fn get_trail(call: &Call<'_>) -> OpResult {
+pub(crate) fn get_trail(call: &Call) -> OpResult {
     let name =
         call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
-    let trail = find_trail(call, name, "GetTrail")?;
+    let trail = find_trail(call, name)?;
     Ok(json!({ "Trail": Value::Object(trail_shape(&trail, true)) }))
 }
 
-pub(crate) fn describe_trails(call: &Call<'_>) -> OpResult {
+pub(crate) fn describe_trails(call: &Call) -> OpResult {
     let names = call.input.string_list("trailNameList").map_err(input_error)?;
     let include_shadow =
         call.input.bool("includeShadowTrails").map_err(input_error)?.unwrap_or(true);
-    let caller = call.caller;
-    call.authorize("DescribeTrails", "*", &caller.account_id, false)?;
+    let caller = &call.caller;
+    call.authorize_account()?;
     let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
     let visible = |t: &&catalog::Trail| {
         call.can_see(t)
@@ -516,7 +452,7 @@ pub(crate) fn describe_trails(call: &Call<'_>) -> OpResult {
     Ok(json!({ "trailList": trails }))
 }
 
-pub(crate) fn list_trails(call: &Call<'_>) -> OpResult {
+pub(crate) fn list_trails(call: &Call) -> OpResult {
     if let Some(token) = call.input.string("NextToken").map_err(input_error)? {
         // Every answer fits one page, so no token is ever handed out.
         return Err(bad(
@@ -524,7 +460,7 @@ pub(crate) fn list_trails(call: &Call<'_>) -> OpResult {
             format!("`{token}` is not a token this service issued"),
         ));
     }
-    call.authorize("ListTrails", "*", &call.caller.account_id, false)?;
+    call.authorize_account()?;
     let all = call.state.catalog.trails().map_err(|e| ApiError::internal(&e))?;
     let trails: Vec<Value> = all
         .iter()
@@ -534,12 +470,28 @@ pub(crate) fn list_trails(call: &Call<'_>) -> OpResult {
     Ok(json!({ "Trails": trails }))
 }
 
-pub(crate) fn update_trail(call: &Call<'_>) -> OpResult {
+/// UpdateTrail: the changed trail is checked (members, authorization), then its bucket when
+/// the bucket, prefix or organization flag changed, then stored.
+pub(crate) fn update_trail(call: Arc<Call>) -> BoxFuture<OpResult> {
+    Box::pin(async move {
+        let (before, after) = call.blocking(updated_trail).await?;
+        buckets::check_bucket(&call, &after, Some(&before)).await?;
+        call.blocking(move |call| store_updated_trail(call, after)).await
+    })
+}
+
+/// The trail UpdateTrail names, as it is and as the request would change it.
+fn updated_trail(call: &Call) -> Result<(catalog::Trail, catalog::Trail), ApiError> {
     let name =
         call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let mut trail = find_trail(call, name, "UpdateTrail")?;
-    require_home_region(call, &trail)?;
-    apply_configuration(call, &mut trail, call.input)?;
+    let before = find_trail(call, name)?;
+    require_home_region(call, &before)?;
+    let mut after = before.clone();
+    apply_configuration(call, &mut after, &call.input)?;
+    Ok((before, after))
+}
+
+fn store_updated_trail(call: &Call, trail: catalog::Trail) -> OpResult {
     if !call.state.catalog.update_trail(&trail).map_err(|e| ApiError::internal(&e))? {
         return Err(bad(
             "TrailNotFoundException",
@@ -549,19 +501,19 @@ pub(crate) fn update_trail(call: &Call<'_>) -> OpResult {
     Ok(Value::Object(trail_shape(&trail, false)))
 }
 
-pub(crate) fn delete_trail(call: &Call<'_>) -> OpResult {
+pub(crate) fn delete_trail(call: &Call) -> OpResult {
     let name =
         call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let trail = find_trail(call, name, "DeleteTrail")?;
+    let trail = find_trail(call, name)?;
     require_home_region(call, &trail)?;
     call.state.catalog.delete_trail(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
     Ok(json!({}))
 }
 
-pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
+pub(crate) fn get_trail_status(call: &Call) -> OpResult {
     let name =
         call.input.required_string("Name", "InvalidTrailNameException").map_err(input_error)?;
-    let trail = find_trail(call, name, "GetTrailStatus")?;
+    let trail = find_trail(call, name)?;
     let delivery =
         call.state.catalog.delivery_status(&trail.trail_arn).map_err(|e| ApiError::internal(&e))?;
     let mut out = Map::new();
@@ -593,10 +545,18 @@ pub(crate) fn get_trail_status(call: &Call<'_>) -> OpResult {
     Ok(Value::Object(out))
 }
 
-pub(crate) fn set_logging(call: &Call<'_>, logging: bool) -> OpResult {
+pub(crate) fn start_logging(call: &Call) -> OpResult {
+    set_logging(call, true)
+}
+
+pub(crate) fn stop_logging(call: &Call) -> OpResult {
+    set_logging(call, false)
+}
+
+fn set_logging(call: &Call, logging: bool) -> OpResult {
     let name =
         call.input.required_string("Name", "TrailNotProvidedException").map_err(input_error)?;
-    let mut trail = find_trail(call, name, if logging { "StartLogging" } else { "StopLogging" })?;
+    let mut trail = find_trail(call, name)?;
     require_home_region(call, &trail)?;
     if trail.is_logging != logging {
         trail.is_logging = logging;
@@ -610,115 +570,8 @@ pub(crate) fn set_logging(call: &Call<'_>, logging: bool) -> OpResult {
     Ok(json!({}))
 }
 
-/// The resources a tag call names; only trails can be tagged so far.
-/// The ARN of the resource a tag call names (a trail or a channel), after authorization.
-fn tagged_resource(
-    call: &Call<'_>,
-    resource_id: &str,
-    operation: &str,
-) -> Result<String, ApiError> {
-    let resource = cloudtrail_model::Arn::parse(resource_id)
-        .ok()
-        .filter(|a| a.service == "cloudtrail")
-        .map(|a| a.resource);
-    match resource {
-        Some(resource) if resource.starts_with("trail/") => {
-            find_trail(call, resource_id, operation).map(|trail| trail.trail_arn).map_err(|err| {
-                if err.code == "TrailNotFoundException" {
-                    bad("ResourceNotFoundException", err.message)
-                } else {
-                    err
-                }
-            })
-        }
-        Some(resource) if resource.starts_with("channel/") => {
-            super::channels::find_channel(call, resource_id, operation)
-                .map(|channel| channel.channel_arn)
-                .map_err(|err| {
-                    if err.code == "ChannelNotFoundException" {
-                        bad("ResourceNotFoundException", err.message)
-                    } else {
-                        err
-                    }
-                })
-        }
-        Some(_) => Err(bad(
-            "ResourceTypeNotSupportedException",
-            format!("tags on `{resource_id}` are not supported; trails and channels can be tagged"),
-        )),
-        None => Err(bad(
-            "CloudTrailARNInvalidException",
-            format!("`{resource_id}` is not a valid CloudTrail resource ARN"),
-        )),
-    }
-}
-
-/// Tags as AWS lists them: a tag set without a value has no `Value` member.
-pub(crate) fn tags_value(tags: &[(String, String)]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(key, value)| {
-                if value.is_empty() {
-                    json!({ "Key": key })
-                } else {
-                    json!({ "Key": key, "Value": value })
-                }
-            })
-            .collect(),
-    )
-}
-
-pub(crate) fn add_tags(call: &Call<'_>) -> OpResult {
-    let resource_id = call
-        .input
-        .required_string("ResourceId", "ResourceNotFoundException")
-        .map_err(input_error)?;
-    let arn = tagged_resource(call, resource_id, "AddTags")?;
-    let tags = parse_tags(call.input, "TagsList")?;
-    add_trail_tags(call, &arn, &tags)?;
-    Ok(json!({}))
-}
-
-pub(crate) fn remove_tags(call: &Call<'_>) -> OpResult {
-    let resource_id = call
-        .input
-        .required_string("ResourceId", "ResourceNotFoundException")
-        .map_err(input_error)?;
-    let arn = tagged_resource(call, resource_id, "RemoveTags")?;
-    let tags = parse_tags(call.input, "TagsList")?;
-    call.state.catalog.remove_tags(&arn, &tags).map_err(|e| ApiError::internal(&e))?;
-    Ok(json!({}))
-}
-
-pub(crate) fn list_tags(call: &Call<'_>) -> OpResult {
-    let ids = call
-        .input
-        .string_list("ResourceIdList")
-        .map_err(input_error)?
-        .ok_or_else(|| bad("InvalidParameterException", "`ResourceIdList` is required"))?;
-    if ids.len() > 20 {
-        return Err(bad(
-            "InvalidParameterException",
-            "`ResourceIdList` may name at most 20 resources",
-        ));
-    }
-    if let Some(token) = call.input.string("NextToken").map_err(input_error)? {
-        return Err(bad(
-            "InvalidTokenException",
-            format!("`{token}` is not a token this service issued"),
-        ));
-    }
-    let mut list = Vec::with_capacity(ids.len());
-    for id in ids {
-        let arn = tagged_resource(call, id, "ListTags")?;
-        let tags = call.state.catalog.tags(&arn).map_err(|e| ApiError::internal(&e))?;
-        list.push(json!({ "ResourceId": arn, "TagsList": tags_value(&tags) }));
-    }
-    Ok(json!({ "ResourceTagList": list }))
-}
-
 /// The trail a selectors call names in `TrailName` (event data stores do not exist yet).
-fn selectors_trail(call: &Call<'_>, operation: &str) -> Result<catalog::Trail, ApiError> {
+fn selectors_trail(call: &Call) -> Result<catalog::Trail, ApiError> {
     let trail_name = call.input.string("TrailName").map_err(input_error)?;
     let store = call.input.string("EventDataStore").map_err(input_error)?;
     match (trail_name, store) {
@@ -733,12 +586,12 @@ fn selectors_trail(call: &Call<'_>, operation: &str) -> Result<catalog::Trail, A
             ),
         )),
         (None, None) => Err(bad("InvalidParameterException", "`TrailName` is required")),
-        (Some(name), None) => find_trail(call, name, operation),
+        (Some(name), None) => find_trail(call, name),
     }
 }
 
-pub(crate) fn put_insight_selectors(call: &Call<'_>) -> OpResult {
-    let mut trail = selectors_trail(call, "PutInsightSelectors")?;
+pub(crate) fn put_insight_selectors(call: &Call) -> OpResult {
+    let mut trail = selectors_trail(call)?;
     require_home_region(call, &trail)?;
     let selectors = call
         .input
@@ -840,8 +693,8 @@ fn check_insights_have_events(
     Ok(())
 }
 
-pub(crate) fn get_insight_selectors(call: &Call<'_>) -> OpResult {
-    let trail = selectors_trail(call, "GetInsightSelectors")?;
+pub(crate) fn get_insight_selectors(call: &Call) -> OpResult {
+    let trail = selectors_trail(call)?;
     let Some(stored) = &trail.insight_selectors else {
         return Err(bad(
             "InsightNotEnabledException",
@@ -868,12 +721,12 @@ fn selectors_response(trail: &catalog::Trail, selectors: &trail_selectors::Selec
     Ok(Value::Object(out))
 }
 
-pub(crate) fn put_event_selectors(call: &Call<'_>) -> OpResult {
+pub(crate) fn put_event_selectors(call: &Call) -> OpResult {
     let name = call
         .input
         .required_string("TrailName", "TrailNotProvidedException")
         .map_err(input_error)?;
-    let mut trail = find_trail(call, name, "PutEventSelectors")?;
+    let mut trail = find_trail(call, name)?;
     require_home_region(call, &trail)?;
     let basic = call.input.get("EventSelectors").map(model_json).transpose()?;
     let advanced = call.input.get("AdvancedEventSelectors").map(model_json).transpose()?;
@@ -885,12 +738,12 @@ pub(crate) fn put_event_selectors(call: &Call<'_>) -> OpResult {
     selectors_response(&trail, &selectors)
 }
 
-pub(crate) fn get_event_selectors(call: &Call<'_>) -> OpResult {
+pub(crate) fn get_event_selectors(call: &Call) -> OpResult {
     let name = call
         .input
         .required_string("TrailName", "TrailNotProvidedException")
         .map_err(input_error)?;
-    let trail = find_trail(call, name, "GetEventSelectors")?;
+    let trail = find_trail(call, name)?;
     let selectors = trail_selectors::Selectors::from_storage(&trail.event_selectors)
         .map_err(|e| ApiError::internal(&e))?;
     selectors_response(&trail, &selectors)

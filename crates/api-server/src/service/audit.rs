@@ -1,0 +1,99 @@
+//! Self-audit: every call of a self-audited service — success, failure, or a failed
+//! authentication that names a known key — is appended to the WAL as a CloudTrail record
+//! (kind `SelfAudit`) before the answer is sent.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+use axum::extract::Request;
+use axum::extract::connect_info::ConnectInfo;
+use cloudtrail_model::api_call::{ApiCall, CallError, CallerIdentity};
+use ingest::write_model::new_id;
+
+use crate::error::ApiError;
+use crate::{AppState, Caller, RequestId};
+
+/// The request id, source address and user agent a self-audit record names.
+pub(crate) struct Context {
+    pub(crate) request_id: String,
+    pub(crate) source_ip: String,
+    pub(crate) user_agent: String,
+}
+
+impl Context {
+    pub(crate) fn of(request: &Request) -> Context {
+        let request_id =
+            request.extensions().get::<RequestId>().map_or_else(new_id, |r| r.0.clone());
+        let source_ip = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.ip().to_string());
+        let user_agent = request
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        Context { request_id, source_ip, user_agent }
+    }
+}
+
+/// What the self-audit record of a call needs besides its outcome.
+pub(crate) struct Audit<'a> {
+    pub(crate) event_source: &'a str,
+    pub(crate) context: &'a Context,
+    pub(crate) operation: &'a str,
+    /// The request's parameters as the protocol records them (JSON).
+    pub(crate) request_parameters: Cow<'a, [u8]>,
+}
+
+impl Audit<'_> {
+    /// Appends the CloudTrail record of this call to the WAL and waits for the fsync. A failure
+    /// to record is logged; the call's own answer stands (as CloudTrail never fails an API call
+    /// for its own logging).
+    pub(crate) async fn record(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        outcome: Result<&serde_json::Value, &ApiError>,
+    ) {
+        let now_ms = state.now_unix_millis();
+        let event_id = new_id();
+        let mut call = ApiCall {
+            identity: CallerIdentity {
+                principal_type: &caller.principal_type,
+                principal_id: &caller.principal_id,
+                arn: &caller.principal_arn,
+                account_id: &caller.account_id,
+                access_key_id: &caller.access_key_id,
+                user_name: caller.user_name.as_deref(),
+            },
+            event_time_ms: now_ms,
+            event_source: self.event_source,
+            event_name: self.operation,
+            aws_region: &caller.region,
+            source_ip: &self.context.source_ip,
+            user_agent: &self.context.user_agent,
+            request: &self.request_parameters,
+            outcome: Ok(None),
+            request_id: &self.context.request_id,
+            event_id: &event_id,
+        };
+        // Read-only answers (LookupEvents pages) are not recorded: don't write them out.
+        let response = match outcome {
+            Ok(value @ serde_json::Value::Object(_)) if !call.read_only() => {
+                Some(value.to_string())
+            }
+            _ => None,
+        };
+        call.outcome = match outcome {
+            Ok(_) => Ok(response.as_deref().map(str::as_bytes)),
+            Err(err) => Err(CallError { code: err.code, message: &err.message }),
+        };
+        let record = call.record();
+        let item = ingest::write_model::self_audit(&record, event_id, now_ms);
+        if let Err(err) = state.ingestor.append(vec![item]).await {
+            tracing::error!(%err, operation = self.operation, request_id = self.context.request_id, "the self-audit record of an API call could not be stored");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+use axum::http::StatusCode;
+
+use super::*;
+use crate::alarms::{MONITORING, SNS};
+use crate::audit_events::CLOUDTRAIL_DATA;
+use crate::cloudtrail::{API_OPERATIONS, CLOUDTRAIL};
+use crate::logs::LOGS;
+
+const SERVICES: &[&Service] = &[&CLOUDTRAIL, &LOGS, &CLOUDTRAIL_DATA, &MONITORING, &SNS];
+
+#[test]
+fn every_operation_has_its_iam_action_and_one_entry() {
+    for service in SERVICES {
+        for (idx, op) in service.operations.iter().enumerate() {
+            assert_eq!(op.action, format!("{}:{}", service.iam_prefix, op.name), "{}", op.name);
+            assert!(op.name.bytes().all(|b| b.is_ascii_alphanumeric()), "{}", op.name);
+            assert!(
+                service.operations[..idx].iter().all(|other| other.name != op.name),
+                "{} is listed twice",
+                op.name
+            );
+        }
+    }
+}
+
+#[test]
+fn every_cloudtrail_operation_is_one_of_the_api() {
+    for op in CLOUDTRAIL.operations {
+        assert!(API_OPERATIONS.contains(&op.name), "{}", op.name);
+    }
+}
+
+#[test]
+fn only_operations_that_find_their_resource_authorize_in_the_handler() {
+    let account: Vec<&str> = SERVICES
+        .iter()
+        .flat_map(|s| s.operations)
+        .filter(|op| op.authz == Authz::Account)
+        .map(|op| op.name)
+        .collect();
+    assert!(account.contains(&"LookupEvents") && account.contains(&"PutMetricFilter"));
+    let owner: Vec<&str> = SERVICES
+        .iter()
+        .flat_map(|s| s.operations)
+        .filter(|op| op.authz == Authz::Owner)
+        .map(|op| op.name)
+        .collect();
+    assert_eq!(owner, ["PutAuditEvents"]);
+}
+
+#[test]
+fn unlisted_operations_are_unsupported_or_unknown() {
+    let check = |service: &Service, name: &str, code: &str, message: &str| {
+        assert!(service.operation(name).is_none());
+        let err = service.unlisted_error(name);
+        assert_eq!(
+            (err.status, err.code, err.message.as_str()),
+            (StatusCode::BAD_REQUEST, code, message)
+        );
+    };
+    check(
+        &CLOUDTRAIL,
+        "CreateEventDataStore",
+        "UnsupportedOperationException",
+        "OpenTrail does not support `CreateEventDataStore` yet",
+    );
+    check(&CLOUDTRAIL, "Bogus", "UnknownOperationException", "unknown operation `Bogus`");
+    check(
+        &LOGS,
+        "PutLogEvents",
+        "UnsupportedOperationException",
+        "OpenTrail serves the metric-filter operations of CloudWatch Logs, not `PutLogEvents`",
+    );
+    check(&LOGS, "Bogus", "UnknownOperationException", "unknown operation `Bogus`");
+    check(&CLOUDTRAIL_DATA, "Bogus", "UnknownOperationException", "unknown operation `Bogus`");
+    assert!(LOGS.unlisted.authorized && !CLOUDTRAIL.unlisted.authorized);
+}
+
+#[test]
+fn requests_find_their_service_by_target() {
+    let request = |target: &str| {
+        Request::post("/").header("x-amz-target", target).body(axum::body::Body::empty()).unwrap()
+    };
+    let services = &[&CLOUDTRAIL, &LOGS, &CLOUDTRAIL_DATA];
+    let found = |target: &str| addressed(services, &request(target)).map(|s| s.signing_name);
+    assert_eq!(
+        found("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListTrails"),
+        Some("cloudtrail")
+    );
+    assert_eq!(found("CloudTrail_20131101.ListTrails"), Some("cloudtrail"));
+    assert_eq!(found("Logs_20140328.PutMetricFilter"), Some("logs"));
+    assert_eq!(found("DynamoDB_20120810.ListTables"), None);
+    let get = Request::get("/")
+        .header("x-amz-target", "CloudTrail_20131101.ListTrails")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert!(addressed(services, &get).is_none());
+}

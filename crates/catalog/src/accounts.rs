@@ -6,8 +6,7 @@
 
 use rusqlite::{Row, params};
 
-use crate::schema::Migration;
-use crate::sqlite::{self, FromRow};
+use crate::sqlite::{self, FromRow, Migration};
 use crate::{Catalog, Result};
 
 /// An access key and the principal it belongs to (`principal_type` is `Root` or `IAMUser`).

@@ -10,8 +10,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::schema::Migration;
-use crate::sqlite::{self, FromRow};
+use crate::sqlite::{self, FromRow, Migration};
 use crate::{Catalog, Result};
 
 /// Delivered and failed notifications are kept this long (14 days, as AWS keeps alarm history).

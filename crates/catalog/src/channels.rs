@@ -5,8 +5,7 @@
 
 use rusqlite::params;
 
-use crate::schema::Migration;
-use crate::sqlite::{self, FromRow};
+use crate::sqlite::{self, FromRow, Migration};
 use crate::{Catalog, Result};
 
 /// A CloudTrail Lake channel: where PutAuditEvents sends integration events.

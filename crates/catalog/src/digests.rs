@@ -8,8 +8,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use crate::schema::Migration;
-use crate::sqlite::{self, FromRow};
+use crate::sqlite::{self, FromRow, Migration};
 use crate::{Catalog, Error, Result};
 
 /// How long one signing key is current (AWS's sample keys: 30 days).

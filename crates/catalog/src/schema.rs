@@ -12,13 +12,8 @@
 
 use rusqlite::Connection;
 
+use crate::sqlite::Migration;
 use crate::{Error, Result, accounts, alarms, channels, digests, stored_settings, tags, trails};
-
-/// One feature's step of a numbered migration.
-pub(crate) struct Migration {
-    pub(crate) number: u32,
-    pub(crate) sql: &'static str,
-}
 
 /// Every feature's migrations. Within one number, steps run in this order; it is the order
 /// in which the shipped migrations created their tables (accounts before channels before

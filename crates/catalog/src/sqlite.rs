@@ -8,6 +8,12 @@ use rusqlite::{Connection, OptionalExtension, Params, Row};
 
 use crate::{Error, Result};
 
+/// One feature's step of a numbered migration (applied in order by `schema`).
+pub(crate) struct Migration {
+    pub(crate) number: u32,
+    pub(crate) sql: &'static str,
+}
+
 /// A value read from one row of a `SELECT` over [`FromRow::COLUMNS`].
 pub(crate) trait FromRow: Sized {
     /// The columns [`FromRow::from_row`] reads, in its order.

@@ -5,7 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use crate::schema::Migration;
+use crate::sqlite::Migration;
 use crate::{Catalog, Result};
 
 /// The node's stored key/value settings.

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, params};
 
-use crate::schema::Migration;
+use crate::sqlite::Migration;
 use crate::{Catalog, Result};
 
 /// Tags of trails and channels.

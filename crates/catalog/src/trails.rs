@@ -10,8 +10,7 @@
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use crate::schema::Migration;
-use crate::sqlite::{self, FromRow};
+use crate::sqlite::{self, FromRow, Migration};
 use crate::{Catalog, Result};
 
 /// A trail's stored configuration and logging status.

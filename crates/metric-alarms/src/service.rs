@@ -76,8 +76,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A fresh message id (UUID v4 text, as CloudTrail event ids).
-
 impl AlarmService {
     /// Loads filters, alarms and targets from the catalog.
     pub fn open(

@@ -297,14 +297,7 @@ impl Wal {
             return Err(Error::TooManyConsumers { name: name.to_owned() });
         }
         let first = self.first_lsn();
-        let file_name = state::cursor_file_name(name);
-        state::write_state_file(
-            self.shared.fs.as_ref(),
-            &self.shared.dir,
-            &file_name,
-            StateKind::Cursor,
-            first,
-        )?;
+        self.write_cursor_file(name, first)?;
         consumers.insert(name.to_owned(), first);
         tracing::info!(consumer = name, cursor = first.0, "wal consumer registered");
         Ok(first)
@@ -358,16 +351,16 @@ impl Wal {
         if lsn == current {
             return Ok(());
         }
-        let file_name = state::cursor_file_name(name);
-        state::write_state_file(
-            self.shared.fs.as_ref(),
-            &self.shared.dir,
-            &file_name,
-            StateKind::Cursor,
-            lsn,
-        )?;
+        self.write_cursor_file(name, lsn)?;
         consumers.insert(name.to_owned(), lsn);
         Ok(())
+    }
+
+    /// Writes consumer `name`'s cursor file (crash-safe state file replacement).
+    fn write_cursor_file(&self, name: &str, lsn: Lsn) -> Result<()> {
+        let file_name = state::cursor_file_name(name);
+        let fs = self.shared.fs.as_ref();
+        state::write_state_file(fs, &self.shared.dir, &file_name, StateKind::Cursor, lsn)
     }
 
     /// Deletes the segments that every registered consumer has passed, oldest first, never the

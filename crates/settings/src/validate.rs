@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub(crate) use cloudtrail_model::arn::is_region;
+use cloudtrail_model::arn::is_region;
 
 use crate::Settings;
 use crate::error::Problem;

@@ -44,7 +44,7 @@ mod text;
 
 pub use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
-    MetricStatistic, Percentile, Statistic, TreatMissingData, Unit, is_topic_arn,
+    MetricStatistic, Percentile, StateValue, Statistic, TreatMissingData, Unit, is_topic_arn,
 };
 pub use crate::deliver::{Deliverer, Waker, redact};
 pub use crate::doc::{
@@ -67,9 +67,7 @@ pub use crate::service::{
     ALL_ACCOUNTS_LOG_GROUP, AlarmService, CONSUMER_NAME, Consumer, ConsumerHandle, ConsumerState,
     ServiceConfig, ServiceError,
 };
-pub use crate::state::{
-    Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, StateValue, UpdateCause,
-};
+pub use crate::state::{Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, UpdateCause};
 pub use crate::targets::{
     EnvelopeSigner, Target, TargetError, render, subscription_arn, topic_arn,
 };

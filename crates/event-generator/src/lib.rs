@@ -578,6 +578,43 @@ fn session_key(principal: &Principal, seconds: i64) -> String {
     key
 }
 
+/// The `sessionContext` of a console sign-in session of an IAM user or the root user: no
+/// issuer, MFA used.
+fn console_session_context(u: &mut Obj<'_>, ctx: &RecordContext<'_>) {
+    u.obj("sessionContext", |s| {
+        s.obj("sessionIssuer", |_| {});
+        s.obj("webIdFederationData", |_| {});
+        session_attributes(s, ctx.session_created, true);
+    });
+}
+
+/// `arn`, `accountId`, `accessKeyId` and `sessionContext` of a temporary session that
+/// `issuer_type` `issuer_name` issued; `context` writes the rest of `sessionContext`, after its
+/// `sessionIssuer`.
+fn issued_session(
+    u: &mut Obj<'_>,
+    ctx: &RecordContext<'_>,
+    issuer_type: &str,
+    issuer_name: &str,
+    context: impl FnOnce(&mut Obj<'_>),
+) {
+    let principal = ctx.principal;
+    let account = principal.account_id;
+    u.str("arn", &principal.arn);
+    u.str("accountId", account);
+    u.str("accessKeyId", &session_key(principal, ctx.seconds));
+    u.obj("sessionContext", |s| {
+        s.obj("sessionIssuer", |i| {
+            i.str("type", issuer_type);
+            i.str("principalId", &principal.unique_id);
+            i.str("arn", &principal.issuer_arn);
+            i.str("accountId", account);
+            i.str("userName", issuer_name);
+        });
+        context(s);
+    });
+}
+
 fn session_attributes(o: &mut Obj<'_>, created: &str, mfa: bool) {
     o.obj("attributes", |a| {
         a.str("creationDate", created);
@@ -628,28 +665,14 @@ fn write_identity(
             }
             u.str("userName", principal.spec.name);
             if console && ctx.op.shape != Shape::ConsoleLogin {
-                u.obj("sessionContext", |s| {
-                    s.obj("sessionIssuer", |_| {});
-                    s.obj("webIdFederationData", |_| {});
-                    session_attributes(s, ctx.session_created, true);
-                });
+                console_session_context(u, ctx);
             }
         }
         Kind::Role(session) => {
             let name = &principal.session_name;
             u.str("type", "AssumedRole");
             u.str("principalId", &principal.session_principal_id);
-            u.str("arn", &principal.arn);
-            u.str("accountId", account);
-            u.str("accessKeyId", &session_key(principal, ctx.seconds));
-            u.obj("sessionContext", |s| {
-                s.obj("sessionIssuer", |i| {
-                    i.str("type", "Role");
-                    i.str("principalId", &principal.unique_id);
-                    i.str("arn", &principal.issuer_arn);
-                    i.str("accountId", account);
-                    i.str("userName", principal.spec.name);
-                });
+            issued_session(u, ctx, "Role", principal.spec.name, |s| {
                 s.obj("webIdFederationData", |w| {
                     if session == Session::WebIdentity {
                         w.str("federatedProvider", &format!("arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"));
@@ -661,22 +684,23 @@ fn write_identity(
                     s.str("ec2RoleDelivery", "2.0");
                 }
             });
-            match session {
-                Session::Ec2 => u.obj("inScopeOf", |i| {
-                    i.str("issuerType", "AWS::EC2::Instance");
-                    i.str(
-                        "credentialsIssuedTo",
-                        &format!("arn:aws:ec2:{}:{account}:instance/{name}", ctx.region),
-                    );
-                }),
-                Session::Lambda => u.obj("inScopeOf", |i| {
-                    i.str("issuerType", "AWS::Lambda::Function");
-                    i.str(
-                        "credentialsIssuedTo",
-                        &format!("arn:aws:lambda:{}:{account}:function:{name}", ctx.region),
-                    );
-                }),
-                _ => {}
+            let region = ctx.region;
+            let in_scope_of = match session {
+                Session::Ec2 => Some((
+                    "AWS::EC2::Instance",
+                    format!("arn:aws:ec2:{region}:{account}:instance/{name}"),
+                )),
+                Session::Lambda => Some((
+                    "AWS::Lambda::Function",
+                    format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+                )),
+                _ => None,
+            };
+            if let Some((issuer_type, issued_to)) = in_scope_of {
+                u.obj("inScopeOf", |i| {
+                    i.str("issuerType", issuer_type);
+                    i.str("credentialsIssuedTo", &issued_to);
+                });
             }
         }
         Kind::Root => {
@@ -688,11 +712,7 @@ fn write_identity(
                 u.str("accessKeyId", "");
             } else {
                 u.str("accessKeyId", &session_key(principal, ctx.seconds));
-                u.obj("sessionContext", |s| {
-                    s.obj("sessionIssuer", |_| {});
-                    s.obj("webIdFederationData", |_| {});
-                    session_attributes(s, ctx.session_created, true);
-                });
+                console_session_context(u, ctx);
             }
         }
         Kind::Service => {
@@ -702,17 +722,7 @@ fn write_identity(
         Kind::Federated => {
             u.str("type", "FederatedUser");
             u.str("principalId", &format!("{account}:{}", principal.spec.name));
-            u.str("arn", &principal.arn);
-            u.str("accountId", account);
-            u.str("accessKeyId", &session_key(principal, ctx.seconds));
-            u.obj("sessionContext", |s| {
-                s.obj("sessionIssuer", |i| {
-                    i.str("type", "IAMUser");
-                    i.str("principalId", &principal.unique_id);
-                    i.str("arn", &principal.issuer_arn);
-                    i.str("accountId", account);
-                    i.str("userName", "jenkins-broker");
-                });
+            issued_session(u, ctx, "IAMUser", "jenkins-broker", |s| {
                 s.obj("webIdFederationData", |_| {});
                 session_attributes(s, ctx.session_created, false);
             });

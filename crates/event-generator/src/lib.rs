@@ -916,12 +916,7 @@ fn write_payload(
         Shape::AssumeRole => {
             let target = if below(rng, 2) == 0 { "orders-handler" } else { "app-server" };
             let session = format!("{}-{}", target, random_text(rng, HEX, 8));
-            o.obj("requestParameters", |p| {
-                p.str("roleArn", &format!("arn:aws:iam::{account}:role/{target}"));
-                p.str("roleSessionName", &session);
-                p.num("durationSeconds", 3600);
-            });
-            write_credentials(o, ctx, rng, failed, target, &session);
+            write_assume_role(o, ctx, rng, failed, target, &session);
         }
         Shape::AssumeRoleWithWebIdentity | Shape::AssumeRoleWithSaml => {
             let target = if ctx.op.shape == Shape::AssumeRoleWithSaml {
@@ -934,12 +929,7 @@ fn write_payload(
             } else {
                 format!("gha-{}", random_text(rng, HEX, 6))
             };
-            o.obj("requestParameters", |p| {
-                p.str("roleArn", &format!("arn:aws:iam::{account}:role/{target}"));
-                p.str("roleSessionName", &session);
-                p.num("durationSeconds", 3600);
-            });
-            write_credentials(o, ctx, rng, failed, target, &session);
+            write_assume_role(o, ctx, rng, failed, target, &session);
         }
         Shape::Ec2Instance | Shape::RunInstances => {
             let instance = format!("i-0{}", random_text(rng, HEX, 16));
@@ -1051,7 +1041,9 @@ fn write_payload(
     }
 }
 
-fn write_credentials(
+/// The request and response of an AssumeRole call (any of its kinds) for session `session`
+/// of role `role`: the temporary credentials, none when the call `failed`.
+fn write_assume_role(
     o: &mut Obj<'_>,
     ctx: &RecordContext<'_>,
     rng: &mut ChaCha8Rng,
@@ -1059,11 +1051,16 @@ fn write_credentials(
     role: &str,
     session: &str,
 ) {
+    let account = ctx.principal.account_id;
+    o.obj("requestParameters", |p| {
+        p.str("roleArn", &format!("arn:aws:iam::{account}:role/{role}"));
+        p.str("roleSessionName", session);
+        p.num("durationSeconds", 3600);
+    });
     if failed {
         o.null("responseElements");
         return;
     }
-    let account = ctx.principal.account_id;
     o.obj("responseElements", |r| {
         r.obj("credentials", |c| {
             c.str("accessKeyId", &format!("ASIA{}", random_text(rng, KEY_CHARS, 16)));

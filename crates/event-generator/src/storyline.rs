@@ -591,21 +591,17 @@ impl Story {
                     });
                 }
             }
-            Actor::LeakedKey => {
+            Actor::LeakedKey | Actor::BackdoorSignIn => {
+                let (principal_id, user_name, access_key_id) = match step.actor {
+                    Actor::LeakedKey => ("AIDAQ3EGSVN4EXAMPLE7Q", "svc-backup", &*self.leaked_key),
+                    _ => ("AIDAQ3EGSVN4BACKDOOR1", "support-admin", ""),
+                };
                 u.str("type", "IAMUser");
-                u.str("principalId", "AIDAQ3EGSVN4EXAMPLE7Q");
-                u.str("arn", &format!("arn:aws:iam::{VICTIM_ACCOUNT}:user/svc-backup"));
+                u.str("principalId", principal_id);
+                u.str("arn", &format!("arn:aws:iam::{VICTIM_ACCOUNT}:user/{user_name}"));
                 u.str("accountId", VICTIM_ACCOUNT);
-                u.str("accessKeyId", &self.leaked_key);
-                u.str("userName", "svc-backup");
-            }
-            Actor::BackdoorSignIn => {
-                u.str("type", "IAMUser");
-                u.str("principalId", "AIDAQ3EGSVN4BACKDOOR1");
-                u.str("arn", &format!("arn:aws:iam::{VICTIM_ACCOUNT}:user/support-admin"));
-                u.str("accountId", VICTIM_ACCOUNT);
-                u.str("accessKeyId", "");
-                u.str("userName", "support-admin");
+                u.str("accessKeyId", access_key_id);
+                u.str("userName", user_name);
             }
         }
     }

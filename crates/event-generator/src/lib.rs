@@ -864,14 +864,13 @@ fn write_payload(
                 "PutBucketTagging" => Some("tagging"),
                 _ => None,
             };
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("bucketName", bucket);
                 p.str("Host", &format!("{bucket}.s3.{region}.amazonaws.com"));
                 if let Some(sub_resource) = sub_resource {
                     p.str(sub_resource, "");
                 }
             });
-            o.null("responseElements");
             o.obj("additionalEventData", |a| {
                 a.str("SignatureVersion", "SigV4");
                 a.str("CipherSuite", "TLS_AES_128_GCM_SHA256");
@@ -883,14 +882,13 @@ fn write_payload(
         Shape::LambdaInvoke => {
             let arn =
                 format!("arn:aws:lambda:{region}:{account}:function:{}", ctx.subject.function);
-            o.obj("requestParameters", |p| p.str("functionName", &arn));
-            o.null("responseElements");
+            request_only(o, |p| p.str("functionName", &arn));
             o.obj("additionalEventData", |a| a.str("functionVersion", &format!("{arn}:$LATEST")));
         }
         Shape::DynamoItem => {
             let table = ctx.subject.table;
             let id = uuid(rng);
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("tableName", table);
                 if ctx.op.name == "Query" {
                     p.str("keyConditionExpression", "pk = :pk");
@@ -898,20 +896,18 @@ fn write_payload(
                     p.obj("key", |k| k.str("pk", &id));
                 }
             });
-            o.null("responseElements");
         }
         Shape::KmsKey => {
             let key_id = format!(
                 "arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a{:02}",
                 below(rng, 4)
             );
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("keyId", &key_id);
                 if ctx.op.name != "DescribeKey" {
                     p.str("encryptionAlgorithm", "SYMMETRIC_DEFAULT");
                 }
             });
-            o.null("responseElements");
         }
         Shape::AssumeRole => {
             let target = if below(rng, 2) == 0 { "orders-handler" } else { "app-server" };
@@ -950,38 +946,33 @@ fn write_payload(
             }
         }
         Shape::SecurityGroup | Shape::Vpc => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("groupId", &format!("sg-0{}", random_text(rng, HEX, 16)));
             });
-            o.null("responseElements");
         }
         Shape::IamUser => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("userName", ["alice", "bob", "carol", "ci-bot"][below(rng, 4) as usize])
             });
-            o.null("responseElements");
         }
         Shape::IamRole => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str(
                     "roleName",
                     ["app-server", "orders-handler", "ci-deployer"][below(rng, 3) as usize],
                 )
             });
-            o.null("responseElements");
         }
         Shape::IamPolicy => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("policyArn", &format!("arn:aws:iam::{account}:policy/orders-service-access"))
             });
-            o.null("responseElements");
         }
         Shape::DynamoTable => {
-            o.obj("requestParameters", |p| p.str("tableName", ctx.subject.table));
-            o.null("responseElements");
+            request_only(o, |p| p.str("tableName", ctx.subject.table));
         }
         Shape::Secret => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str(
                     "secretId",
                     &format!(
@@ -989,43 +980,32 @@ fn write_payload(
                     ),
                 )
             });
-            o.null("responseElements");
         }
         Shape::Parameter => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("name", "/prod/orders/feature-flags");
                 p.bool("withDecryption", true);
             });
-            o.null("responseElements");
         }
         Shape::LogGroup => {
-            o.obj("requestParameters", |p| p.str("logGroupName", "/aws/lambda/orders-handler"));
-            o.null("responseElements");
+            request_only(o, |p| p.str("logGroupName", "/aws/lambda/orders-handler"));
         }
         Shape::Trail => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str(
                     "name",
                     &format!("arn:aws:cloudtrail:us-east-1:{account}:trail/management-events"),
                 )
             });
-            o.null("responseElements");
         }
         Shape::ConfigRecorder => {
-            o.obj("requestParameters", |p| {
-                p.obj("configurationRecorder", |c| c.str("name", "default"))
-            });
-            o.null("responseElements");
+            request_only(o, |p| p.obj("configurationRecorder", |c| c.str("name", "default")));
         }
         Shape::LambdaFunction => {
-            o.obj("requestParameters", |p| p.str("functionName", ctx.subject.function));
-            o.null("responseElements");
+            request_only(o, |p| p.str("functionName", ctx.subject.function));
         }
         Shape::Paged => {
-            o.obj("requestParameters", |p| {
-                p.num("maxResults", [50, 100, 1000][below(rng, 3) as usize])
-            });
-            o.null("responseElements");
+            request_only(o, |p| p.num("maxResults", [50, 100, 1000][below(rng, 3) as usize]));
         }
         Shape::Organization | Shape::Bare => {
             o.null("requestParameters");
@@ -1039,6 +1019,12 @@ fn write_payload(
             });
         }
     }
+}
+
+/// The `requestParameters` that `params` writes, and no `responseElements`.
+fn request_only(o: &mut Obj<'_>, params: impl FnOnce(&mut Obj<'_>)) {
+    o.obj("requestParameters", params);
+    o.null("responseElements");
 }
 
 /// The request and response of an AssumeRole call (any of its kinds) for session `session`

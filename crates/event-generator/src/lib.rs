@@ -630,22 +630,29 @@ fn write_identity(
 ) {
     let principal = ctx.principal;
     let account = principal.account_id;
-    match ctx.op.shape {
-        Shape::AssumeRoleWithWebIdentity => {
-            u.str("type", "WebIdentityUser");
-            u.str("principalId", "token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/orders-service:ref:refs/heads/main");
-            u.str("userName", "repo:acme/orders-service:ref:refs/heads/main");
-            u.str("identityProvider", "token.actions.githubusercontent.com");
-            return;
-        }
-        Shape::AssumeRoleWithSaml => {
-            u.str("type", "SAMLUser");
-            u.str("principalId", "SAMLUser:https://idp.example.com/saml:alice@example.com");
-            u.str("userName", "alice@example.com");
-            u.str("identityProvider", "https://idp.example.com/saml");
-            return;
-        }
-        _ => {}
+    // Who calls AssumeRoleWithWebIdentity / AssumeRoleWithSAML: a user of the identity
+    // provider, (type, principalId, userName, identityProvider).
+    let provider_user = match ctx.op.shape {
+        Shape::AssumeRoleWithWebIdentity => Some((
+            "WebIdentityUser",
+            "token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/orders-service:ref:refs/heads/main",
+            "repo:acme/orders-service:ref:refs/heads/main",
+            "token.actions.githubusercontent.com",
+        )),
+        Shape::AssumeRoleWithSaml => Some((
+            "SAMLUser",
+            "SAMLUser:https://idp.example.com/saml:alice@example.com",
+            "alice@example.com",
+            "https://idp.example.com/saml",
+        )),
+        _ => None,
+    };
+    if let Some((identity_type, principal_id, user_name, identity_provider)) = provider_user {
+        u.str("type", identity_type);
+        u.str("principalId", principal_id);
+        u.str("userName", user_name);
+        u.str("identityProvider", identity_provider);
+        return;
     }
     let console = principal.spec.agent == Agent::Console;
     match principal.spec.kind {

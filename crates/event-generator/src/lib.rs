@@ -1082,61 +1082,48 @@ fn write_assume_role(
 fn write_resources(o: &mut Obj<'_>, ctx: &RecordContext<'_>) {
     let account = ctx.principal.account_id;
     let region = ctx.region;
-    match ctx.op.shape {
+    // (accountId, type, ARN) of each resource; the S3 object names no account.
+    let owned = |resource_type, arn| vec![(Some(account), resource_type, arn)];
+    let resources: Vec<(Option<&str>, &str, String)> = match ctx.op.shape {
         Shape::S3Object => {
             let (bucket, key) = (&ctx.subject.bucket, &ctx.subject.key);
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("type", "AWS::S3::Object");
-                    r.str("ARN", &format!("arn:aws:s3:::{bucket}/{key}"));
-                });
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::S3::Bucket");
-                    r.str("ARN", &format!("arn:aws:s3:::{bucket}"));
-                });
-            });
+            vec![
+                (None, "AWS::S3::Object", format!("arn:aws:s3:::{bucket}/{key}")),
+                (Some(account), "AWS::S3::Bucket", format!("arn:aws:s3:::{bucket}")),
+            ]
         }
         Shape::LambdaInvoke => {
             let function = ctx.subject.function;
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::Lambda::Function");
-                    r.str("ARN", &format!("arn:aws:lambda:{region}:{account}:function:{function}"));
-                });
-            });
+            let arn = format!("arn:aws:lambda:{region}:{account}:function:{function}");
+            owned("AWS::Lambda::Function", arn)
         }
         Shape::DynamoItem | Shape::DynamoTable => {
             let table = ctx.subject.table;
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::DynamoDB::Table");
-                    r.str("ARN", &format!("arn:aws:dynamodb:{region}:{account}:table/{table}"));
-                });
-            });
+            owned(
+                "AWS::DynamoDB::Table",
+                format!("arn:aws:dynamodb:{region}:{account}:table/{table}"),
+            )
         }
-        Shape::KmsKey | Shape::ServiceEvent if ctx.op.source == "kms.amazonaws.com" => {
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::KMS::Key");
-                    r.str("ARN", &format!("arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a00"));
-                });
-            });
-        }
+        Shape::KmsKey | Shape::ServiceEvent if ctx.op.source == "kms.amazonaws.com" => owned(
+            "AWS::KMS::Key",
+            format!("arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a00"),
+        ),
         Shape::AssumeRole | Shape::AssumeRoleWithWebIdentity | Shape::AssumeRoleWithSaml => {
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::IAM::Role");
-                    r.str("ARN", &format!("arn:aws:iam::{account}:role/app-server"));
-                });
+            owned("AWS::IAM::Role", format!("arn:aws:iam::{account}:role/app-server"))
+        }
+        _ => return,
+    };
+    o.arr("resources", |a| {
+        for (account_id, resource_type, arn) in &resources {
+            a.obj(|r| {
+                if let Some(account_id) = account_id {
+                    r.str("accountId", account_id);
+                }
+                r.str("type", resource_type);
+                r.str("ARN", arn);
             });
         }
-        _ => {}
-    }
+    });
 }
 
 #[cfg(test)]

@@ -106,11 +106,7 @@ impl Input {
     }
 
     pub fn string(&self, name: &str) -> Result<Option<&str>, InputError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(wrong_type(name, "string", other)),
-        }
+        self.typed(name, "string", Value::as_str)
     }
 
     /// A required string member; `missing_code` is the operation's error for its absence.
@@ -124,75 +120,64 @@ impl Input {
     }
 
     pub fn bool(&self, name: &str) -> Result<Option<bool>, InputError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(wrong_type(name, "boolean", other)),
-        }
+        self.typed(name, "boolean", Value::as_bool)
     }
 
     pub fn integer(&self, name: &str) -> Result<Option<i64>, InputError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| wrong_type(name, "integer", &Value::Number(n.clone()))),
-            Some(other) => Err(wrong_type(name, "integer", other)),
-        }
+        self.typed(name, "integer", Value::as_i64)
     }
 
     /// A timestamp: epoch seconds (integer or fraction), or leniently an ISO-8601 string's
     /// epoch is left to the caller; returns milliseconds.
     pub fn timestamp_ms(&self, name: &str) -> Result<Option<i64>, InputError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 1e13)
-                .map(|f| Some((f * 1000.0).round() as i64))
-                .ok_or_else(|| wrong_type(name, "timestamp", &Value::Number(n.clone()))),
-            Some(other) => Err(wrong_type(name, "timestamp (epoch seconds)", other)),
+        if let Some(other) = self.get(name).filter(|value| !value.is_number()) {
+            return Err(wrong_type(name, "timestamp (epoch seconds)", other));
         }
+        self.typed(name, "timestamp", |value| {
+            let seconds = value.as_f64().filter(|f| f.is_finite() && f.abs() < 1e13)?;
+            Some((seconds * 1000.0).round() as i64)
+        })
     }
 
     pub fn string_list(&self, name: &str) -> Result<Option<Vec<&str>>, InputError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (idx, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => out.push(s.as_str()),
-                        other => {
-                            return Err(wrong_type(&format!("{name}[{idx}]"), "string", other));
-                        }
-                    }
-                }
-                Ok(Some(out))
-            }
-            Some(other) => Err(wrong_type(name, "list", other)),
-        }
+        self.list(name, "string", Value::as_str)
     }
 
     /// A list of structures, each returned as its members.
     pub fn object_list(&self, name: &str) -> Result<Option<Vec<Input>>, InputError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (idx, item) in items.iter().enumerate() {
-                    match item {
-                        Value::Object(members) => out.push(Input { members: members.clone() }),
-                        other => {
-                            return Err(wrong_type(&format!("{name}[{idx}]"), "structure", other));
-                        }
-                    }
-                }
-                Ok(Some(out))
-            }
-            Some(other) => Err(wrong_type(name, "list", other)),
+        self.list(name, "structure", |item| {
+            item.as_object().map(|members| Input { members: members.clone() })
+        })
+    }
+
+    /// Member `name` as `convert` reads it; a member `convert` cannot read is not of the
+    /// `expected` type.
+    fn typed<'a, T>(
+        &'a self,
+        name: &str,
+        expected: &str,
+        convert: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Result<Option<T>, InputError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        convert(value).map(Some).ok_or_else(|| wrong_type(name, expected, value))
+    }
+
+    /// List member `name`, each item as `convert` reads it; an item `convert` cannot read is
+    /// not of the `item_type` type.
+    fn list<'a, T>(
+        &'a self,
+        name: &str,
+        item_type: &str,
+        convert: impl Fn(&'a Value) -> Option<T>,
+    ) -> Result<Option<Vec<T>>, InputError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        let Value::Array(items) = value else { return Err(wrong_type(name, "list", value)) };
+        let mut out = Vec::with_capacity(items.len());
+        for (idx, item) in items.iter().enumerate() {
+            let read = convert(item);
+            out.push(read.ok_or_else(|| wrong_type(&format!("{name}[{idx}]"), item_type, item))?);
         }
+        Ok(Some(out))
     }
 }
 

@@ -23,8 +23,8 @@ use object_store::{
 };
 
 use crate::{
-    BoxError, Error, ListPage, Object, ObjectInfo, ObjectMeta, ObjectSummary, Operation, Result,
-    S3Config,
+    BoxError, Error, ListPage, ListRequest, Object, ObjectInfo, ObjectMeta, ObjectSummary,
+    Operation, Result, S3Config,
 };
 
 /// Most per-bucket S3 clients kept; past this, clients are built per call (never expected:
@@ -191,13 +191,8 @@ impl AdapterStore {
         }
     }
 
-    pub(crate) async fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-        max_keys: usize,
-    ) -> Result<ListPage> {
+    pub(crate) async fn list(&self, bucket: &str, request: ListRequest<'_>) -> Result<ListPage> {
+        let ListRequest { prefix, start_after, max_keys } = request;
         let operation = Operation::List;
         let client = self.client(bucket)?;
         let empty = ListPage { objects: Vec::new(), is_truncated: false };

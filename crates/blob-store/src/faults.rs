@@ -24,8 +24,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::{
-    Backend, BlobStore, Error, InjectedFault, ListPage, Object, ObjectInfo, ObjectMeta, Operation,
-    Result,
+    Backend, BlobStore, Error, InjectedFault, ListPage, ListRequest, Object, ObjectInfo,
+    ObjectMeta, Operation, Result,
 };
 
 /// What a [`FaultyStore`] does to the calls it passes on.
@@ -212,13 +212,8 @@ impl Faulty {
         Box::pin(self.inner.head(bucket, key)).await
     }
 
-    pub(crate) async fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-        max_keys: usize,
-    ) -> Result<ListPage> {
+    pub(crate) async fn list(&self, bucket: &str, request: ListRequest<'_>) -> Result<ListPage> {
+        let ListRequest { prefix, start_after, max_keys } = request;
         let target = format!("{bucket}/{prefix}?{}", start_after.unwrap_or_default());
         if let Some(fault) = self.state.attempt(Operation::List, &target).await {
             return Err(fault);

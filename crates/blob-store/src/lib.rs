@@ -159,6 +159,15 @@ pub struct ObjectMeta {
     pub user: BTreeMap<String, String>,
 }
 
+/// A [`BlobStore::list`] call as the backends receive it, validated: `prefix` and `start_after`
+/// are valid key prefixes, `max_keys` is 1 to [`LIST_KEYS_MAX`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ListRequest<'a> {
+    pub(crate) prefix: &'a str,
+    pub(crate) start_after: Option<&'a str>,
+    pub(crate) max_keys: usize,
+}
+
 /// What [`BlobStore::head`] returns: everything about an object except its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -449,10 +458,11 @@ impl BlobStore {
             }
             return Ok(ListPage { objects: Vec::new(), is_truncated: false });
         }
+        let request = ListRequest { prefix, start_after, max_keys };
         let page = match self.backend(bucket) {
-            Backend::Local(store) => store.list(bucket, prefix, start_after, max_keys).await?,
-            Backend::Adapter(store) => store.list(bucket, prefix, start_after, max_keys).await?,
-            Backend::Faulty(faulty) => faulty.list(bucket, prefix, start_after, max_keys).await?,
+            Backend::Local(store) => store.list(bucket, request).await?,
+            Backend::Adapter(store) => store.list(bucket, request).await?,
+            Backend::Faulty(faulty) => faulty.list(bucket, request).await?,
         };
         assert!(page.objects.len() <= max_keys);
         assert!(page.objects.windows(2).all(|pair| pair[0].key < pair[1].key), "listing order");

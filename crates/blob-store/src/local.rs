@@ -62,7 +62,7 @@ use bytes::Bytes;
 use durable_file::{Disk, StdDisk};
 
 use crate::{
-    Error, ListPage, Object, ObjectInfo, ObjectMeta, ObjectSummary, Operation, Result,
+    Error, ListPage, ListRequest, Object, ObjectInfo, ObjectMeta, ObjectSummary, Operation, Result,
     USER_METADATA_HEADER_PREFIX, validate_meta,
 };
 
@@ -153,13 +153,8 @@ impl LocalStore {
         Ok(object.await?.info)
     }
 
-    pub(crate) async fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        start_after: Option<&str>,
-        max_keys: usize,
-    ) -> Result<ListPage> {
+    pub(crate) async fn list(&self, bucket: &str, request: ListRequest<'_>) -> Result<ListPage> {
+        let ListRequest { prefix, start_after, max_keys } = request;
         let bucket_dir = self.root.join(bucket);
         let bucket = bucket.to_owned();
         let prefix = prefix.to_owned();

@@ -254,9 +254,10 @@ impl LogFile {
     }
 }
 
-/// Generates a string-backed enum with its CloudTrail spellings.
+/// Generates a string-backed enum with its CloudTrail spellings: a variant's name, unless
+/// `= "Text"` gives another.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )* }) => {
+    ($(#[$meta:meta])* pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident $(= $text:literal)?, )* }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $( $(#[$vmeta])* $variant, )* }
@@ -266,14 +267,14 @@ macro_rules! string_enum {
 
             pub fn parse(text: &str) -> Option<$name> {
                 match text {
-                    $( $text => Some($name::$variant), )*
+                    $( string_enum!(@text $variant $($text)?) => Some($name::$variant), )*
                     _ => None,
                 }
             }
 
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $( $name::$variant => $text, )*
+                    $( $name::$variant => string_enum!(@text $variant $($text)?), )*
                 }
             }
         }
@@ -284,51 +285,54 @@ macro_rules! string_enum {
             }
         }
     };
+    // A variant's text: the one given, else its name.
+    (@text $variant:ident $text:literal) => { $text };
+    (@text $variant:ident) => { stringify!($variant) };
 }
 
 string_enum! {
     /// `eventType` values.
     pub enum EventType {
-        AwsApiCall = "AwsApiCall",
-        AwsServiceEvent = "AwsServiceEvent",
-        AwsConsoleAction = "AwsConsoleAction",
-        AwsConsoleSignIn = "AwsConsoleSignIn",
-        AwsVpceEvent = "AwsVpceEvent",
-        AwsCloudTrailInsight = "AwsCloudTrailInsight",
+        AwsApiCall,
+        AwsServiceEvent,
+        AwsConsoleAction,
+        AwsConsoleSignIn,
+        AwsVpceEvent,
+        AwsCloudTrailInsight,
         /// CloudTrail Lake integration events (PutAuditEvents).
-        ActivityLog = "ActivityLog",
+        ActivityLog,
     }
 }
 
 string_enum! {
     /// `eventCategory` values.
     pub enum EventCategory {
-        Management = "Management",
-        Data = "Data",
-        NetworkActivity = "NetworkActivity",
-        Insight = "Insight",
+        Management,
+        Data,
+        NetworkActivity,
+        Insight,
         /// Lake only: integration events.
-        ActivityAuditLog = "ActivityAuditLog",
+        ActivityAuditLog,
         /// Lake only: AWS Config configuration items.
-        ConfigurationItem = "ConfigurationItem",
+        ConfigurationItem,
     }
 }
 
 string_enum! {
     /// `userIdentity.type` values (log-files.md §4.2).
     pub enum IdentityType {
-        Root = "Root",
+        Root,
         IamUser = "IAMUser",
-        AssumedRole = "AssumedRole",
-        Role = "Role",
-        FederatedUser = "FederatedUser",
-        Directory = "Directory",
+        AssumedRole,
+        Role,
+        FederatedUser,
+        Directory,
         AwsAccount = "AWSAccount",
         AwsService = "AWSService",
-        IdentityCenterUser = "IdentityCenterUser",
+        IdentityCenterUser,
         SamlUser = "SAMLUser",
-        WebIdentityUser = "WebIdentityUser",
-        Unknown = "Unknown",
+        WebIdentityUser,
+        Unknown,
     }
 }
 

@@ -578,6 +578,43 @@ fn session_key(principal: &Principal, seconds: i64) -> String {
     key
 }
 
+/// The `sessionContext` of a console sign-in session of an IAM user or the root user: no
+/// issuer, MFA used.
+fn console_session_context(u: &mut Obj<'_>, ctx: &RecordContext<'_>) {
+    u.obj("sessionContext", |s| {
+        s.obj("sessionIssuer", |_| {});
+        s.obj("webIdFederationData", |_| {});
+        session_attributes(s, ctx.session_created, true);
+    });
+}
+
+/// `arn`, `accountId`, `accessKeyId` and `sessionContext` of a temporary session that
+/// `issuer_type` `issuer_name` issued; `context` writes the rest of `sessionContext`, after its
+/// `sessionIssuer`.
+fn issued_session(
+    u: &mut Obj<'_>,
+    ctx: &RecordContext<'_>,
+    issuer_type: &str,
+    issuer_name: &str,
+    context: impl FnOnce(&mut Obj<'_>),
+) {
+    let principal = ctx.principal;
+    let account = principal.account_id;
+    u.str("arn", &principal.arn);
+    u.str("accountId", account);
+    u.str("accessKeyId", &session_key(principal, ctx.seconds));
+    u.obj("sessionContext", |s| {
+        s.obj("sessionIssuer", |i| {
+            i.str("type", issuer_type);
+            i.str("principalId", &principal.unique_id);
+            i.str("arn", &principal.issuer_arn);
+            i.str("accountId", account);
+            i.str("userName", issuer_name);
+        });
+        context(s);
+    });
+}
+
 fn session_attributes(o: &mut Obj<'_>, created: &str, mfa: bool) {
     o.obj("attributes", |a| {
         a.str("creationDate", created);
@@ -593,22 +630,29 @@ fn write_identity(
 ) {
     let principal = ctx.principal;
     let account = principal.account_id;
-    match ctx.op.shape {
-        Shape::AssumeRoleWithWebIdentity => {
-            u.str("type", "WebIdentityUser");
-            u.str("principalId", "token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/orders-service:ref:refs/heads/main");
-            u.str("userName", "repo:acme/orders-service:ref:refs/heads/main");
-            u.str("identityProvider", "token.actions.githubusercontent.com");
-            return;
-        }
-        Shape::AssumeRoleWithSaml => {
-            u.str("type", "SAMLUser");
-            u.str("principalId", "SAMLUser:https://idp.example.com/saml:alice@example.com");
-            u.str("userName", "alice@example.com");
-            u.str("identityProvider", "https://idp.example.com/saml");
-            return;
-        }
-        _ => {}
+    // Who calls AssumeRoleWithWebIdentity / AssumeRoleWithSAML: a user of the identity
+    // provider, (type, principalId, userName, identityProvider).
+    let provider_user = match ctx.op.shape {
+        Shape::AssumeRoleWithWebIdentity => Some((
+            "WebIdentityUser",
+            "token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/orders-service:ref:refs/heads/main",
+            "repo:acme/orders-service:ref:refs/heads/main",
+            "token.actions.githubusercontent.com",
+        )),
+        Shape::AssumeRoleWithSaml => Some((
+            "SAMLUser",
+            "SAMLUser:https://idp.example.com/saml:alice@example.com",
+            "alice@example.com",
+            "https://idp.example.com/saml",
+        )),
+        _ => None,
+    };
+    if let Some((identity_type, principal_id, user_name, identity_provider)) = provider_user {
+        u.str("type", identity_type);
+        u.str("principalId", principal_id);
+        u.str("userName", user_name);
+        u.str("identityProvider", identity_provider);
+        return;
     }
     let console = principal.spec.agent == Agent::Console;
     match principal.spec.kind {
@@ -628,28 +672,14 @@ fn write_identity(
             }
             u.str("userName", principal.spec.name);
             if console && ctx.op.shape != Shape::ConsoleLogin {
-                u.obj("sessionContext", |s| {
-                    s.obj("sessionIssuer", |_| {});
-                    s.obj("webIdFederationData", |_| {});
-                    session_attributes(s, ctx.session_created, true);
-                });
+                console_session_context(u, ctx);
             }
         }
         Kind::Role(session) => {
             let name = &principal.session_name;
             u.str("type", "AssumedRole");
             u.str("principalId", &principal.session_principal_id);
-            u.str("arn", &principal.arn);
-            u.str("accountId", account);
-            u.str("accessKeyId", &session_key(principal, ctx.seconds));
-            u.obj("sessionContext", |s| {
-                s.obj("sessionIssuer", |i| {
-                    i.str("type", "Role");
-                    i.str("principalId", &principal.unique_id);
-                    i.str("arn", &principal.issuer_arn);
-                    i.str("accountId", account);
-                    i.str("userName", principal.spec.name);
-                });
+            issued_session(u, ctx, "Role", principal.spec.name, |s| {
                 s.obj("webIdFederationData", |w| {
                     if session == Session::WebIdentity {
                         w.str("federatedProvider", &format!("arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"));
@@ -661,22 +691,23 @@ fn write_identity(
                     s.str("ec2RoleDelivery", "2.0");
                 }
             });
-            match session {
-                Session::Ec2 => u.obj("inScopeOf", |i| {
-                    i.str("issuerType", "AWS::EC2::Instance");
-                    i.str(
-                        "credentialsIssuedTo",
-                        &format!("arn:aws:ec2:{}:{account}:instance/{name}", ctx.region),
-                    );
-                }),
-                Session::Lambda => u.obj("inScopeOf", |i| {
-                    i.str("issuerType", "AWS::Lambda::Function");
-                    i.str(
-                        "credentialsIssuedTo",
-                        &format!("arn:aws:lambda:{}:{account}:function:{name}", ctx.region),
-                    );
-                }),
-                _ => {}
+            let region = ctx.region;
+            let in_scope_of = match session {
+                Session::Ec2 => Some((
+                    "AWS::EC2::Instance",
+                    format!("arn:aws:ec2:{region}:{account}:instance/{name}"),
+                )),
+                Session::Lambda => Some((
+                    "AWS::Lambda::Function",
+                    format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+                )),
+                _ => None,
+            };
+            if let Some((issuer_type, issued_to)) = in_scope_of {
+                u.obj("inScopeOf", |i| {
+                    i.str("issuerType", issuer_type);
+                    i.str("credentialsIssuedTo", &issued_to);
+                });
             }
         }
         Kind::Root => {
@@ -688,11 +719,7 @@ fn write_identity(
                 u.str("accessKeyId", "");
             } else {
                 u.str("accessKeyId", &session_key(principal, ctx.seconds));
-                u.obj("sessionContext", |s| {
-                    s.obj("sessionIssuer", |_| {});
-                    s.obj("webIdFederationData", |_| {});
-                    session_attributes(s, ctx.session_created, true);
-                });
+                console_session_context(u, ctx);
             }
         }
         Kind::Service => {
@@ -702,17 +729,7 @@ fn write_identity(
         Kind::Federated => {
             u.str("type", "FederatedUser");
             u.str("principalId", &format!("{account}:{}", principal.spec.name));
-            u.str("arn", &principal.arn);
-            u.str("accountId", account);
-            u.str("accessKeyId", &session_key(principal, ctx.seconds));
-            u.obj("sessionContext", |s| {
-                s.obj("sessionIssuer", |i| {
-                    i.str("type", "IAMUser");
-                    i.str("principalId", &principal.unique_id);
-                    i.str("arn", &principal.issuer_arn);
-                    i.str("accountId", account);
-                    i.str("userName", "jenkins-broker");
-                });
+            issued_session(u, ctx, "IAMUser", "jenkins-broker", |s| {
                 s.obj("webIdFederationData", |_| {});
                 session_attributes(s, ctx.session_created, false);
             });
@@ -854,14 +871,13 @@ fn write_payload(
                 "PutBucketTagging" => Some("tagging"),
                 _ => None,
             };
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("bucketName", bucket);
                 p.str("Host", &format!("{bucket}.s3.{region}.amazonaws.com"));
                 if let Some(sub_resource) = sub_resource {
                     p.str(sub_resource, "");
                 }
             });
-            o.null("responseElements");
             o.obj("additionalEventData", |a| {
                 a.str("SignatureVersion", "SigV4");
                 a.str("CipherSuite", "TLS_AES_128_GCM_SHA256");
@@ -873,14 +889,13 @@ fn write_payload(
         Shape::LambdaInvoke => {
             let arn =
                 format!("arn:aws:lambda:{region}:{account}:function:{}", ctx.subject.function);
-            o.obj("requestParameters", |p| p.str("functionName", &arn));
-            o.null("responseElements");
+            request_only(o, |p| p.str("functionName", &arn));
             o.obj("additionalEventData", |a| a.str("functionVersion", &format!("{arn}:$LATEST")));
         }
         Shape::DynamoItem => {
             let table = ctx.subject.table;
             let id = uuid(rng);
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("tableName", table);
                 if ctx.op.name == "Query" {
                     p.str("keyConditionExpression", "pk = :pk");
@@ -888,30 +903,23 @@ fn write_payload(
                     p.obj("key", |k| k.str("pk", &id));
                 }
             });
-            o.null("responseElements");
         }
         Shape::KmsKey => {
             let key_id = format!(
                 "arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a{:02}",
                 below(rng, 4)
             );
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("keyId", &key_id);
                 if ctx.op.name != "DescribeKey" {
                     p.str("encryptionAlgorithm", "SYMMETRIC_DEFAULT");
                 }
             });
-            o.null("responseElements");
         }
         Shape::AssumeRole => {
             let target = if below(rng, 2) == 0 { "orders-handler" } else { "app-server" };
             let session = format!("{}-{}", target, random_text(rng, HEX, 8));
-            o.obj("requestParameters", |p| {
-                p.str("roleArn", &format!("arn:aws:iam::{account}:role/{target}"));
-                p.str("roleSessionName", &session);
-                p.num("durationSeconds", 3600);
-            });
-            write_credentials(o, ctx, rng, failed, target, &session);
+            write_assume_role(o, ctx, rng, failed, target, &session);
         }
         Shape::AssumeRoleWithWebIdentity | Shape::AssumeRoleWithSaml => {
             let target = if ctx.op.shape == Shape::AssumeRoleWithSaml {
@@ -924,12 +932,7 @@ fn write_payload(
             } else {
                 format!("gha-{}", random_text(rng, HEX, 6))
             };
-            o.obj("requestParameters", |p| {
-                p.str("roleArn", &format!("arn:aws:iam::{account}:role/{target}"));
-                p.str("roleSessionName", &session);
-                p.num("durationSeconds", 3600);
-            });
-            write_credentials(o, ctx, rng, failed, target, &session);
+            write_assume_role(o, ctx, rng, failed, target, &session);
         }
         Shape::Ec2Instance | Shape::RunInstances => {
             let instance = format!("i-0{}", random_text(rng, HEX, 16));
@@ -950,38 +953,33 @@ fn write_payload(
             }
         }
         Shape::SecurityGroup | Shape::Vpc => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("groupId", &format!("sg-0{}", random_text(rng, HEX, 16)));
             });
-            o.null("responseElements");
         }
         Shape::IamUser => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("userName", ["alice", "bob", "carol", "ci-bot"][below(rng, 4) as usize])
             });
-            o.null("responseElements");
         }
         Shape::IamRole => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str(
                     "roleName",
                     ["app-server", "orders-handler", "ci-deployer"][below(rng, 3) as usize],
                 )
             });
-            o.null("responseElements");
         }
         Shape::IamPolicy => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("policyArn", &format!("arn:aws:iam::{account}:policy/orders-service-access"))
             });
-            o.null("responseElements");
         }
         Shape::DynamoTable => {
-            o.obj("requestParameters", |p| p.str("tableName", ctx.subject.table));
-            o.null("responseElements");
+            request_only(o, |p| p.str("tableName", ctx.subject.table));
         }
         Shape::Secret => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str(
                     "secretId",
                     &format!(
@@ -989,43 +987,32 @@ fn write_payload(
                     ),
                 )
             });
-            o.null("responseElements");
         }
         Shape::Parameter => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str("name", "/prod/orders/feature-flags");
                 p.bool("withDecryption", true);
             });
-            o.null("responseElements");
         }
         Shape::LogGroup => {
-            o.obj("requestParameters", |p| p.str("logGroupName", "/aws/lambda/orders-handler"));
-            o.null("responseElements");
+            request_only(o, |p| p.str("logGroupName", "/aws/lambda/orders-handler"));
         }
         Shape::Trail => {
-            o.obj("requestParameters", |p| {
+            request_only(o, |p| {
                 p.str(
                     "name",
                     &format!("arn:aws:cloudtrail:us-east-1:{account}:trail/management-events"),
                 )
             });
-            o.null("responseElements");
         }
         Shape::ConfigRecorder => {
-            o.obj("requestParameters", |p| {
-                p.obj("configurationRecorder", |c| c.str("name", "default"))
-            });
-            o.null("responseElements");
+            request_only(o, |p| p.obj("configurationRecorder", |c| c.str("name", "default")));
         }
         Shape::LambdaFunction => {
-            o.obj("requestParameters", |p| p.str("functionName", ctx.subject.function));
-            o.null("responseElements");
+            request_only(o, |p| p.str("functionName", ctx.subject.function));
         }
         Shape::Paged => {
-            o.obj("requestParameters", |p| {
-                p.num("maxResults", [50, 100, 1000][below(rng, 3) as usize])
-            });
-            o.null("responseElements");
+            request_only(o, |p| p.num("maxResults", [50, 100, 1000][below(rng, 3) as usize]));
         }
         Shape::Organization | Shape::Bare => {
             o.null("requestParameters");
@@ -1041,7 +1028,15 @@ fn write_payload(
     }
 }
 
-fn write_credentials(
+/// The `requestParameters` that `params` writes, and no `responseElements`.
+fn request_only(o: &mut Obj<'_>, params: impl FnOnce(&mut Obj<'_>)) {
+    o.obj("requestParameters", params);
+    o.null("responseElements");
+}
+
+/// The request and response of an AssumeRole call (any of its kinds) for session `session`
+/// of role `role`: the temporary credentials, none when the call `failed`.
+fn write_assume_role(
     o: &mut Obj<'_>,
     ctx: &RecordContext<'_>,
     rng: &mut ChaCha8Rng,
@@ -1049,11 +1044,16 @@ fn write_credentials(
     role: &str,
     session: &str,
 ) {
+    let account = ctx.principal.account_id;
+    o.obj("requestParameters", |p| {
+        p.str("roleArn", &format!("arn:aws:iam::{account}:role/{role}"));
+        p.str("roleSessionName", session);
+        p.num("durationSeconds", 3600);
+    });
     if failed {
         o.null("responseElements");
         return;
     }
-    let account = ctx.principal.account_id;
     o.obj("responseElements", |r| {
         r.obj("credentials", |c| {
             c.str("accessKeyId", &format!("ASIA{}", random_text(rng, KEY_CHARS, 16)));
@@ -1082,61 +1082,48 @@ fn write_credentials(
 fn write_resources(o: &mut Obj<'_>, ctx: &RecordContext<'_>) {
     let account = ctx.principal.account_id;
     let region = ctx.region;
-    match ctx.op.shape {
+    // (accountId, type, ARN) of each resource; the S3 object names no account.
+    let owned = |resource_type, arn| vec![(Some(account), resource_type, arn)];
+    let resources: Vec<(Option<&str>, &str, String)> = match ctx.op.shape {
         Shape::S3Object => {
             let (bucket, key) = (&ctx.subject.bucket, &ctx.subject.key);
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("type", "AWS::S3::Object");
-                    r.str("ARN", &format!("arn:aws:s3:::{bucket}/{key}"));
-                });
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::S3::Bucket");
-                    r.str("ARN", &format!("arn:aws:s3:::{bucket}"));
-                });
-            });
+            vec![
+                (None, "AWS::S3::Object", format!("arn:aws:s3:::{bucket}/{key}")),
+                (Some(account), "AWS::S3::Bucket", format!("arn:aws:s3:::{bucket}")),
+            ]
         }
         Shape::LambdaInvoke => {
             let function = ctx.subject.function;
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::Lambda::Function");
-                    r.str("ARN", &format!("arn:aws:lambda:{region}:{account}:function:{function}"));
-                });
-            });
+            let arn = format!("arn:aws:lambda:{region}:{account}:function:{function}");
+            owned("AWS::Lambda::Function", arn)
         }
         Shape::DynamoItem | Shape::DynamoTable => {
             let table = ctx.subject.table;
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::DynamoDB::Table");
-                    r.str("ARN", &format!("arn:aws:dynamodb:{region}:{account}:table/{table}"));
-                });
-            });
+            owned(
+                "AWS::DynamoDB::Table",
+                format!("arn:aws:dynamodb:{region}:{account}:table/{table}"),
+            )
         }
-        Shape::KmsKey | Shape::ServiceEvent if ctx.op.source == "kms.amazonaws.com" => {
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::KMS::Key");
-                    r.str("ARN", &format!("arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a00"));
-                });
-            });
-        }
+        Shape::KmsKey | Shape::ServiceEvent if ctx.op.source == "kms.amazonaws.com" => owned(
+            "AWS::KMS::Key",
+            format!("arn:aws:kms:{region}:{account}:key/5c2a7e1f-9d4b-4e83-a6f0-3b8d2c1e7a00"),
+        ),
         Shape::AssumeRole | Shape::AssumeRoleWithWebIdentity | Shape::AssumeRoleWithSaml => {
-            o.arr("resources", |a| {
-                a.obj(|r| {
-                    r.str("accountId", account);
-                    r.str("type", "AWS::IAM::Role");
-                    r.str("ARN", &format!("arn:aws:iam::{account}:role/app-server"));
-                });
+            owned("AWS::IAM::Role", format!("arn:aws:iam::{account}:role/app-server"))
+        }
+        _ => return,
+    };
+    o.arr("resources", |a| {
+        for (account_id, resource_type, arn) in &resources {
+            a.obj(|r| {
+                if let Some(account_id) = account_id {
+                    r.str("accountId", account_id);
+                }
+                r.str("type", resource_type);
+                r.str("ARN", arn);
             });
         }
-        _ => {}
-    }
+    });
 }
 
 #[cfg(test)]

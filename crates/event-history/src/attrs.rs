@@ -7,10 +7,6 @@ use cloudtrail_model::{EventCategory, EventTime, Record};
 
 use crate::resources;
 
-/// A record has at most this many `Resources` in history (more are dropped from the index and
-/// the answer, never from the stored record).
-pub const RESOURCES_MAX: usize = 32;
-
 /// The `AttributeKey`s of LookupEvents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Attribute {

@@ -5,7 +5,9 @@
 use cloudtrail_model::Record;
 use cloudtrail_model::json::{Object, Value};
 
-use crate::attrs::RESOURCES_MAX;
+/// A record has at most this many `Resources` in history (more are dropped from the index and
+/// the answer, never from the stored record).
+pub const RESOURCES_MAX: usize = 32;
 
 /// Where a service's calls name resources: `(eventSource, path, ResourceType)`. A path starts
 /// at `requestParameters` or `responseElements`; `[]` walks every item of an array.

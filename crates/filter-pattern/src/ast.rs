@@ -131,3 +131,14 @@ impl Selector {
         self.steps.iter().any(|step| matches!(step, Step::AnyMember | Step::AnyIndex))
     }
 }
+
+/// A reference to a value of a matched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldRef {
+    /// `$.a.b[0]` (JSON patterns); wildcards are not allowed, a reference names one node.
+    Json(Selector),
+    /// `$name`: a named entry of a space-delimited pattern.
+    Named(String),
+    /// `$N`: the N-th field (from 1) of the message, taken by `...` or an empty entry.
+    Positional(u32),
+}

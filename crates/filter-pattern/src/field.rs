@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::Pattern;
-use crate::ast::{Ast, Entry, Selector};
+use crate::ast::{Ast, Entry, FieldRef};
 use crate::delimited::{self, Binding};
 use crate::error::{Error, Expected, Found, Limit, Result};
 use crate::eval::Path;
@@ -15,17 +15,6 @@ use crate::event::Event;
 use crate::json::Kind;
 use crate::number::{self, Number};
 use crate::parse;
-
-/// A reference to a value of a matched event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldRef {
-    /// `$.a.b[0]` (JSON patterns); wildcards are not allowed, a reference names one node.
-    Json(Selector),
-    /// `$name`: a named entry of a space-delimited pattern.
-    Named(String),
-    /// `$N`: the N-th field (from 1) of the message, taken by `...` or an empty entry.
-    Positional(u32),
-}
 
 impl FieldRef {
     /// Parses a dimension value or the field form of a `metricValue` (at most 255 characters).
@@ -40,16 +29,6 @@ impl FromStr for FieldRef {
 
     fn from_str(text: &str) -> Result<FieldRef> {
         FieldRef::parse(text)
-    }
-}
-
-impl fmt::Display for FieldRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FieldRef::Json(selector) => write!(f, "{selector}"),
-            FieldRef::Named(name) => write!(f, "${name}"),
-            FieldRef::Positional(position) => write!(f, "${position}"),
-        }
     }
 }
 

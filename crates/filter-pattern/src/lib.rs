@@ -44,12 +44,12 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use crate::ast::{
-    Ast, BoolExpr, Comparison, Condition, Entry, Selector, Step, Term, TermKind, TermText, Test,
-    Value,
+    Ast, BoolExpr, Comparison, Condition, Entry, FieldRef, Selector, Step, Term, TermKind,
+    TermText, Test, Value,
 };
 pub use crate::error::{Error, Expected, Found, Limit, Result};
 pub use crate::event::{Event, EventParser};
-pub use crate::field::{FieldRef, Match, MetricValue, Resolved, ValueKind};
+pub use crate::field::{Match, MetricValue, Resolved, ValueKind};
 pub use crate::number::Number;
 pub use crate::regex::Regex;
 pub use crate::set::PatternSet;

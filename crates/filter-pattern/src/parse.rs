@@ -4,11 +4,10 @@
 //! which `NESTING_DEPTH_MAX` bounds.
 
 use crate::ast::{
-    Ast, BoolExpr, Comparison, Condition, Entry, Selector, Step, Term, TermKind, TermText, Test,
-    Value,
+    Ast, BoolExpr, Comparison, Condition, Entry, FieldRef, Selector, Step, Term, TermKind,
+    TermText, Test, Value,
 };
 use crate::error::{Error, Expected, Found, Limit, Result};
-use crate::field::FieldRef;
 use crate::limits;
 use crate::number::Number;
 use crate::regex::Regex;

@@ -12,8 +12,8 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::{
-    Ast, BoolExpr, Comparison, Condition, Entry, Selector, Step, Term, TermKind, TermText, Test,
-    Value,
+    Ast, BoolExpr, Comparison, Condition, Entry, FieldRef, Selector, Step, Term, TermKind,
+    TermText, Test, Value,
 };
 use crate::limits;
 use crate::number;
@@ -286,5 +286,15 @@ impl Printer<'_> {
             self.out.write_char(c)?;
         }
         self.str("\"")
+    }
+}
+
+impl Display for FieldRef {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldRef::Json(selector) => write!(f, "{selector}"),
+            FieldRef::Named(name) => write!(f, "${name}"),
+            FieldRef::Positional(position) => write!(f, "${position}"),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The alarm definition: the PutMetricAlarm subset of `alarms.md` §2 for static-threshold
-//! metric alarms, its enumerations with their API spellings, and [`AlarmConfig::validate`],
-//! which enforces every rule of §2 with an error naming the field and the limit.
+//! metric alarms, its enumerations with their API spellings (and [`StateValue`], the state the
+//! definition is evaluated to), and [`AlarmConfig::validate`], which enforces every rule of §2
+//! with an error naming the field and the limit.
 //!
 //! Not here: anomaly-detection bands and metric-math alarms (§4.3, optional; their operators
 //! are rejected), composite alarms, and checking that action topics exist (the caller knows
@@ -151,6 +152,14 @@ pub enum Unit {
     TerabitsPerSecond,
     CountPerSecond,
     None,
+}
+
+/// An alarm state (§6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateValue {
+    Ok,
+    Alarm,
+    InsufficientData,
 }
 
 impl AlarmConfig {
@@ -828,6 +837,33 @@ impl FromStr for Unit {
     }
 }
 
+impl StateValue {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateValue::Ok => "OK",
+            StateValue::Alarm => "ALARM",
+            StateValue::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+impl FromStr for StateValue {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<StateValue> {
+        match text {
+            "OK" => Ok(StateValue::Ok),
+            "ALARM" => Ok(StateValue::Alarm),
+            "INSUFFICIENT_DATA" => Ok(StateValue::InsufficientData),
+            _ => Err(Error::invalid(
+                "StateValue",
+                format!("`StateValue` = `{text}` must be `OK`, `ALARM` or `INSUFFICIENT_DATA`"),
+            )),
+        }
+    }
+}
+
 macro_rules! display_as_str {
     ($($ty:ty),*) => {$(
         impl fmt::Display for $ty {
@@ -845,5 +881,6 @@ display_as_str!(
     ComparisonOperator,
     TreatMissingData,
     LowSampleCountPercentile,
-    Unit
+    Unit,
+    StateValue
 );

@@ -6,11 +6,11 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
-    MetricStatistic, TreatMissingData, Unit,
+    MetricStatistic, StateValue, TreatMissingData, Unit,
 };
 use crate::error::{Error, Result};
 use crate::notify::alarm_arn;
-use crate::state::{Alarm, AlarmState, StateUpdate, StateValue};
+use crate::state::{Alarm, AlarmState, StateUpdate};
 use crate::text::iso_time;
 
 /// The members a PutMetricAlarm document may have.

@@ -8,10 +8,9 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{AlarmConfig, MetricStatistic, TreatMissingData};
+use crate::config::{AlarmConfig, MetricStatistic, StateValue, TreatMissingData};
 use crate::error::{Error, Result};
 use crate::metric::Series;
-use crate::state::StateValue;
 use crate::text::{JsonWriter, cloudwatch_time, java_double, plural, reason_time};
 
 /// How one datapoint stands against the threshold (§3).

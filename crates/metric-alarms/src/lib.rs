@@ -45,7 +45,7 @@ mod text;
 
 pub use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
-    MetricStatistic, Percentile, Statistic, TreatMissingData, Unit, is_topic_arn,
+    MetricStatistic, Percentile, StateValue, Statistic, TreatMissingData, Unit, is_topic_arn,
 };
 pub use crate::consumer::{CONSUMER_NAME, Consumer};
 pub use crate::deliver::{Deliverer, Waker, describe_metrics, redact};
@@ -66,9 +66,7 @@ pub use crate::notify::{
     SnsNotification, alarm_arn, region_display_name,
 };
 pub use crate::service::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, ServiceConfig, ServiceError};
-pub use crate::state::{
-    Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, StateValue, UpdateCause,
-};
+pub use crate::state::{Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, UpdateCause};
 pub use crate::targets::{
     EnvelopeSigner, Target, TargetError, render, subscription_arn, topic_arn,
 };

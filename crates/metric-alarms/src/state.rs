@@ -7,22 +7,13 @@
 //! "CloudWatch Alarm State Change" event (built by the caller from the [`StateUpdate`]) and
 //! checking that action topics exist.
 
-use std::fmt;
-use std::str::FromStr;
-
+// Kept for the callers that name the state through this module.
+pub(crate) use crate::config::StateValue;
 use crate::config::{AlarmConfig, MetricStatistic};
 use crate::error::{Error, Result, check_time};
 use crate::eval::{self, Datapoint, Rule, Slot, Verdict};
 use crate::limits;
 use crate::metric::{Resolution, Series};
-
-/// An alarm state (§6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StateValue {
-    Ok,
-    Alarm,
-    InsufficientData,
-}
 
 /// The reason a new alarm carries until its first evaluation (§6).
 pub const CREATION_REASON: &str = "Unchecked: Initial alarm creation";
@@ -377,38 +368,5 @@ impl StateUpdate {
     /// The history summary, as AWS words it: "Alarm updated from OK to ALARM".
     pub fn summary(&self) -> String {
         format!("Alarm updated from {} to {}", self.old_state, self.new_state)
-    }
-}
-
-impl StateValue {
-    /// The API spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StateValue::Ok => "OK",
-            StateValue::Alarm => "ALARM",
-            StateValue::InsufficientData => "INSUFFICIENT_DATA",
-        }
-    }
-}
-
-impl FromStr for StateValue {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<StateValue> {
-        match text {
-            "OK" => Ok(StateValue::Ok),
-            "ALARM" => Ok(StateValue::Alarm),
-            "INSUFFICIENT_DATA" => Ok(StateValue::InsufficientData),
-            _ => Err(Error::invalid(
-                "StateValue",
-                format!("`StateValue` = `{text}` must be `OK`, `ALARM` or `INSUFFICIENT_DATA`"),
-            )),
-        }
-    }
-}
-
-impl fmt::Display for StateValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }

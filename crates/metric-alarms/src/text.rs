@@ -59,21 +59,12 @@ struct Civil {
     millisecond: u32,
 }
 
-/// Breaks Unix milliseconds into a proleptic Gregorian UTC date and time (Howard Hinnant's
-/// `civil_from_days`). Total for every `i64`.
+/// Breaks Unix milliseconds into a proleptic Gregorian UTC date and time. Total for every
+/// `i64`.
 fn civil(time_ms: i64) -> Civil {
     let days = time_ms.div_euclid(86_400_000);
     let in_day = time_ms.rem_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = cloudtrail_model::time::civil_from_days(days);
     Civil {
         year,
         month,

@@ -214,20 +214,7 @@ fn install_cis_pack(
     let controls = cis::controls(version);
     for control in &controls {
         let name = control.name(version);
-        let filter = MetricFilter {
-            filter_name: name.clone(),
-            log_group_name: ALL_ACCOUNTS_LOG_GROUP.to_owned(),
-            filter_pattern: control.pattern.to_owned(),
-            transformation: metric_alarms::Transformation {
-                metric_name: control.metric_name.to_owned(),
-                metric_namespace: cis::NAMESPACE.to_owned(),
-                metric_value: "1".to_owned(),
-                default_value: None,
-                dimensions: Default::default(),
-                unit: None,
-            },
-            creation_time_ms: service.now_ms(),
-        };
+        let filter = cis::metric_filter(version, control, ALL_ACCOUNTS_LOG_GROUP, service.now_ms());
         let same = existing.iter().any(|f| {
             f.log_group_name == filter.log_group_name
                 && f.filter_name == filter.filter_name

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use event_generator::{Config, Generator, Storyline};
 use metric_alarms::cis::{self, CisVersion};
-use metric_alarms::{Alarm, Engine, FilterEntry, MetricFilter, Scope, Transformation};
+use metric_alarms::{Alarm, Engine, FilterEntry, Scope};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bench_ingest::{send, start_server_with, stop_server};
@@ -27,20 +27,12 @@ fn cis_engine() -> Engine {
     let mut engine = Engine::new();
     let mut filters = Vec::new();
     for control in cis::controls(CisVersion::DEFAULT) {
-        let filter = MetricFilter {
-            filter_name: control.name(CisVersion::DEFAULT),
-            log_group_name: metric_alarms::ALL_ACCOUNTS_LOG_GROUP.to_owned(),
-            filter_pattern: control.pattern.to_owned(),
-            transformation: Transformation {
-                metric_name: control.metric_name.to_owned(),
-                metric_namespace: cis::NAMESPACE.to_owned(),
-                metric_value: "1".to_owned(),
-                default_value: None,
-                dimensions: Default::default(),
-                unit: None,
-            },
-            creation_time_ms: 0,
-        };
+        let filter = cis::metric_filter(
+            CisVersion::DEFAULT,
+            &control,
+            metric_alarms::ALL_ACCOUNTS_LOG_GROUP,
+            0,
+        );
         if let Ok(compiled) = filter.compile() {
             filters.push(FilterEntry {
                 account_id: "123456789012".into(),

@@ -258,16 +258,11 @@ fn latency(dir: &Path, bench: &DeliveryBench) -> anyhow::Result<()> {
         let admin = Arc::new(admin);
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
-        runtime.block_on(async {
-            cloudtrail_call(
-                &client,
-                &admin,
-                "CreateTrail",
-                r#"{"Name":"bench","S3BucketName":"bench-logs","IsMultiRegionTrail":true}"#,
-            )
-            .await?;
-            cloudtrail_call(&client, &admin, "StartLogging", r#"{"Name":"bench"}"#).await
-        })?;
+        runtime.block_on(start_bench_trail(
+            &client,
+            &admin,
+            r#"{"Name":"bench","S3BucketName":"bench-logs","IsMultiRegionTrail":true}"#,
+        ))?;
         let records = management_records(bench.rate * bench.seconds, 11, &admin.account_id);
         let bucket_dir = dir.join("buckets").join(BUCKET);
         // The watcher: polls the bucket every 10 ms and notes when each bench event appears.
@@ -410,6 +405,17 @@ fn with_event_id(record: &[u8], id: &str) -> Vec<u8> {
     };
     let Some(len) = text[start..].find('"') else { return record.to_vec() };
     format!("{}{id}{}", &text[..start], &text[start + len..]).into_bytes()
+}
+
+/// Creates the trail `create_trail` describes (CreateTrail's request), which must be named
+/// `bench`, and starts its logging.
+pub(crate) async fn start_bench_trail(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    admin: &Admin,
+    create_trail: &str,
+) -> anyhow::Result<()> {
+    cloudtrail_call(client, admin, "CreateTrail", create_trail).await?;
+    cloudtrail_call(client, admin, "StartLogging", r#"{"Name":"bench"}"#).await
 }
 
 /// One signed CloudTrail API call; fails unless it answers 200.

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::bench_delivery::{cloudtrail_call, management_records, send_at_rate};
+use crate::bench_delivery::{cloudtrail_call, management_records, send_at_rate, start_bench_trail};
 use crate::bench_ingest::{Admin, start_server_with, stop_server};
 
 /// Offered load: enough that every 100 ms cycle has events of the trail's region.
@@ -57,14 +57,12 @@ fn measure(seconds: u64, aws: &str, admin: Admin, dir: &std::path::Path) -> anyh
         .with_message(format!("delivering {seconds} s of traffic to a validating trail"));
     progress.enable_steady_tick(Duration::from_millis(200));
     runtime.block_on(async {
-        cloudtrail_call(
+        start_bench_trail(
             &client,
             &admin,
-            "CreateTrail",
             r#"{"Name":"bench","S3BucketName":"bench-validate","EnableLogFileValidation":true}"#,
         )
         .await?;
-        cloudtrail_call(&client, &admin, "StartLogging", r#"{"Name":"bench"}"#).await?;
         let records = management_records(RATE * seconds, 17, &admin.account_id);
         send_at_rate(&client, &admin, &records, RATE).await?;
         // Let the last files and the final digest land.

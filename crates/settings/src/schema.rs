@@ -217,44 +217,44 @@ fn default_active() -> bool {
     true
 }
 
-/// `[[users]]`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UserV1 {
-    /// Required. A configured account id.
-    pub(crate) account: String,
-    /// Required. 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
-    pub(crate) name: String,
-    /// Default `/`. Starts and ends with `/`, at most 512 printable ASCII characters.
-    pub(crate) path: Option<String>,
-    /// Default: none. At most 2.
-    #[serde(default)]
-    pub(crate) access_keys: Vec<AccessKeyV1>,
-    /// Names of built-in or `[[policies]]` policies. Default: none (the user may do nothing).
-    /// Each listed once; with `statements`, at most 20 policies.
-    #[serde(default)]
-    pub(crate) policies: Vec<String>,
-    /// An inline policy. Default: none.
-    #[serde(default)]
-    pub(crate) statements: Vec<StatementV1>,
+/// Writes the struct of `[[users]]` or `[[roles]]`: the fields both have, with the kind's own
+/// fields after `path` (serde names the fields in this order when it rejects an unknown one).
+macro_rules! principal_v1 {
+    ($(#[$doc:meta])* $name:ident { $($(#[$meta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$doc])*
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            /// Required. A configured account id.
+            pub(crate) account: String,
+            /// Required. 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
+            pub(crate) name: String,
+            /// Default `/`. Starts and ends with `/`, at most 512 printable ASCII characters.
+            pub(crate) path: Option<String>,
+            $($(#[$meta])* pub(crate) $field: $ty,)*
+            /// Names of built-in or `[[policies]]` policies. Default: none (the principal may do
+            /// nothing). Each listed once; with `statements`, at most 20 policies.
+            #[serde(default)]
+            pub(crate) policies: Vec<String>,
+            /// An inline policy. Default: none.
+            #[serde(default)]
+            pub(crate) statements: Vec<StatementV1>,
+        }
+    };
 }
 
-/// `[[roles]]`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RoleV1 {
-    /// Required. A configured account id.
-    pub(crate) account: String,
-    /// Required. 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
-    pub(crate) name: String,
-    /// Default `/`. As for users.
-    pub(crate) path: Option<String>,
-    /// As for users.
-    #[serde(default)]
-    pub(crate) policies: Vec<String>,
-    /// As for users.
-    #[serde(default)]
-    pub(crate) statements: Vec<StatementV1>,
+principal_v1! {
+    /// `[[users]]`.
+    UserV1 {
+        /// Default: none. At most 2.
+        #[serde(default)]
+        access_keys: Vec<AccessKeyV1>,
+    }
+}
+
+principal_v1! {
+    /// `[[roles]]`.
+    RoleV1 {}
 }
 
 /// `[[policies]]`.

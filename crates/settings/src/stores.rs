@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use cloudtrail_model::arn::is_region;
+
 use crate::error::Problem;
 use crate::identity::Secret;
 use crate::limits;
 use crate::schema::S3StoreV1;
-use crate::validate::is_region;
 
 /// How requests name the bucket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use cloudtrail_model::arn::is_region;
+
 use crate::Settings;
 use crate::error::Problem;
 use crate::identity::{AccessKey, Account, Organization, Role, Secret, User, derived_unique_id};
@@ -837,27 +839,6 @@ fn is_iam_name(text: &str, max: usize) -> bool {
     !text.is_empty()
         && text.len() <= max
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
-}
-
-/// A region name like `us-east-1` or `us-gov-west-1`: two or three lowercase words (the first
-/// of 2 to 4 letters) and a number of one or two digits. The same rule as
-/// `cloudtrail_model::arn::is_region`, repeated because this crate stands alone.
-pub(crate) fn is_region(text: &str) -> bool {
-    if text.len() > 32 {
-        return false;
-    }
-    let Some((words, number)) = text.rsplit_once('-') else { return false };
-    let number_ok =
-        !number.is_empty() && number.len() <= 2 && number.bytes().all(|b| b.is_ascii_digit());
-    let mut n_words = 0;
-    for (idx, word) in words.split('-').enumerate() {
-        let word_ok = !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase());
-        if !word_ok || (idx == 0 && !(2..=4).contains(&word.len())) {
-            return false;
-        }
-        n_words += 1;
-    }
-    number_ok && (2..=3).contains(&n_words)
 }
 
 #[cfg(test)]

@@ -10,7 +10,14 @@
 
 use std::fmt;
 
-use crate::verify::AuthLocation;
+/// Where a request carried its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthLocation {
+    /// The `Authorization` header.
+    Header,
+    /// The query string of a presigned URL (`X-Amz-Signature`).
+    Query,
+}
 
 /// Result of this crate's operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

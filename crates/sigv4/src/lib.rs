@@ -34,9 +34,9 @@ mod tests;
 use std::time::Duration;
 
 pub use crate::canonical::{canonical_request, string_to_sign};
-pub use crate::error::{CredentialProblem, Error, PresignProblem, Result};
+pub use crate::error::{AuthLocation, CredentialProblem, Error, PresignProblem, Result};
 pub use crate::sign::{Credentials, SigningParams, presign_url, sign, signature, signing_key};
-pub use crate::verify::{AuthLocation, CredentialLookup, Secret, Verified, VerifyOptions, verify};
+pub use crate::verify::{CredentialLookup, Secret, Verified, VerifyOptions, verify};
 
 /// The only signing algorithm SigV4 defines (`Authorization` prefix and `X-Amz-Algorithm`).
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";

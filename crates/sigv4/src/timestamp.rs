@@ -1,10 +1,12 @@
 //! Request timestamps: the ISO 8601 basic format of `X-Amz-Date` (`20261120T214550Z`), HTTP
 //! `Date` headers, and their conversion to and from Unix seconds.
 //!
-//! Civil-date arithmetic follows Howard Hinnant's `days_from_civil` / `civil_from_days`
-//! (proleptic Gregorian calendar, UTC, no leap seconds), so no date library is needed.
+//! Civil-date arithmetic is `cloudtrail_model::time`'s (proleptic Gregorian calendar, UTC, no
+//! leap seconds), so no date library is needed.
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use cloudtrail_model::time;
 
 const SECS_PER_DAY: i64 = 86_400;
 
@@ -71,7 +73,7 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
 pub(crate) fn format_amz_date(unix: i64) -> String {
     let days = unix.div_euclid(SECS_PER_DAY);
     let secs_of_day = unix.rem_euclid(SECS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = time::civil_from_days(days);
     format!(
         "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
         secs_of_day / 3600,
@@ -88,48 +90,18 @@ fn civil_to_unix(
     minute: i64,
     second: i64,
 ) -> Option<i64> {
-    let valid = (1..=12).contains(&month)
-        && (1..=days_in_month(year, month)).contains(&day)
+    let month = u32::try_from(month).ok().filter(|month| (1..=12).contains(month))?;
+    let valid = (1..=i64::from(time::days_in_month(year, month))).contains(&day)
         && hour < 24
         && minute < 60
         && second < 60;
     if !valid {
         return None;
     }
-    Some(days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + minute * 60 + second)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let day = day as u32;
+    Some(
+        time::days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + minute * 60 + second,
+    )
 }
 
 fn digits(bytes: &[u8]) -> Option<i64> {

@@ -13,19 +13,10 @@ use std::time::{Duration, SystemTime};
 use subtle::ConstantTimeEq;
 
 use crate::canonical::{canonical_request, query_pairs, string_to_sign};
-use crate::error::{CredentialProblem, Error, PresignProblem, Result};
+use crate::error::{AuthLocation, CredentialProblem, Error, PresignProblem, Result};
 use crate::sign::{signature, signing_key};
 use crate::timestamp::{format_amz_date, parse_amz_date, parse_http_date, unix_seconds};
 use crate::{ALGORITHM, DEFAULT_ALLOWED_SKEW, PRESIGN_EXPIRES_MAX, Request, UriEncoding};
-
-/// Where a request carried its signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthLocation {
-    /// The `Authorization` header.
-    Header,
-    /// The query string of a presigned URL (`X-Amz-Signature`).
-    Query,
-}
 
 /// The secret behind an access key id, and who it belongs to.
 #[derive(Clone, PartialEq, Eq)]

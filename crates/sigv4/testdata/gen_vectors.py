@@ -203,11 +203,19 @@ def client_vector(name, description, service, region, call, uri_encoding="normal
     )
 
 
+def s3_config():
+    """Path-style SigV4 S3 requests, as OpenTrail's S3 API is addressed."""
+    return Config(signature_version="s3v4", s3={"addressing_style": "path"})
+
+
+def s3_client_vector(name, description, region, call):
+    """A path-style S3 call, signed as S3 signs (single-encoded path)."""
+    return client_vector(name, description, "s3", region, call, uri_encoding="s3",
+                         config=s3_config(), signer="S3SigV4Auth")
+
+
 def presign_vector(name, description, region, bucket, key, expires, session_token=None):
-    c, access_key, secret_key = client(
-        "s3", region, session_token=session_token,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    c, access_key, secret_key = client("s3", region, session_token=session_token, config=s3_config())
     url = c.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
     )
@@ -298,26 +306,20 @@ def build():
             auditEvents=[{"id": "evt1", "eventData": "{\"version\":\"1.0\"}", "eventDataChecksum": "abc"}],
         ),
     ))
-    vectors.append(client_vector(
+    vectors.append(s3_client_vector(
         "s3-list-objects-v2",
         "S3 GET with ListObjectsV2 query (prefix with space, unicode, '/', delimiter, max-keys)",
-        "s3", "us-east-1",
+        "us-east-1",
         lambda c: c.list_objects_v2(
             Bucket="trail-bucket", Prefix="AWSLogs/123456789012/CloudTrail/eu west/\u00e9t\u00e9/",
             Delimiter="/", MaxKeys=50, StartAfter="AWSLogs/a+b=c",
         ),
-        uri_encoding="s3",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-        signer="S3SigV4Auth",
     ))
-    vectors.append(client_vector(
+    vectors.append(s3_client_vector(
         "s3-get-object-odd-key",
         "S3 GET object whose key has spaces, unicode, '+', '=', '~' and '/' (single-encoded path)",
-        "s3", "eu-central-1",
+        "eu-central-1",
         lambda c: c.get_object(Bucket="trail-bucket", Key="dir one/caf\u00e9+x=y~z/\u2713.json.gz"),
-        uri_encoding="s3",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-        signer="S3SigV4Auth",
     ))
     vectors.append(presign_vector(
         "s3-presigned-get-object",

@@ -47,65 +47,9 @@ use cloudtrail_model::json::{Object, Value};
 
 use crate::basic::EXCLUDABLE_MANAGEMENT_EVENT_SOURCES;
 use crate::error::{SelectorError, one_of, shown};
+pub use crate::view::SelectorField;
 use crate::view::{RecordView, resource_value};
 use crate::{limits, wire};
-
-/// A record field advanced selectors can filter on (log-files.md §7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SelectorField {
-    EventCategory,
-    EventSource,
-    EventName,
-    EventType,
-    ReadOnly,
-    ResourcesType,
-    ResourcesArn,
-    ErrorCode,
-    UserIdentityArn,
-    SessionCredentialFromConsole,
-    VpcEndpointId,
-}
-
-impl SelectorField {
-    pub const ALL: &'static [SelectorField] = &[
-        SelectorField::EventCategory,
-        SelectorField::EventSource,
-        SelectorField::EventName,
-        SelectorField::EventType,
-        SelectorField::ReadOnly,
-        SelectorField::ResourcesType,
-        SelectorField::ResourcesArn,
-        SelectorField::ErrorCode,
-        SelectorField::UserIdentityArn,
-        SelectorField::SessionCredentialFromConsole,
-        SelectorField::VpcEndpointId,
-    ];
-
-    /// Parses the exact, case-sensitive AWS spelling (`resources.ARN`, `userIdentity.arn`).
-    pub fn parse(text: &str) -> Option<SelectorField> {
-        SelectorField::ALL.iter().copied().find(|field| field.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SelectorField::EventCategory => "eventCategory",
-            SelectorField::EventSource => "eventSource",
-            SelectorField::EventName => "eventName",
-            SelectorField::EventType => "eventType",
-            SelectorField::ReadOnly => "readOnly",
-            SelectorField::ResourcesType => "resources.type",
-            SelectorField::ResourcesArn => "resources.ARN",
-            SelectorField::ErrorCode => "errorCode",
-            SelectorField::UserIdentityArn => "userIdentity.arn",
-            SelectorField::SessionCredentialFromConsole => "sessionCredentialFromConsole",
-            SelectorField::VpcEndpointId => "vpcEndpointId",
-        }
-    }
-
-    fn is_resource_field(self) -> bool {
-        matches!(self, SelectorField::ResourcesType | SelectorField::ResourcesArn)
-    }
-}
 
 /// The fields a trail's advanced selector of `category` may use (documented).
 pub fn trail_fields(category: EventCategory) -> &'static [SelectorField] {

@@ -7,7 +7,62 @@ use cloudtrail_model::Field as RecordField;
 use cloudtrail_model::json::Value;
 use cloudtrail_model::{EventCategory, Record, Resource, classify};
 
-use crate::advanced::SelectorField;
+/// A record field advanced selectors can filter on (log-files.md §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SelectorField {
+    EventCategory,
+    EventSource,
+    EventName,
+    EventType,
+    ReadOnly,
+    ResourcesType,
+    ResourcesArn,
+    ErrorCode,
+    UserIdentityArn,
+    SessionCredentialFromConsole,
+    VpcEndpointId,
+}
+
+impl SelectorField {
+    pub const ALL: &'static [SelectorField] = &[
+        SelectorField::EventCategory,
+        SelectorField::EventSource,
+        SelectorField::EventName,
+        SelectorField::EventType,
+        SelectorField::ReadOnly,
+        SelectorField::ResourcesType,
+        SelectorField::ResourcesArn,
+        SelectorField::ErrorCode,
+        SelectorField::UserIdentityArn,
+        SelectorField::SessionCredentialFromConsole,
+        SelectorField::VpcEndpointId,
+    ];
+
+    /// Parses the exact, case-sensitive AWS spelling (`resources.ARN`, `userIdentity.arn`).
+    pub fn parse(text: &str) -> Option<SelectorField> {
+        SelectorField::ALL.iter().copied().find(|field| field.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SelectorField::EventCategory => "eventCategory",
+            SelectorField::EventSource => "eventSource",
+            SelectorField::EventName => "eventName",
+            SelectorField::EventType => "eventType",
+            SelectorField::ReadOnly => "readOnly",
+            SelectorField::ResourcesType => "resources.type",
+            SelectorField::ResourcesArn => "resources.ARN",
+            SelectorField::ErrorCode => "errorCode",
+            SelectorField::UserIdentityArn => "userIdentity.arn",
+            SelectorField::SessionCredentialFromConsole => "sessionCredentialFromConsole",
+            SelectorField::VpcEndpointId => "vpcEndpointId",
+        }
+    }
+
+    pub(crate) fn is_resource_field(self) -> bool {
+        matches!(self, SelectorField::ResourcesType | SelectorField::ResourcesArn)
+    }
+}
 
 pub(crate) struct RecordView<'a> {
     record: &'a Record,

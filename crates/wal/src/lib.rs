@@ -79,6 +79,7 @@ mod lsn;
 mod reader;
 mod recovery;
 mod segment;
+mod shared;
 mod state;
 mod wal;
 mod writer;

@@ -11,8 +11,8 @@ use crate::frame::FrameDefect;
 use crate::fs::{FileSystem, StdFileSystem};
 use crate::lsn::Lsn;
 use crate::segment::{self, BatchTracker, FrameOutcome, FrameReader};
+use crate::shared::Shared;
 use crate::state::{self, StateKind};
-use crate::wal::Shared;
 
 /// Iterates over `(lsn, payload)` of the records from a start position up to the durable end
 /// as of [`crate::Wal::read_from`]. Every frame is checked (checksum, position) again on the

@@ -1,13 +1,12 @@
 //! The WAL handle: open with recovery, append with group commit, read durable records, keep
 //! consumer cursors, and delete segments every consumer has passed.
 
-use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::thread::{self, JoinHandle};
 
@@ -22,73 +21,9 @@ use crate::lsn::{Lsn, LsnRange};
 use crate::reader::WalReader;
 use crate::recovery::{self, RecoveryReport};
 use crate::segment;
+use crate::shared::{Shared, lock};
 use crate::state::{self, StateKind};
 use crate::writer::{AppendRequest, Request, Writer};
-
-/// State shared by the handle, the writer thread and readers.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) dir: PathBuf,
-    pub(crate) fs: Arc<dyn FileSystem>,
-    pub(crate) config: WalConfig,
-    /// Everything below this position is fsynced. Only the writer stores it.
-    pub(crate) durable_end: AtomicU64,
-    failed: AtomicBool,
-    failure: Mutex<Option<Failure>>,
-    closed: AtomicBool,
-    /// Starts of the retained segments, ascending; the last one is active. The writer pushes,
-    /// deletion drains from the front.
-    segments: Mutex<Vec<Lsn>>,
-    /// Durable cursors; this lock also serializes state-file writes and segment deletion.
-    consumers: Mutex<BTreeMap<String, Lsn>>,
-    pub(crate) counters: Counters,
-}
-
-/// Live counters behind [`WalStats`].
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) appends: AtomicU64,
-    pub(crate) records: AtomicU64,
-    pub(crate) durable_records: AtomicU64,
-    pub(crate) groups: AtomicU64,
-    pub(crate) fsyncs: AtomicU64,
-    pub(crate) dir_fsyncs: AtomicU64,
-    pub(crate) bytes_written: AtomicU64,
-    pub(crate) segments_created: AtomicU64,
-    pub(crate) queued_batches: AtomicU64,
-    pub(crate) queued_bytes: AtomicU64,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section leaves its data consistent before anything can panic.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Shared {
-    pub(crate) fn failure(&self) -> Option<Failure> {
-        if !self.failed.load(Ordering::Acquire) {
-            return None;
-        }
-        lock(&self.failure).clone()
-    }
-
-    /// Records the first failure; later ones change nothing.
-    pub(crate) fn set_failure(&self, failure: Failure) {
-        let mut slot = lock(&self.failure);
-        if slot.is_none() {
-            *slot = Some(failure);
-            self.failed.store(true, Ordering::Release);
-        }
-    }
-
-    pub(crate) fn segments(&self) -> MutexGuard<'_, Vec<Lsn>> {
-        lock(&self.segments)
-    }
-
-    fn durable_end(&self) -> Lsn {
-        Lsn(self.durable_end.load(Ordering::Acquire))
-    }
-}
 
 /// A snapshot of the WAL's counters since open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -166,18 +101,14 @@ impl Wal {
         let active_start =
             *recovered.segments.last().expect("recovery leaves at least one segment");
         let queue_batches_max = config.queue_batches_max;
-        let shared = Arc::new(Shared {
-            dir: dir.clone(),
+        let shared = Arc::new(Shared::new(
+            dir.clone(),
             fs,
             config,
-            durable_end: AtomicU64::new(recovered.end.0),
-            failed: AtomicBool::new(false),
-            failure: Mutex::new(None),
-            closed: AtomicBool::new(false),
-            segments: Mutex::new(recovered.segments),
-            consumers: Mutex::new(recovered.cursors),
-            counters: Counters::default(),
-        });
+            recovered.end,
+            recovered.segments,
+            recovered.cursors,
+        ));
         let (sender, rx) = mpsc::sync_channel(queue_batches_max);
         let writer =
             Writer::new(Arc::clone(&shared), rx, recovered.active, active_start, recovered.end);
@@ -306,14 +237,7 @@ impl Wal {
             return Err(Error::TooManyConsumers { name: name.to_owned() });
         }
         let first = self.first_lsn();
-        let file_name = state::cursor_file_name(name);
-        state::write_state_file(
-            self.shared.fs.as_ref(),
-            &self.shared.dir,
-            &file_name,
-            StateKind::Cursor,
-            first,
-        )?;
+        self.write_cursor_file(name, first)?;
         consumers.insert(name.to_owned(), first);
         tracing::info!(consumer = name, cursor = first.0, "wal consumer registered");
         Ok(first)
@@ -367,16 +291,16 @@ impl Wal {
         if lsn == current {
             return Ok(());
         }
-        let file_name = state::cursor_file_name(name);
-        state::write_state_file(
-            self.shared.fs.as_ref(),
-            &self.shared.dir,
-            &file_name,
-            StateKind::Cursor,
-            lsn,
-        )?;
+        self.write_cursor_file(name, lsn)?;
         consumers.insert(name.to_owned(), lsn);
         Ok(())
+    }
+
+    /// Writes consumer `name`'s cursor file (crash-safe state file replacement).
+    fn write_cursor_file(&self, name: &str, lsn: Lsn) -> Result<()> {
+        let file_name = state::cursor_file_name(name);
+        let fs = self.shared.fs.as_ref();
+        state::write_state_file(fs, &self.shared.dir, &file_name, StateKind::Cursor, lsn)
     }
 
     /// Deletes the segments that every registered consumer has passed, oldest first, never the

@@ -20,7 +20,7 @@ use crate::fs::WriteFile;
 use crate::limits;
 use crate::lsn::{Lsn, LsnRange};
 use crate::segment;
-use crate::wal::Shared;
+use crate::shared::Shared;
 
 /// A message to the writer.
 #[derive(Debug)]

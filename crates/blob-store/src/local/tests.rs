@@ -76,7 +76,10 @@ async fn walk_yields_byte_order() {
     }
     let mut expected: Vec<&str> = keys.to_vec();
     expected.sort_unstable();
-    let page = store.list("bkt", "", None, 100).await.unwrap();
+    let page = store
+        .list("bkt", ListRequest { prefix: "", start_after: None, max_keys: 100 })
+        .await
+        .unwrap();
     let listed: Vec<&str> = page.objects.iter().map(|object| object.key.as_str()).collect();
     assert_eq!(listed, expected);
     assert!(!page.is_truncated);
@@ -86,7 +89,8 @@ async fn walk_yields_byte_order() {
     probes.extend(keys);
     for prefix in &probes {
         for start_after in std::iter::once(None).chain(probes.iter().map(Some)) {
-            let page = store.list("bkt", prefix, start_after.copied(), 2).await.unwrap();
+            let request = ListRequest { prefix, start_after: start_after.copied(), max_keys: 2 };
+            let page = store.list("bkt", request).await.unwrap();
             let matching: Vec<&str> = expected
                 .iter()
                 .copied()

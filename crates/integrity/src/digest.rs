@@ -20,11 +20,8 @@ pub const HASH_ALGORITHM: &str = "SHA-256";
 /// (the layout of `cloudtrail_model::s3_keys`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigestKey<'a> {
-    pub s3_key_prefix: Option<&'a str>,
-    /// The organization id, for organization trails only.
-    pub organization_id: Option<&'a str>,
-    /// The account whose log files the digest lists.
-    pub account_id: &'a str,
+    /// Prefix, organization and the account whose log files the digest lists.
+    pub folder: AccountFolder<'a>,
     /// The region that delivered the log files.
     pub region: &'a str,
     pub trail_name: &'a str,
@@ -36,25 +33,12 @@ pub struct DigestKey<'a> {
 impl DigestKey<'_> {
     /// The full object key.
     pub fn to_key(&self) -> String {
-        self.account_folder().digest_key(
-            self.region,
-            self.trail_name,
-            self.home_region,
-            self.end_unix,
-        )
+        self.folder.digest_key(self.region, self.trail_name, self.home_region, self.end_unix)
     }
 
     /// `[<prefix>/]AWSLogs/[<org>/]<acct>/CloudTrail-Digest/<region>` (no trailing slash).
     pub fn folder(&self) -> String {
-        self.account_folder().digest_folder(self.region)
-    }
-
-    fn account_folder(&self) -> AccountFolder<'_> {
-        AccountFolder {
-            s3_key_prefix: self.s3_key_prefix,
-            organization_id: self.organization_id,
-            account_id: self.account_id,
-        }
+        self.folder.digest_folder(self.region)
     }
 }
 

@@ -22,6 +22,8 @@ fn fingerprints_match_aws_samples() {
 }
 
 mod digests {
+    use cloudtrail_model::s3_keys::AccountFolder;
+
     use crate::SigningKey;
     use crate::digest::{
         DigestDocument, DigestKey, DigestLogFile, PreviousDigest, key_time, sha256_hex, sign,
@@ -31,9 +33,11 @@ mod digests {
 
     fn key(end_unix: i64, prefix: Option<&'static str>) -> DigestKey<'static> {
         DigestKey {
-            s3_key_prefix: prefix,
-            organization_id: None,
-            account_id: "123456789012",
+            folder: AccountFolder {
+                s3_key_prefix: prefix,
+                organization_id: None,
+                account_id: "123456789012",
+            },
             region: "us-east-1",
             trail_name: "opentrail-test",
             home_region: "us-east-1",
@@ -49,7 +53,9 @@ mod digests {
             key(end, Some("my/pre")).to_key(),
             "my/pre/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/20/123456789012_CloudTrail-Digest_us-east-1_opentrail-test_us-east-1_20261120T111728Z.json.gz"
         );
-        let org = DigestKey { organization_id: Some("o-abc123defg"), ..key(end, None) };
+        let in_org =
+            AccountFolder { organization_id: Some("o-abc123defg"), ..key(end, None).folder };
+        let org = DigestKey { folder: in_org, ..key(end, None) };
         assert_eq!(
             org.to_key(),
             "AWSLogs/o-abc123defg/123456789012/CloudTrail-Digest/us-east-1/2026/11/20/123456789012_CloudTrail-Digest_us-east-1_opentrail-test_us-east-1_20261120T111728Z.json.gz"

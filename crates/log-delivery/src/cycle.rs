@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use catalog::LoggingWindow;
 use cloudtrail_model::Record;
+use cloudtrail_model::s3_keys::AccountFolder;
 
 use crate::file::LogFileBuilder;
 use crate::keys::LogFileKey;
@@ -233,9 +234,11 @@ fn planned_file(
     let organization_id =
         if route.is_organization_trail { organization.map(|o| o.id.as_str()) } else { None };
     let key = LogFileKey {
-        s3_key_prefix: route.s3_key_prefix.as_deref(),
-        organization_id,
-        account_id: account,
+        folder: AccountFolder {
+            s3_key_prefix: route.s3_key_prefix.as_deref(),
+            organization_id,
+            account_id: account,
+        },
         region,
         delivered_at_unix,
         trail_arn: &route.trail_arn,

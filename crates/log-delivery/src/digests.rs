@@ -120,9 +120,11 @@ impl<U: Uploader> Delivery<U> {
             .undigested_files(id, end_ms)
             .map_err(Error::catalog("read the files of a digest"))?;
         let key = integrity::digest::DigestKey {
-            s3_key_prefix: target.key_prefix.as_deref(),
-            organization_id: target.organization_id.as_deref(),
-            account_id: &id.account_id,
+            folder: cloudtrail_model::s3_keys::AccountFolder {
+                s3_key_prefix: target.key_prefix.as_deref(),
+                organization_id: target.organization_id.as_deref(),
+                account_id: &id.account_id,
+            },
             region: &id.region,
             trail_name: &target.trail_name,
             home_region: &target.home_region,

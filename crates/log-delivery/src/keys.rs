@@ -12,11 +12,8 @@ const UNIQUE_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 /// Where a log file of one account and region of a trail goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogFileKey<'a> {
-    pub s3_key_prefix: Option<&'a str>,
-    /// The organization id, for organization trails only.
-    pub organization_id: Option<&'a str>,
-    /// The account whose activity the file holds.
-    pub account_id: &'a str,
+    /// Prefix, organization and the account whose activity the file holds.
+    pub folder: AccountFolder<'a>,
     /// The region where the events happened.
     pub region: &'a str,
     /// Delivery time (Unix seconds); only its minute shows.
@@ -30,12 +27,7 @@ pub struct LogFileKey<'a> {
 impl LogFileKey<'_> {
     /// The full object key.
     pub fn to_key(&self) -> String {
-        let folder = AccountFolder {
-            s3_key_prefix: self.s3_key_prefix,
-            organization_id: self.organization_id,
-            account_id: self.account_id,
-        };
-        folder.log_file_key(self.region, self.delivered_at_unix, &self.unique())
+        self.folder.log_file_key(self.region, self.delivered_at_unix, &self.unique())
     }
 
     /// 16 characters of `[A-Za-z0-9]` from the trail, account, region and WAL range.
@@ -43,7 +35,7 @@ impl LogFileKey<'_> {
         let digest = Sha256::new()
             .chain_update(self.trail_arn.as_bytes())
             .chain_update([0])
-            .chain_update(self.account_id.as_bytes())
+            .chain_update(self.folder.account_id.as_bytes())
             .chain_update([0])
             .chain_update(self.region.as_bytes())
             .chain_update(self.wal_start.to_le_bytes())
@@ -63,9 +55,11 @@ mod tests {
 
     fn key() -> LogFileKey<'static> {
         LogFileKey {
-            s3_key_prefix: None,
-            organization_id: None,
-            account_id: "111122223333",
+            folder: AccountFolder {
+                s3_key_prefix: None,
+                organization_id: None,
+                account_id: "111122223333",
+            },
             region: "us-east-2",
             delivered_at_unix: 1_795_183_500, // 2026-11-20T14:05:00Z
             trail_arn: "arn:aws:cloudtrail:us-east-2:111122223333:trail/main",
@@ -86,12 +80,14 @@ mod tests {
             shape(&key().to_key()),
             "AWSLogs/111122223333/CloudTrail/us-east-2/2026/11/20/111122223333_CloudTrail_us-east-2_20261120T1405Z_<unique>.json.gz"
         );
-        let with_prefix = LogFileKey { s3_key_prefix: Some("audit/prod"), ..key() };
+        let prefixed = AccountFolder { s3_key_prefix: Some("audit/prod"), ..key().folder };
+        let with_prefix = LogFileKey { folder: prefixed, ..key() };
         assert_eq!(
             shape(&with_prefix.to_key()),
             "audit/prod/AWSLogs/111122223333/CloudTrail/us-east-2/2026/11/20/111122223333_CloudTrail_us-east-2_20261120T1405Z_<unique>.json.gz"
         );
-        let org = LogFileKey { organization_id: Some("o-a1b2c3d4e5"), ..with_prefix.clone() };
+        let in_org = AccountFolder { organization_id: Some("o-a1b2c3d4e5"), ..prefixed };
+        let org = LogFileKey { folder: in_org, ..with_prefix.clone() };
         assert_eq!(
             shape(&org.to_key()),
             "audit/prod/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-2/2026/11/20/111122223333_CloudTrail_us-east-2_20261120T1405Z_<unique>.json.gz"

@@ -21,21 +21,8 @@ pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
 /// The region global service events are recorded in.
 pub const GLOBAL_EVENTS_REGION: &str = "us-east-1";
 
-/// An AWS Organization, for organization trails.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Organization {
-    /// `o-` + 10 to 32 lower-case letters or digits: part of organization trails' keys.
-    pub id: String,
-    pub management_account: String,
-    pub member_accounts: Vec<String>,
-}
-
-impl Organization {
-    pub fn contains(&self, account_id: &str) -> bool {
-        self.management_account == account_id
-            || self.member_accounts.iter().any(|m| m == account_id)
-    }
-}
+/// The AWS Organization of organization trails: its id is part of their keys.
+pub use settings::Organization;
 
 /// What routing and delivery need to know about one logging trail.
 #[derive(Clone, Debug)]

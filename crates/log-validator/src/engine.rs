@@ -55,9 +55,11 @@ pub async fn validate<C: Control>(
         ..Report::default()
     };
     let digest_key = |end_unix: i64| DigestKey {
-        s3_key_prefix: trail.prefix.as_deref(),
-        organization_id: trail.organization_id.as_deref(),
-        account_id: &trail.account_id,
+        folder: cloudtrail_model::s3_keys::AccountFolder {
+            s3_key_prefix: trail.prefix.as_deref(),
+            organization_id: trail.organization_id.as_deref(),
+            account_id: &trail.account_id,
+        },
         region: &options.region,
         trail_name: &trail.trail_name,
         home_region: &trail.home_region,

@@ -57,8 +57,8 @@ impl From<crate::Error> for ServiceError {
 pub struct ServiceConfig {
     /// The account created on first start; its `OpenTrail/AllAccounts` filters see everything.
     pub admin_account: String,
-    /// The organization's management account and members, if one is configured.
-    pub organization: Option<(String, Vec<String>)>,
+    /// The organization, if one is configured: its management account sees its members.
+    pub organization: Option<settings::Organization>,
 }
 
 /// Metric filters, alarms and targets, with the engine that runs them.
@@ -132,10 +132,10 @@ impl AlarmService {
             return Scope::All;
         }
         let mut accounts = vec![account_id.to_owned()];
-        if let Some((management, members)) = &self.config.organization
-            && management == account_id
+        if let Some(organization) = &self.config.organization
+            && organization.management_account == account_id
         {
-            accounts.extend(members.iter().cloned());
+            accounts.extend(organization.member_accounts.iter().cloned());
         }
         accounts.sort();
         accounts.dedup();

@@ -73,12 +73,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     // and the S3-compatible stores of the configuration for the buckets they name.
     let blobs = blob_store::BlobStore::new(store_config(&data_dir, config.as_deref()))
         .context("open the bucket stores (check `s3_stores` in the configuration file)")?;
-    let organization =
-        config.as_ref().and_then(|c| c.organization()).map(|org| log_delivery::Organization {
-            id: org.id.clone(),
-            management_account: org.management_account.clone(),
-            member_accounts: org.member_accounts.clone(),
-        });
+    let organization = config.as_ref().and_then(|c| c.organization()).cloned();
     let delivery_interval = args
         .delivery_interval
         .or(config.as_ref().and_then(|c| c.delivery_interval))
@@ -105,10 +100,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let wake = waker.clone();
         let service_config = metric_alarms::ServiceConfig {
             admin_account: bootstrap.admin_key.account_id.clone(),
-            organization: config
-                .as_ref()
-                .and_then(|c| c.organization())
-                .map(|org| (org.management_account.clone(), org.member_accounts.clone())),
+            organization: organization.clone(),
         };
         Arc::new(
             metric_alarms::AlarmService::open(

@@ -390,14 +390,15 @@ fn list_notifications(call: &Call) -> OpResult {
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let document: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
+            let document: Value =
+                serde_json::from_str(&r.notification.document).unwrap_or(Value::Null);
             json!({
                 "Id": r.id,
                 "CreatedTime": r.created_ms,
-                "AlarmName": r.alarm_name,
-                "TopicArn": r.target_arn,
-                "Protocol": r.protocol,
-                "Endpoint": metric_alarms::redact(&r.endpoint),
+                "AlarmName": r.notification.alarm_name,
+                "TopicArn": r.notification.target_arn,
+                "Protocol": r.notification.protocol,
+                "Endpoint": metric_alarms::redact(&r.notification.endpoint),
                 "Subject": document.get("Subject").cloned().unwrap_or(Value::Null),
                 "Status": r.status.as_str(),
                 "Attempts": r.attempts,

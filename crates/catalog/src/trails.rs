@@ -40,6 +40,43 @@ pub struct Trail {
     pub stop_logging_time_ms: Option<i64>,
 }
 
+impl Trail {
+    /// A trail as CreateTrail makes it before its optional members are applied: global service
+    /// events included, one region, no validation, no CloudWatch Logs, KMS or SNS, not an
+    /// organization trail, not logging.
+    pub fn new(
+        trail_arn: String,
+        account_id: String,
+        name: String,
+        home_region: String,
+        s3_bucket_name: String,
+        event_selectors: String,
+    ) -> Trail {
+        Trail {
+            trail_arn,
+            account_id,
+            name,
+            home_region,
+            s3_bucket_name,
+            s3_key_prefix: None,
+            sns_topic_name: None,
+            include_global_service_events: true,
+            is_multi_region_trail: false,
+            log_file_validation_enabled: false,
+            cloud_watch_logs_log_group_arn: None,
+            cloud_watch_logs_role_arn: None,
+            kms_key_id: None,
+            is_organization_trail: false,
+            event_selectors,
+            has_custom_event_selectors: false,
+            insight_selectors: None,
+            is_logging: false,
+            start_logging_time_ms: None,
+            stop_logging_time_ms: None,
+        }
+    }
+}
+
 /// A span of time in which a trail was logging: events acknowledged at `since_ms` or later,
 /// and before `until_ms` when it is set, belong to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use catalog::{DigestStore as _, TrailStore as _};
 
 use crate::chain::boundary;
-use crate::cycle::{CycleEvent, CycleTrail, PlannedFile, build_files};
+use crate::cycle::{Cycle, CycleEvent, CycleTrail, PlannedFile, build_files};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, read_plan, write_plan};
 use crate::routing::{Organization, TrailRoute};
@@ -184,14 +184,14 @@ impl<U: Uploader> Delivery<U> {
             })
             .collect();
         let trails = self.trails()?;
-        let files = build_files(
-            &trails,
-            self.organization.as_ref(),
-            &events,
-            plan.start,
-            plan.end,
-            plan.delivered_at_unix,
-        );
+        let files = build_files(&Cycle {
+            trails: &trails,
+            organization: self.organization.as_ref(),
+            events: &events,
+            wal_start: plan.start,
+            wal_end: plan.end,
+            delivered_at_unix: plan.delivered_at_unix,
+        });
         let n_files = files.len();
         let spool = Spool::new(&self.state_dir);
         let mut spooling = spool.buckets()?;

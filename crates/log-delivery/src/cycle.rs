@@ -105,32 +105,32 @@ impl<'e> SlotRecords<'e> {
     }
 }
 
+/// What one delivery cycle's files are a pure function of.
+#[derive(Clone, Copy)]
+pub struct Cycle<'a> {
+    pub trails: &'a [CycleTrail],
+    pub organization: Option<&'a Organization>,
+    /// The cycle's events of the kinds trails take, in WAL order.
+    pub events: &'a [CycleEvent<'a>],
+    /// The cycle's WAL range `[wal_start, wal_end)`: part of every key's unique suffix.
+    pub wal_start: u64,
+    pub wal_end: u64,
+    /// The delivery time of the plan (Unix seconds): the minute in every key.
+    pub delivered_at_unix: i64,
+}
+
 /// The files of one cycle, ordered by trail, account and region (stable, for tests and logs).
 ///
 /// Routing and compression run on up to [`threads`] threads: the events are split into
 /// contiguous runs routed independently and joined in order, then the files are built and
 /// compressed independently. The result is the same whatever the number of threads.
-pub fn build_files(
-    trails: &[CycleTrail],
-    organization: Option<&Organization>,
-    events: &[CycleEvent<'_>],
-    wal_start: u64,
-    wal_end: u64,
-    delivered_at_unix: i64,
-) -> Vec<PlannedFile> {
-    build_files_on(threads(), trails, organization, events, wal_start, wal_end, delivered_at_unix)
+pub fn build_files(cycle: &Cycle<'_>) -> Vec<PlannedFile> {
+    build_files_on(threads(), cycle)
 }
 
 /// [`build_files`] on `n_threads` threads.
-pub(crate) fn build_files_on(
-    n_threads: usize,
-    trails: &[CycleTrail],
-    organization: Option<&Organization>,
-    events: &[CycleEvent<'_>],
-    wal_start: u64,
-    wal_end: u64,
-    delivered_at_unix: i64,
-) -> Vec<PlannedFile> {
+pub(crate) fn build_files_on(n_threads: usize, cycle: &Cycle<'_>) -> Vec<PlannedFile> {
+    let Cycle { trails, organization, events, .. } = *cycle;
     let n_threads = n_threads.max(1);
     // Routing: each run of events into its own slots, then the runs joined in event order.
     let run_len = events.len().div_ceil(n_threads).max(1);
@@ -163,15 +163,7 @@ pub(crate) fn build_files_on(
                         .skip(thread_idx)
                         .step_by(n_threads)
                         .map(|(idx, (slot, records))| {
-                            let file = planned_file(
-                                trails,
-                                organization,
-                                slot,
-                                records,
-                                wal_start,
-                                wal_end,
-                                delivered_at_unix,
-                            );
+                            let file = planned_file(cycle, slot, records);
                             (idx, file)
                         })
                         .collect::<Vec<_>>()
@@ -222,14 +214,11 @@ fn route_run<'e>(
 
 /// One file: its key, JSON and gzip.
 fn planned_file(
-    trails: &[CycleTrail],
-    organization: Option<&Organization>,
+    cycle: &Cycle<'_>,
     (idx, account, region): &FileSlot,
     records: &SlotRecords<'_>,
-    wal_start: u64,
-    wal_end: u64,
-    delivered_at_unix: i64,
 ) -> PlannedFile {
+    let Cycle { trails, organization, wal_start, wal_end, delivered_at_unix, .. } = *cycle;
     let route = &trails[*idx].route;
     let organization_id =
         if route.is_organization_trail { organization.map(|o| o.id.as_str()) } else { None };

@@ -127,17 +127,17 @@ impl Deliverer {
             (Err(_), NotificationStatus::Failed) => "failed",
             (Err(_), _) => "retried",
         };
-        metrics::counter!(NOTIFICATIONS, "protocol" => protocol_label(&row.protocol), "outcome" => outcome)
+        metrics::counter!(NOTIFICATIONS, "protocol" => protocol_label(&row.notification.protocol), "outcome" => outcome)
             .increment(1);
         match (&result, status) {
             (Ok(()), _) => {
-                tracing::info!(id = row.id, alarm = row.alarm_name, protocol = row.protocol, endpoint = %redact(&row.endpoint), attempts, "notification delivered")
+                tracing::info!(id = row.id, alarm = row.notification.alarm_name, protocol = row.notification.protocol, endpoint = %redact(&row.notification.endpoint), attempts, "notification delivered")
             }
             (Err(err), NotificationStatus::Failed) => {
-                tracing::error!(id = row.id, alarm = row.alarm_name, endpoint = %redact(&row.endpoint), attempts, error = %err, "notification failed for good; see the notification history")
+                tracing::error!(id = row.id, alarm = row.notification.alarm_name, endpoint = %redact(&row.notification.endpoint), attempts, error = %err, "notification failed for good; see the notification history")
             }
             (Err(err), _) => {
-                tracing::warn!(id = row.id, alarm = row.alarm_name, endpoint = %redact(&row.endpoint), attempts, error = %err, "notification failed; will retry")
+                tracing::warn!(id = row.id, alarm = row.notification.alarm_name, endpoint = %redact(&row.notification.endpoint), attempts, error = %err, "notification failed; will retry")
             }
         }
         let catalog = Arc::clone(&self.catalog);
@@ -155,7 +155,7 @@ impl Deliverer {
     }
 
     async fn send(&self, row: &NotificationRow) -> Result<(), String> {
-        let document: Value = serde_json::from_str(&row.document)
+        let document: Value = serde_json::from_str(&row.notification.document)
             .map_err(|err| format!("the stored notification is damaged: {err}"))?;
         match document.get("Kind").and_then(Value::as_str) {
             Some("webhook") => self.post(&document).await,

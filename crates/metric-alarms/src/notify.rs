@@ -248,12 +248,18 @@ pub struct SnsNotification {
     pub unsubscribe_url: String,
 }
 
-/// Appends `name\nvalue\n`, the unit of SNS strings to sign.
-fn push_signed(out: &mut String, name: &str, value: &str) {
-    out.push_str(name);
-    out.push('\n');
-    out.push_str(value);
-    out.push('\n');
+/// An SNS string to sign: every present member as `name\nvalue\n`, in the order given.
+fn signed_string(members: &[(&str, Option<&str>)]) -> String {
+    let mut out = String::new();
+    for (name, value) in members {
+        if let Some(value) = value {
+            out.push_str(name);
+            out.push('\n');
+            out.push_str(value);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 impl SnsNotification {
@@ -265,16 +271,14 @@ impl SnsNotification {
     /// The string to sign (§9.3): `Message`, `MessageId`, `Subject` (if present),
     /// `Timestamp`, `TopicArn`, `Type`, each as `name\nvalue\n`.
     pub fn string_to_sign(&self) -> String {
-        let mut out = String::new();
-        push_signed(&mut out, "Message", &self.message);
-        push_signed(&mut out, "MessageId", &self.message_id);
-        if let Some(subject) = &self.subject {
-            push_signed(&mut out, "Subject", subject);
-        }
-        push_signed(&mut out, "Timestamp", &self.timestamp());
-        push_signed(&mut out, "TopicArn", &self.topic_arn);
-        push_signed(&mut out, "Type", "Notification");
-        out
+        signed_string(&[
+            ("Message", Some(&self.message)),
+            ("MessageId", Some(&self.message_id)),
+            ("Subject", self.subject.as_deref()),
+            ("Timestamp", Some(&self.timestamp())),
+            ("TopicArn", Some(&self.topic_arn)),
+            ("Type", Some("Notification")),
+        ])
     }
 
     /// The POST body, with `signature` (Base64) computed over [`Self::string_to_sign`].
@@ -349,15 +353,15 @@ impl SnsConfirmation {
     /// The string to sign (§9.3): `Message`, `MessageId`, `SubscribeURL`, `Timestamp`,
     /// `Token`, `TopicArn`, `Type`.
     pub fn string_to_sign(&self) -> String {
-        let mut out = String::new();
-        push_signed(&mut out, "Message", &self.message);
-        push_signed(&mut out, "MessageId", &self.message_id);
-        push_signed(&mut out, "SubscribeURL", &self.subscribe_url);
-        push_signed(&mut out, "Timestamp", &self.timestamp());
-        push_signed(&mut out, "Token", &self.token);
-        push_signed(&mut out, "TopicArn", &self.topic_arn);
-        push_signed(&mut out, "Type", self.confirmation_type.as_str());
-        out
+        signed_string(&[
+            ("Message", Some(&self.message)),
+            ("MessageId", Some(&self.message_id)),
+            ("SubscribeURL", Some(&self.subscribe_url)),
+            ("Timestamp", Some(&self.timestamp())),
+            ("Token", Some(&self.token)),
+            ("TopicArn", Some(&self.topic_arn)),
+            ("Type", Some(self.confirmation_type.as_str())),
+        ])
     }
 
     /// The POST body, with `signature` (Base64) computed over [`Self::string_to_sign`].

@@ -98,26 +98,17 @@ fn rewrite_account(text: &str, account: &str) -> String {
 
 fn bench_trail(region: &str) -> catalog::Trail {
     catalog::Trail {
-        trail_arn: format!("arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/bench"),
-        account_id: ACCOUNT.into(),
-        name: "bench".into(),
-        home_region: region.into(),
-        s3_bucket_name: BUCKET.into(),
-        s3_key_prefix: None,
-        sns_topic_name: None,
-        include_global_service_events: true,
         is_multi_region_trail: true,
-        log_file_validation_enabled: false,
-        cloud_watch_logs_log_group_arn: None,
-        cloud_watch_logs_role_arn: None,
-        kms_key_id: None,
-        is_organization_trail: false,
-        event_selectors: trail_selectors::Selectors::default_for_new_trail().to_storage(),
-        has_custom_event_selectors: false,
-        insight_selectors: None,
         is_logging: true,
         start_logging_time_ms: Some(0),
-        stop_logging_time_ms: None,
+        ..catalog::Trail::new(
+            format!("arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/bench"),
+            ACCOUNT.into(),
+            "bench".into(),
+            region.into(),
+            BUCKET.into(),
+            trail_selectors::Selectors::default_for_new_trail().to_storage(),
+        )
     }
 }
 

@@ -187,7 +187,10 @@ impl Control for TrailControl<'_> {
         start_unix: i64,
         end_unix: i64,
     ) -> Result<Vec<PublicKey>, String> {
-        self.control.public_keys(region, start_unix, end_unix).await
+        match self.control {
+            Either::Api(api) => api.public_keys(region, start_unix, end_unix).await,
+            Either::Catalog(catalog) => catalog.public_keys(region, start_unix, end_unix).await,
+        }
     }
 
     async fn latest_delivery_ms(&self) -> Option<i64> {
@@ -195,20 +198,6 @@ impl Control for TrailControl<'_> {
             Either::Api(api) if !self.given_bucket => api.latest_delivery_ms(self.arn).await,
             Either::Catalog(catalog) => catalog.latest_delivery_ms(self.arn),
             Either::Api(_) => None,
-        }
-    }
-}
-
-impl Either {
-    async fn public_keys(
-        &self,
-        region: &str,
-        start_unix: i64,
-        end_unix: i64,
-    ) -> Result<Vec<PublicKey>, String> {
-        match self {
-            Either::Api(api) => api.public_keys(region, start_unix, end_unix).await,
-            Either::Catalog(catalog) => catalog.public_keys(region, start_unix, end_unix).await,
         }
     }
 }

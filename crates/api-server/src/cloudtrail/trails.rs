@@ -326,28 +326,14 @@ fn trail_to_create(call: &Call) -> Result<catalog::Trail, ApiError> {
         input.required_string("S3BucketName", "InvalidParameterException").map_err(input_error)?;
     check_bucket_name(bucket)?;
     let caller = &call.caller;
-    let mut trail = catalog::Trail {
-        trail_arn: trail_arn(&caller.region, &caller.account_id, name),
-        account_id: caller.account_id.clone(),
-        name: name.to_owned(),
-        home_region: caller.region.clone(),
-        s3_bucket_name: bucket.to_owned(),
-        s3_key_prefix: None,
-        sns_topic_name: None,
-        include_global_service_events: true,
-        is_multi_region_trail: false,
-        log_file_validation_enabled: false,
-        cloud_watch_logs_log_group_arn: None,
-        cloud_watch_logs_role_arn: None,
-        kms_key_id: None,
-        is_organization_trail: false,
-        event_selectors: trail_selectors::Selectors::default_for_new_trail().to_storage(),
-        has_custom_event_selectors: false,
-        insight_selectors: None,
-        is_logging: false,
-        start_logging_time_ms: None,
-        stop_logging_time_ms: None,
-    };
+    let mut trail = catalog::Trail::new(
+        trail_arn(&caller.region, &caller.account_id, name),
+        caller.account_id.clone(),
+        name.to_owned(),
+        caller.region.clone(),
+        bucket.to_owned(),
+        trail_selectors::Selectors::default_for_new_trail().to_storage(),
+    );
     call.authorize(&trail.trail_arn, &caller.account_id, false)?;
     apply_configuration(call, &mut trail, input)?;
     Ok(trail)

@@ -45,7 +45,14 @@ fn files_per_trail_account_region_and_deterministic() {
         CycleTrail { route: route("single", false), logging: None, log_file_validation: false },
         CycleTrail { route: route("multi", true), logging: None, log_file_validation: false },
     ];
-    let files = build_files(&trails, None, &events, 0, 300, 1_795_183_500);
+    let files = build_files(&Cycle {
+        trails: &trails,
+        organization: None,
+        events: &events,
+        wal_start: 0,
+        wal_end: 300,
+        delivered_at_unix: 1_795_183_500,
+    });
     let summary: Vec<(String, usize)> =
         files.iter().map(|f| (f.key.split('/').nth(4).unwrap().to_owned(), f.n_records)).collect();
     // single: us-east-1 (a, c); multi: eu-west-1 (b) and us-east-1 (a, c).
@@ -58,9 +65,26 @@ fn files_per_trail_account_region_and_deterministic() {
         assert_eq!(gunzip(&file.gzip), file.json);
     }
     // The same inputs give the same keys and bytes: a re-delivery overwrites identical objects.
-    assert_eq!(build_files(&trails, None, &events, 0, 300, 1_795_183_500), files);
+    assert_eq!(
+        build_files(&Cycle {
+            trails: &trails,
+            organization: None,
+            events: &events,
+            wal_start: 0,
+            wal_end: 300,
+            delivered_at_unix: 1_795_183_500
+        }),
+        files
+    );
     // Another WAL range gives other keys.
-    let other = build_files(&trails, None, &events, 300, 600, 1_795_183_500);
+    let other = build_files(&Cycle {
+        trails: &trails,
+        organization: None,
+        events: &events,
+        wal_start: 300,
+        wal_end: 600,
+        delivered_at_unix: 1_795_183_500,
+    });
     assert!(other.iter().all(|o| files.iter().all(|f| f.key != o.key)));
 }
 
@@ -77,7 +101,14 @@ fn stopped_trails_skip_events_ingested_while_stopped_and_no_empty_files() {
         logging: Some(vec![w(500, Some(2_000))]),
         log_file_validation: false,
     };
-    let files = build_files(&[stopped], None, &events, 0, 200, 1_795_183_500);
+    let files = build_files(&Cycle {
+        trails: &[stopped],
+        organization: None,
+        events: &events,
+        wal_start: 0,
+        wal_end: 200,
+        delivered_at_unix: 1_795_183_500,
+    });
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].n_records, 1);
     assert!(String::from_utf8_lossy(&files[0].json).contains("\"early\""));
@@ -87,7 +118,15 @@ fn stopped_trails_skip_events_ingested_while_stopped_and_no_empty_files() {
         log_file_validation: false,
     };
     assert!(
-        build_files(&[never], None, &events, 0, 200, 1_795_183_500).is_empty(),
+        build_files(&Cycle {
+            trails: &[never],
+            organization: None,
+            events: &events,
+            wal_start: 0,
+            wal_end: 200,
+            delivered_at_unix: 1_795_183_500
+        })
+        .is_empty(),
         "never an empty file"
     );
     // Stopped and restarted before the cycle ran: both windows count, the gap does not.
@@ -96,14 +135,31 @@ fn stopped_trails_skip_events_ingested_while_stopped_and_no_empty_files() {
         logging: Some(vec![w(500, Some(2_000)), w(4_000, None)]),
         log_file_validation: false,
     };
-    let files = build_files(&[restarted], None, &events, 0, 200, 1_795_183_500);
+    let files = build_files(&Cycle {
+        trails: &[restarted],
+        organization: None,
+        events: &events,
+        wal_start: 0,
+        wal_end: 200,
+        delivered_at_unix: 1_795_183_500,
+    });
     assert_eq!(files[0].n_records, 2);
     let gap = CycleTrail {
         route: route("t", false),
         logging: Some(vec![w(0, Some(900)), w(1_500, Some(4_000))]),
         log_file_validation: false,
     };
-    assert!(build_files(&[gap], None, &events, 0, 200, 1_795_183_500).is_empty());
+    assert!(
+        build_files(&Cycle {
+            trails: &[gap],
+            organization: None,
+            events: &events,
+            wal_start: 0,
+            wal_end: 200,
+            delivered_at_unix: 1_795_183_500
+        })
+        .is_empty()
+    );
 }
 
 #[test]
@@ -120,7 +176,17 @@ fn the_number_of_threads_changes_nothing() {
         CycleTrail { route: route("multi", true), logging: None, log_file_validation: false },
         CycleTrail { route: route("single", false), logging: None, log_file_validation: false },
     ];
-    let one = build_files_on(1, &trails, None, &events, 0, 200, 1_795_183_500);
+    let one = build_files_on(
+        1,
+        &Cycle {
+            trails: &trails,
+            organization: None,
+            events: &events,
+            wal_start: 0,
+            wal_end: 200,
+            delivered_at_unix: 1_795_183_500,
+        },
+    );
     assert_eq!(one.len(), 4);
     // Records keep their WAL order inside each file whatever the split.
     let ids: Vec<usize> = String::from_utf8(one[0].json.clone())
@@ -131,7 +197,33 @@ fn the_number_of_threads_changes_nothing() {
         .collect();
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
     for n_threads in [2, 3, 7, 64, 500] {
-        assert_eq!(build_files_on(n_threads, &trails, None, &events, 0, 200, 1_795_183_500), one);
+        assert_eq!(
+            build_files_on(
+                n_threads,
+                &Cycle {
+                    trails: &trails,
+                    organization: None,
+                    events: &events,
+                    wal_start: 0,
+                    wal_end: 200,
+                    delivered_at_unix: 1_795_183_500
+                }
+            ),
+            one
+        );
     }
-    assert!(build_files_on(4, &trails, None, &[], 0, 0, 1_795_183_500).is_empty());
+    assert!(
+        build_files_on(
+            4,
+            &Cycle {
+                trails: &trails,
+                organization: None,
+                events: &[],
+                wal_start: 0,
+                wal_end: 0,
+                delivered_at_unix: 1_795_183_500
+            }
+        )
+        .is_empty()
+    );
 }

@@ -139,17 +139,22 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Authorizes the call's action on the bucket (or object) it names, then checks the bucket
-/// exists; the bucket's name.
-async fn bucket(call: &Call) -> Result<&str, ApiError> {
+/// Authorizes the call's action on the bucket (or object) it names (reading the catalog on the
+/// blocking pool), then checks the bucket exists; the bucket's name.
+async fn bucket(call: &Arc<Call>) -> Result<&str, ApiError> {
     let bucket = call.param("bucketName");
-    let key = call.param("key");
-    let resource = if key.is_empty() {
-        format!("arn:aws:s3:::{bucket}")
-    } else {
-        format!("arn:aws:s3:::{bucket}/{key}")
-    };
-    if !allowed(&call.state, &call.caller, bucket, &call.action, &resource) {
+    let allowed = call
+        .blocking(|call| {
+            let (bucket, key) = (call.param("bucketName"), call.param("key"));
+            let resource = if key.is_empty() {
+                format!("arn:aws:s3:::{bucket}")
+            } else {
+                format!("arn:aws:s3:::{bucket}/{key}")
+            };
+            Ok(allowed(&call.state, &call.caller, bucket, &call.action, &resource))
+        })
+        .await?;
+    if !allowed {
         return Err(error(
             StatusCode::FORBIDDEN,
             "AccessDenied",
@@ -170,10 +175,15 @@ async fn bucket(call: &Call) -> Result<&str, ApiError> {
 
 fn get_bucket_location(call: Arc<Call>) -> BoxFuture<RawResult> {
     Box::pin(async move {
-        let bucket = bucket(&call).await?;
-        let region = call.state.catalog.trails().ok().and_then(|trails| {
-            trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
-        });
+        bucket(&call).await?;
+        let region = call
+            .blocking(|call| {
+                let bucket = call.param("bucketName");
+                Ok(call.state.catalog.trails().ok().and_then(|trails| {
+                    trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
+                }))
+            })
+            .await?;
         let region = region.unwrap_or_else(|| call.caller.region.clone());
         // us-east-1 is written as an empty constraint, as S3 does.
         let constraint = if region == "us-east-1" { String::new() } else { region };
@@ -206,7 +216,7 @@ fn head_object(call: Arc<Call>) -> BoxFuture<RawResult> {
 }
 
 /// GetObject, or HeadObject (`head`: the headers without the body).
-async fn object(call: &Call, head: bool) -> RawResult {
+async fn object(call: &Arc<Call>, head: bool) -> RawResult {
     let bucket = bucket(call).await?;
     let key = call.param("key");
     let object = match call.state.blobs.get(bucket, key).await {
@@ -279,10 +289,14 @@ fn allowed(state: &AppState, caller: &Caller, bucket: &str, action: &str, resour
 }
 
 fn list_buckets(call: Arc<Call>) -> BoxFuture<RawResult> {
-    Box::pin(async move { list_all_my_buckets(&call.state, &call.caller).await })
+    Box::pin(async move {
+        let buckets = call.blocking(|call| Ok(readable_buckets(&call.state, &call.caller))).await?;
+        list_all_my_buckets(&call.state, &call.caller, &buckets).await
+    })
 }
 
-async fn list_all_my_buckets(state: &AppState, caller: &Caller) -> RawResult {
+/// The buckets trails deliver to that `caller` may `s3:ListBucket`, sorted.
+fn readable_buckets(state: &AppState, caller: &Caller) -> Vec<String> {
     let trails = state.catalog.trails().unwrap_or_default();
     let mut buckets: Vec<String> = trails
         .into_iter()
@@ -291,8 +305,12 @@ async fn list_all_my_buckets(state: &AppState, caller: &Caller) -> RawResult {
         .collect();
     buckets.sort();
     buckets.dedup();
+    buckets
+}
+
+async fn list_all_my_buckets(state: &AppState, caller: &Caller, buckets: &[String]) -> RawResult {
     let mut entries = String::new();
-    for bucket in &buckets {
+    for bucket in buckets {
         // A trail's bucket that has not been created yet (nothing delivered) is still listed,
         // dated now; the local store dates the others by their directory.
         let created = state.blobs.bucket_created(bucket).await.ok().flatten();

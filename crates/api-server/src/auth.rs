@@ -128,11 +128,12 @@ impl Keys {
         Ok(caller_of(key, verified.region))
     }
 
-    /// Verifies an S3 request (header or presigned-URL SigV4, service `s3`, S3's URI encoding
+    /// Verifies an S3 request (header or presigned-URL SigV4 for `service`, S3's URI encoding
     /// and payload-hash header); errors keep sigv4's S3 codes for the XML answer.
     pub(crate) fn authenticate_s3(
         &self,
         parts: &Parts,
+        service: &str,
         now: SystemTime,
     ) -> Result<Caller, sigv4::Error> {
         let headers: Vec<(&str, &str)> = parts
@@ -154,7 +155,7 @@ impl Keys {
             })
         };
         let options = sigv4::VerifyOptions {
-            expected_service: "s3",
+            expected_service: service,
             allowed_skew: Duration::from_secs(15 * 60),
             uri_encoding: sigv4::UriEncoding::S3,
         };

@@ -1,5 +1,6 @@
 //! Errors in the caller's protocol: AWS's JSON error shape (`__type`, `message`,
 //! `x-amzn-ErrorType`, `x-amzn-RequestId`) with AWS's status codes, `Retry-After` on overload.
+//! S3's XML shape is framed by the service layer's `Protocol::RestXml` from the same error.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,11 +14,19 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, for `503` answers.
     pub retry_after: Option<u32>,
+    /// What the error is about, when the protocol names it (S3's `<Resource>`).
+    pub resource: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, resource: None }
+    }
+
+    /// … about `resource` (S3's `<Resource>`; AWS's JSON shape does not show it).
+    pub fn with_resource(mut self, resource: impl Into<String>) -> ApiError {
+        self.resource = Some(resource.into());
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {

@@ -199,7 +199,7 @@ async fn fallback(State(state): State<Arc<AppState>>, request: Request) -> Respo
         return service::serve(state, request, service, service::Route::default()).await;
     }
     if s3::is_s3_request(&request) {
-        return s3::handle(&state, request).await;
+        return s3::serve(state, request).await;
     }
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -16,7 +16,7 @@ pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
 pub(crate) async fn metrics(state: State<Arc<AppState>>, request: Request) -> Response {
     // A path-style S3 request for a bucket named `metrics` is S3's.
     if crate::s3::is_s3_request(&request) {
-        return crate::s3::handle(&state, request).await;
+        return crate::s3::serve(Arc::clone(&state), request).await;
     }
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     if !peer.is_some_and(|peer| peer.ip().is_loopback()) {

@@ -8,25 +8,59 @@
 //! A caller reads a bucket when a trail it can see delivers there and its policies allow the
 //! `s3:` action (see [`allowed`]).
 //!
-//! It is not (yet) a table of the service layer (`service`): its answers are object bodies and
-//! XML with S3's headers, it authenticates with S3's SigV4 variant and is not self-audited. It
-//! joins the layer with S3's write operations, as `Protocol::RestXml`.
+//! It is the `S3` table of the service layer (`service`), in `Protocol::RestXml`: [`route`] names
+//! the operation from the method, path and query; its handlers answer whole responses (XML
+//! documents, object bodies with their headers). Its calls are data events, not self-audited
+//! (yet).
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::TrailStore as _;
 
-use crate::service::{self, AuthzTarget};
-use crate::{AppState, Caller, RequestId};
+use crate::error::ApiError;
+use crate::service::{
+    self, Authz, AuthzTarget, BoxFuture, Call, Operation, Protocol, RawResult, Route, Service,
+    Unlisted, xml_escape,
+};
+use crate::{AppState, Caller};
 
 /// At most this many keys per listing page (S3's limit).
 const MAX_KEYS: usize = 1000;
 /// A delimiter listing scans at most this many keys to group common prefixes.
 const DELIMITER_SCAN_MAX: usize = 100_000;
+
+/// The read-only S3 API (REST-XML, path style). Each handler authorizes its action on the
+/// bucket or object it names ([`allowed`]); ListBuckets lists the buckets the caller may
+/// `s3:ListBucket`.
+pub(crate) static S3: Service = Service {
+    signing_name: "s3",
+    iam_prefix: "s3",
+    access_denied_code: "AccessDenied",
+    protocol: Protocol::RestXml { route },
+    audit_source: None,
+    // REST-XML reads no body: the operations served take none.
+    request_bytes_max: 0,
+    operations: &[
+        Operation::raw("ListBuckets", "s3:ListAllMyBuckets", Authz::Handler, list_buckets),
+        Operation::raw(
+            "GetBucketLocation",
+            "s3:GetBucketLocation",
+            Authz::Handler,
+            get_bucket_location,
+        ),
+        Operation::raw("ListObjects", "s3:ListBucket", Authz::Handler, list_objects_v1),
+        Operation::raw("ListObjectsV2", "s3:ListBucket", Authz::Handler, list_objects_v2),
+        Operation::raw("GetObject", "s3:GetObject", Authz::Handler, get_object),
+        Operation::raw("HeadObject", "s3:GetObject", Authz::Handler, head_object),
+    ],
+    unlisted: Unlisted::NONE,
+};
 
 /// Whether a request is for the S3 API: signed (in the header or a presigned URL) with a
 /// credential scope for service `s3`. Requests signed for other services keep their own
@@ -43,124 +77,152 @@ pub(crate) fn is_s3_request(request: &Request) -> bool {
             .is_some_and(|q| q.contains("X-Amz-Credential") && q.contains("%2Fs3%2Faws4_request"))
 }
 
-struct S3Error {
+/// Serves a request for the S3 API.
+pub(crate) async fn serve(state: Arc<AppState>, request: Request) -> Response {
+    service::serve(state, request, &S3, Route::default()).await
+}
+
+/// An error in S3's shape about `resource`.
+fn error(
     status: StatusCode,
     code: &'static str,
-    message: String,
-    resource: String,
+    message: impl Into<String>,
+    resource: impl Into<String>,
+) -> ApiError {
+    ApiError::new(status, code, message).with_resource(resource)
 }
 
-impl S3Error {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<String>,
-        resource: impl Into<String>,
-    ) -> S3Error {
-        S3Error { status, code, message: message.into(), resource: resource.into() }
-    }
-
-    fn into_response(self, request_id: &str, head: bool) -> Response {
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{}</RequestId></Error>",
-            self.code,
-            xml_escape(&self.message),
-            xml_escape(&self.resource),
-            request_id
-        );
-        let body = if head { Body::empty() } else { Body::from(body) };
-        let mut response = (self.status, body).into_response();
-        response.headers_mut().insert("content-type", HeaderValue::from_static("application/xml"));
-        response
-    }
-}
-
-pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map_or_else(ingest::write_model::new_id, |r| r.0.clone());
-    let head = request.method() == Method::HEAD;
-    match serve(state, request).await {
-        Ok(response) => response,
-        Err(err) => err.into_response(&request_id, head),
-    }
-}
-
-async fn serve(state: &AppState, request: Request) -> Result<Response, S3Error> {
-    let (parts, _body) = request.into_parts();
-    let path = parts.uri.path().to_owned();
+/// S3's HTTP binding (path style): the operation a request names, with the bucket
+/// (`bucketName`) and key (`key`) its path names, percent-decoded. Only `GET` and `HEAD` are
+/// served; anything else is a write, refused before authentication.
+fn route(parts: &Parts) -> Result<Route, ApiError> {
+    let path = parts.uri.path();
     if parts.method != Method::GET && parts.method != Method::HEAD {
-        return Err(S3Error::new(
+        return Err(error(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
             "OpenTrail's S3 API is read-only: delivered log files and digests are never changed",
             path,
         ));
     }
-    let caller = state.keys.authenticate_s3(&parts, state.now()).map_err(|err| {
-        let status = StatusCode::from_u16(err.s3_http_status()).unwrap_or(StatusCode::FORBIDDEN);
-        S3Error::new(status, err.s3_code(), err.s3_message(), path.clone())
-    })?;
-    let blobs = &state.blobs;
-    let query: Vec<(String, String)> =
-        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-    let has = |name: &str| query.iter().any(|(k, _)| k == name);
-
+    let query = query_pairs(parts.uri.query().unwrap_or(""));
     let trimmed = path.trim_start_matches('/');
     let (bucket, key) = match trimmed.split_once('/') {
         Some((bucket, key)) => (percent_decode(bucket), percent_decode(key)),
         None => (percent_decode(trimmed), String::new()),
     };
-    if bucket.is_empty() {
-        return list_buckets(state, &caller).await;
-    }
-    let (action, resource) = if !key.is_empty() {
-        ("s3:GetObject", format!("arn:aws:s3:::{bucket}/{key}"))
-    } else if has("location") {
-        ("s3:GetBucketLocation", format!("arn:aws:s3:::{bucket}"))
+    let operation = if bucket.is_empty() {
+        "ListBuckets"
+    } else if !key.is_empty() {
+        if parts.method == Method::HEAD { "HeadObject" } else { "GetObject" }
+    } else if query.iter().any(|(k, _)| k == "location") {
+        "GetBucketLocation"
+    } else if param(&query, "list-type") == Some("2") {
+        "ListObjectsV2"
     } else {
-        ("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))
+        "ListObjects"
     };
-    if !allowed(state, &caller, &bucket, action, &resource) {
-        return Err(S3Error::new(
+    let mut route = Route::to(operation);
+    if !bucket.is_empty() {
+        route = route.with("bucketName", bucket);
+    }
+    if !key.is_empty() {
+        route = route.with("key", key);
+    }
+    Ok(route)
+}
+
+/// A query string's parameters, decoded.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Authorizes the call's action on the bucket (or object) it names (reading the catalog on the
+/// blocking pool), then checks the bucket exists; the bucket's name.
+async fn bucket(call: &Arc<Call>) -> Result<&str, ApiError> {
+    let bucket = call.param("bucketName");
+    let allowed = call
+        .blocking(|call| {
+            let (bucket, key) = (call.param("bucketName"), call.param("key"));
+            let resource = if key.is_empty() {
+                format!("arn:aws:s3:::{bucket}")
+            } else {
+                format!("arn:aws:s3:::{bucket}/{key}")
+            };
+            Ok(allowed(&call.state, &call.caller, bucket, &call.action, &resource))
+        })
+        .await?;
+    if !allowed {
+        return Err(error(
             StatusCode::FORBIDDEN,
             "AccessDenied",
             "Access Denied",
             format!("/{bucket}"),
         ));
     }
-    match blobs.bucket_exists(&bucket).await {
-        Ok(true) => {}
-        Ok(false) | Err(_) => {
-            return Err(S3Error::new(
-                StatusCode::NOT_FOUND,
-                "NoSuchBucket",
-                "The specified bucket does not exist",
-                format!("/{bucket}"),
-            ));
-        }
+    match call.state.blobs.bucket_exists(bucket).await {
+        Ok(true) => Ok(bucket),
+        Ok(false) | Err(_) => Err(error(
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+            format!("/{bucket}"),
+        )),
     }
-    if key.is_empty() {
-        if has("location") {
-            let region = state.catalog.trails().ok().and_then(|trails| {
-                trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
-            });
-            let region = region.unwrap_or_else(|| caller.region.clone());
-            // us-east-1 is written as an empty constraint, as S3 does.
-            let constraint = if region == "us-east-1" { String::new() } else { region };
-            return Ok(xml(format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{constraint}</LocationConstraint>"
-            )));
-        }
-        return list_objects(blobs, &bucket, param(&query, "list-type") == Some("2"), &query).await;
-    }
-    let object = match blobs.get(&bucket, &key).await {
+}
+
+fn get_bucket_location(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move {
+        bucket(&call).await?;
+        let region = call
+            .blocking(|call| {
+                let bucket = call.param("bucketName");
+                Ok(call.state.catalog.trails().ok().and_then(|trails| {
+                    trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
+                }))
+            })
+            .await?;
+        let region = region.unwrap_or_else(|| call.caller.region.clone());
+        // us-east-1 is written as an empty constraint, as S3 does.
+        let constraint = if region == "us-east-1" { String::new() } else { region };
+        Ok(xml(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{constraint}</LocationConstraint>"
+        )))
+    })
+}
+
+fn list_objects_v1(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move {
+        let bucket = bucket(&call).await?;
+        list_objects(&call.state.blobs, bucket, false, &query_pairs(&call.query)).await
+    })
+}
+
+fn list_objects_v2(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move {
+        let bucket = bucket(&call).await?;
+        list_objects(&call.state.blobs, bucket, true, &query_pairs(&call.query)).await
+    })
+}
+
+fn get_object(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move { object(&call, false).await })
+}
+
+fn head_object(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move { object(&call, true).await })
+}
+
+/// GetObject, or HeadObject (`head`: the headers without the body).
+async fn object(call: &Arc<Call>, head: bool) -> RawResult {
+    let bucket = bucket(call).await?;
+    let key = call.param("key");
+    let object = match call.state.blobs.get(bucket, key).await {
         Ok(object) => object,
         Err(blob_store::Error::NoSuchKey { .. }) | Err(blob_store::Error::InvalidKey { .. }) => {
-            return Err(S3Error::new(
+            return Err(error(
                 StatusCode::NOT_FOUND,
                 "NoSuchKey",
                 "The specified key does not exist.",
@@ -168,7 +230,7 @@ async fn serve(state: &AppState, request: Request) -> Result<Response, S3Error> 
             ));
         }
         Err(err) => {
-            return Err(S3Error::new(
+            return Err(error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
                 err.to_string(),
@@ -178,8 +240,7 @@ async fn serve(state: &AppState, request: Request) -> Result<Response, S3Error> 
     };
     let info = &object.info;
     let etag = info.e_tag.clone().unwrap_or_else(|| format!("\"{}\"", md5_hex(&object.body)));
-    let body =
-        if parts.method == Method::HEAD { Body::empty() } else { Body::from(object.body.clone()) };
+    let body = if head { Body::empty() } else { Body::from(object.body.clone()) };
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: &str| {
@@ -227,7 +288,15 @@ fn allowed(state: &AppState, caller: &Caller, bucket: &str, action: &str, resour
     })
 }
 
-async fn list_buckets(state: &AppState, caller: &Caller) -> Result<Response, S3Error> {
+fn list_buckets(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move {
+        let buckets = call.blocking(|call| Ok(readable_buckets(&call.state, &call.caller))).await?;
+        list_all_my_buckets(&call.state, &call.caller, &buckets).await
+    })
+}
+
+/// The buckets trails deliver to that `caller` may `s3:ListBucket`, sorted.
+fn readable_buckets(state: &AppState, caller: &Caller) -> Vec<String> {
     let trails = state.catalog.trails().unwrap_or_default();
     let mut buckets: Vec<String> = trails
         .into_iter()
@@ -236,8 +305,12 @@ async fn list_buckets(state: &AppState, caller: &Caller) -> Result<Response, S3E
         .collect();
     buckets.sort();
     buckets.dedup();
+    buckets
+}
+
+async fn list_all_my_buckets(state: &AppState, caller: &Caller, buckets: &[String]) -> RawResult {
     let mut entries = String::new();
-    for bucket in &buckets {
+    for bucket in buckets {
         // A trail's bucket that has not been created yet (nothing delivered) is still listed,
         // dated now; the local store dates the others by their directory.
         let created = state.blobs.bucket_created(bucket).await.ok().flatten();
@@ -258,7 +331,7 @@ async fn list_objects(
     bucket: &str,
     v2: bool,
     query: &[(String, String)],
-) -> Result<Response, S3Error> {
+) -> RawResult {
     let param = |name: &str| param(query, name);
     let prefix = param("prefix").unwrap_or("");
     let delimiter = param("delimiter").filter(|d| !d.is_empty());
@@ -268,7 +341,7 @@ async fn list_objects(
         Some(n) => n
             .parse::<usize>()
             .map_err(|_| {
-                S3Error::new(
+                error(
                     StatusCode::BAD_REQUEST,
                     "InvalidArgument",
                     "Provided max-keys not an integer or within integer range",
@@ -291,7 +364,7 @@ async fn list_objects(
     'pages: loop {
         let page =
             blobs.list(bucket, prefix, cursor.as_deref(), MAX_KEYS).await.map_err(|err| {
-                S3Error::new(
+                error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "InternalError",
                     err.to_string(),
@@ -386,21 +459,6 @@ fn xml(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert("content-type", HeaderValue::from_static("application/xml"));
     response
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// S3's `encoding-type=url`: keys percent-encoded except unreserved characters and `/`.

@@ -664,3 +664,89 @@ mod cloudtrail_fuzz {
         }
     }
 }
+
+/// A request signed for S3 (its URI encoding, `x-amz-content-sha256`).
+fn s3_request(method: &str, path: &str, secret: &str) -> Request<Body> {
+    let credentials = sigv4::Credentials {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: secret.into(),
+        session_token: None,
+    };
+    let mut headers: Vec<(String, String)> = vec![("host".into(), "localhost".into())];
+    let params = sigv4::SigningParams {
+        credentials: &credentials,
+        region: "eu-west-1",
+        service: "s3",
+        now: SystemTime::now(),
+        uri_encoding: sigv4::UriEncoding::S3,
+    };
+    sigv4::sign(&mut headers, method, path, "", b"", &params);
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// Status, `content-type` and body text of an S3 call, with the request id replaced by `ID`.
+async fn s3_call(fixture: &Fixture, request: Request<Body>) -> (StatusCode, String, String) {
+    let response = fixture.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    let (content_type, request_id) = (header("content-type"), header("x-amzn-requestid"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, String::from_utf8(body.to_vec()).unwrap().replace(&request_id, "ID"))
+}
+
+#[tokio::test]
+async fn the_s3_api_answers_in_s3_xml() {
+    let fixture = fixture(0);
+    let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    let xml = "application/xml".to_owned();
+    let error = |code: &str, message: &str, resource: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><Resource>{resource}</Resource><RequestId>ID</RequestId></Error>"
+        )
+    };
+    // Writes are refused before authentication, whatever the signature.
+    for method in ["PUT", "DELETE", "POST"] {
+        assert_eq!(
+            s3_call(&fixture, s3_request(method, "/audit-logs/AWSLogs/x.json.gz", "wrong")).await,
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                xml.clone(),
+                error(
+                    "MethodNotAllowed",
+                    "OpenTrail&apos;s S3 API is read-only: delivered log files and digests are never changed",
+                    "/audit-logs/AWSLogs/x.json.gz"
+                )
+            )
+        );
+    }
+    assert_eq!(
+        s3_call(&fixture, s3_request("GET", "/", secret)).await,
+        (
+            StatusCode::OK,
+            xml.clone(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>{ACCOUNT}</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>"
+            )
+        )
+    );
+    // No trail delivers to the bucket: nobody may read it.
+    assert_eq!(
+        s3_call(&fixture, s3_request("GET", "/audit-logs/k", secret)).await,
+        (StatusCode::FORBIDDEN, xml.clone(), error("AccessDenied", "Access Denied", "/audit-logs"))
+    );
+    // HEAD answers carry no body, errors neither.
+    assert_eq!(
+        s3_call(&fixture, s3_request("HEAD", "/audit-logs/k", secret)).await,
+        (StatusCode::FORBIDDEN, xml.clone(), String::new())
+    );
+    let (status, content_type, body) =
+        s3_call(&fixture, s3_request("GET", "/audit-logs", "wrong")).await;
+    assert_eq!((status, content_type), (StatusCode::FORBIDDEN, xml));
+    assert!(body.contains("<Code>SignatureDoesNotMatch</Code>"), "{body}");
+    // S3 calls are not self-audited (yet).
+    assert!(fixture.self_audit().0.is_empty());
+}

@@ -7,9 +7,11 @@
 //!
 //! Adding a service is adding a table (a `static` [`Service`]) and routing requests to it: a
 //! service found by its framing (`X-Amz-Target`) joins `ADDRESSED_SERVICES` in `lib.rs`; a REST
-//! route calls [`serve`] with [`Route::to`] its operation. Adding a protocol (AWS query, Smithy
-//! RPC v2 CBOR, REST-XML) is one more [`Protocol`] variant. It is not: the operations themselves
-//! (they live next to their service: `cloudtrail/`, `logs.rs`, `audit_events.rs`, `alarms.rs`).
+//! route calls [`serve`] with [`Route::to`] its operation; a REST-XML service (S3) names its
+//! operations with its protocol's `route`, and the requests signed for it are sent to [`serve`].
+//! Adding a protocol (AWS query, Smithy RPC v2 CBOR) is one more [`Protocol`] variant. It is
+//! not: the operations themselves (they live next to their service: `cloudtrail/`, `logs.rs`,
+//! `audit_events.rs`, `alarms.rs`, `s3.rs`).
 
 pub(crate) mod audit;
 mod protocol;
@@ -21,12 +23,17 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::response::Response;
 
-pub(crate) use self::protocol::Protocol;
+use self::protocol::Exchange;
+pub(crate) use self::protocol::{Protocol, xml_escape};
 use crate::error::ApiError;
 use crate::{AppState, Caller, read_body};
 
 /// What an operation answers: its result members, or an error in the service's shape.
 pub(crate) type OpResult = Result<serde_json::Value, ApiError>;
+
+/// What an operation that answers the whole response answers (REST-XML: XML documents, object
+/// bodies with their headers), or an error in the service's shape.
+pub(crate) type RawResult = Result<Response, ApiError>;
 
 /// A boxed future of an [`Handler::Async`] operation.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -39,6 +46,15 @@ pub(crate) enum Handler {
     /// Work that awaits (object stores, the WAL); its blocking steps go through
     /// [`Call::blocking`].
     Async(fn(Arc<Call>) -> BoxFuture<OpResult>),
+    /// Work that awaits and answers the whole response (REST-XML), not result members the
+    /// protocol frames.
+    Raw(fn(Arc<Call>) -> BoxFuture<RawResult>),
+}
+
+/// What a handler answered: result members the protocol frames, or a whole response.
+enum Reply {
+    Members(serde_json::Value),
+    Response(Response),
 }
 
 /// Where an operation's IAM action is checked.
@@ -85,6 +101,16 @@ impl Operation {
     ) -> Operation {
         Operation { name, action, authz, handler: Handler::Async(handler) }
     }
+
+    /// An operation whose handler awaits and answers the whole response (REST-XML).
+    pub(crate) const fn raw(
+        name: &'static str,
+        action: &'static str,
+        authz: Authz,
+        handler: fn(Arc<Call>) -> BoxFuture<RawResult>,
+    ) -> Operation {
+        Operation { name, action, authz, handler: Handler::Raw(handler) }
+    }
 }
 
 /// How a service answers an operation it has no entry for.
@@ -122,7 +148,8 @@ pub(crate) struct Service {
     /// whose calls are not recorded (CloudTrail does not log PutAuditEvents as management
     /// events either).
     pub(crate) audit_source: Option<&'static str>,
-    /// Requests are small; this bounds what is read before authentication.
+    /// Requests are small; this bounds what is read before authentication (by the protocols
+    /// that read the body).
     pub(crate) request_bytes_max: usize,
     pub(crate) operations: &'static [Operation],
     pub(crate) unlisted: Unlisted,
@@ -291,14 +318,23 @@ pub(crate) async fn serve(
 ) -> Response {
     let protocol = &service.protocol;
     let context = audit::Context::of(&request);
+    let exchange = Exchange::of(&request, &context.request_id);
     let (parts, body) = request.into_parts();
-    let body = match read_body(body, service.request_bytes_max, "the request body").await {
-        Ok(body) => body,
-        Err(err) => return protocol.error(err),
+    let route = match protocol.route(&parts, route) {
+        Ok(route) => route,
+        Err(err) => return protocol.error(err, &exchange),
+    };
+    let body = if protocol.reads_body() {
+        match read_body(body, service.request_bytes_max, "the request body").await {
+            Ok(body) => body,
+            Err(err) => return protocol.error(err, &exchange),
+        }
+    } else {
+        axum::body::Bytes::new()
     };
     let operation = match protocol.operation(&parts, route.operation) {
         Ok(operation) => operation,
-        Err(err) => return protocol.error(err),
+        Err(err) => return protocol.error(err, &exchange),
     };
     let audit = service.audit_source.map(|event_source| audit::Audit {
         event_source,
@@ -306,7 +342,13 @@ pub(crate) async fn serve(
         operation: &operation,
         request_parameters: protocol.request_parameters(&body, &route.params),
     });
-    let caller = match state.keys.authenticate(&parts, &body, service.signing_name, state.now()) {
+    let caller = match protocol.authenticate(
+        &state.keys,
+        &parts,
+        &body,
+        service.signing_name,
+        state.now(),
+    ) {
         Ok(caller) => caller,
         Err(err) => {
             // A failed authentication is recorded when it names a key we know.
@@ -315,7 +357,7 @@ pub(crate) async fn serve(
             {
                 audit.record(&state, &caller, Err(&err)).await;
             }
-            return protocol.error(err);
+            return protocol.error(err, &exchange);
         }
     };
     let request = Received {
@@ -325,11 +367,17 @@ pub(crate) async fn serve(
     };
     let result = run(&state, service, &operation, caller.clone(), request).await;
     if let Some(audit) = &audit {
-        audit.record(&state, &caller, result.as_ref()).await;
+        // A whole response records no response elements.
+        let members = result.as_ref().map(|reply| match reply {
+            Reply::Members(value) => value,
+            Reply::Response(_) => &serde_json::Value::Null,
+        });
+        audit.record(&state, &caller, members).await;
     }
     match result {
-        Ok(value) => protocol.success(value),
-        Err(err) => protocol.error(err),
+        Ok(Reply::Members(value)) => protocol.success(value),
+        Ok(Reply::Response(response)) => response,
+        Err(err) => protocol.error(err, &exchange),
     }
 }
 
@@ -347,7 +395,7 @@ async fn run(
     operation: &str,
     caller: Caller,
     request: Received,
-) -> OpResult {
+) -> Result<Reply, ApiError> {
     let Received { body, query, params } = request;
     let input = service.protocol.input(&body)?;
     let entry = service.operation(operation);
@@ -375,8 +423,9 @@ async fn run(
         call.authorize_account()?;
     }
     match entry.handler {
-        Handler::Blocking(handler) => call.blocking(handler).await,
-        Handler::Async(handler) => handler(call).await,
+        Handler::Blocking(handler) => call.blocking(handler).await.map(Reply::Members),
+        Handler::Async(handler) => handler(call).await.map(Reply::Members),
+        Handler::Raw(handler) => handler(call).await.map(Reply::Response),
     }
 }
 

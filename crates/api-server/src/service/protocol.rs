@@ -1,22 +1,26 @@
 //! The wire protocols of [`super::Service`]s: how a request names its operation and carries its
 //! members, how an answer and an error are framed.
 //!
-//! Today: AWS JSON 1.1 (CloudTrail, CloudWatch Logs) and REST with JSON bodies (CloudTrail
-//! Data). AWS query (form-encoded `Action=` with XML answers: STS, IAM, SNS) and Smithy RPC v2
-//! CBOR (CloudWatch) are one more variant each, added with the first service that speaks them.
-//! S3's REST-XML is served by `s3.rs` on its own path so far.
+//! Today: AWS JSON 1.1 (CloudTrail, CloudWatch Logs), REST with JSON bodies (CloudTrail Data)
+//! and S3's REST-XML. AWS query (form-encoded `Action=` with XML answers: STS, IAM, SNS) and
+//! Smithy RPC v2 CBOR (CloudWatch) are one more variant each, added with the first service that
+//! speaks them.
 
 use std::borrow::Cow;
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::Route;
+use crate::Caller;
+use crate::auth::Keys;
 use crate::error::ApiError;
 
 /// A service's protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Protocol {
     /// AWS JSON 1.1: `POST` to any path, the operation in `X-Amz-Target` after
     /// `target_prefix` (or its short form), members as one JSON object; answers
@@ -25,6 +29,33 @@ pub(crate) enum Protocol {
     /// REST with JSON bodies: the route names the operation, the handler reads the body and
     /// query; answers `application/json`, errors in AWS's JSON error shape.
     RestJson,
+    /// S3's REST-XML: `route` (the service's HTTP binding) names the operation and the path's
+    /// parameters from the method, path and query before anything is read, or refuses the
+    /// request in S3's shape (a write to a read-only API: `MethodNotAllowed`). The body is not
+    /// read (the operations served take none); SigV4 is S3's variant (its URI encoding, the
+    /// payload hash from `x-amz-content-sha256`, presigned URLs). Handlers answer whole
+    /// responses (XML documents, object bodies with their headers); errors are S3's XML
+    /// `<Error>` with the request id, empty for `HEAD`.
+    RestXml { route: fn(&Parts) -> Result<Route, ApiError> },
+}
+
+/// What the framing of an answer needs to know of the request it answers.
+pub(crate) struct Exchange {
+    pub(crate) request_id: String,
+    /// `HEAD` answers carry no body.
+    pub(crate) head: bool,
+    /// The request's path as sent: the `<Resource>` of an S3 error that names no other.
+    pub(crate) path: String,
+}
+
+impl Exchange {
+    pub(crate) fn of(request: &Request, request_id: &str) -> Exchange {
+        Exchange {
+            request_id: request_id.to_owned(),
+            head: request.method() == Method::HEAD,
+            path: request.uri().path().to_owned(),
+        }
+    }
 }
 
 impl Protocol {
@@ -40,7 +71,46 @@ impl Protocol {
                         .and_then(|v| v.to_str().ok())
                         .is_some_and(|target| awsjson::addresses(target, target_prefix))
             }
-            Protocol::RestJson => false,
+            Protocol::RestJson | Protocol::RestXml { .. } => false,
+        }
+    }
+
+    /// The route of a request whose protocol binds operations to the request line (REST-XML);
+    /// other protocols keep the route they were given.
+    pub(crate) fn route(&self, parts: &Parts, route: Route) -> Result<Route, ApiError> {
+        match self {
+            Protocol::RestXml { route } => route(parts),
+            Protocol::AwsJson11 { .. } | Protocol::RestJson => Ok(route),
+        }
+    }
+
+    /// Whether the request body is read (REST-XML's operations take none, and a write's body
+    /// is never read before it is refused).
+    pub(crate) fn reads_body(&self) -> bool {
+        !matches!(self, Protocol::RestXml { .. })
+    }
+
+    /// Verifies the request's signature for `signing_name` and says who sent it.
+    pub(crate) fn authenticate(
+        &self,
+        keys: &Keys,
+        parts: &Parts,
+        body: &[u8],
+        signing_name: &str,
+        now: std::time::SystemTime,
+    ) -> Result<Caller, ApiError> {
+        match self {
+            Protocol::AwsJson11 { .. } | Protocol::RestJson => {
+                keys.authenticate(parts, body, signing_name, now)
+            }
+            Protocol::RestXml { .. } => {
+                keys.authenticate_s3(parts, signing_name, now).map_err(|err| {
+                    let status =
+                        StatusCode::from_u16(err.s3_http_status()).unwrap_or(StatusCode::FORBIDDEN);
+                    ApiError::new(status, err.s3_code(), err.s3_message())
+                        .with_resource(parts.uri.path())
+                })
+            }
         }
     }
 
@@ -57,7 +127,7 @@ impl Protocol {
                     .map(str::to_owned)
                     .map_err(|err| ApiError::bad_request(err.code, err.message))
             }
-            Protocol::RestJson => match route_operation {
+            Protocol::RestJson | Protocol::RestXml { .. } => match route_operation {
                 Some(operation) => Ok(operation.to_owned()),
                 None => Err(ApiError::internal(&"a REST operation was served without its route")),
             },
@@ -69,12 +139,12 @@ impl Protocol {
         match self {
             Protocol::AwsJson11 { .. } => awsjson::Input::parse(body)
                 .map_err(|err| ApiError::bad_request(err.code, err.message)),
-            Protocol::RestJson => Ok(awsjson::Input::default()),
+            Protocol::RestJson | Protocol::RestXml { .. } => Ok(awsjson::Input::default()),
         }
     }
 
     /// The request parameters a self-audit record names: AWS JSON's members as sent; for REST,
-    /// the body's members with the path's parameters added.
+    /// the body's members with the path's parameters added (REST-XML: the path's parameters).
     pub(crate) fn request_parameters<'a>(
         &self,
         body: &'a [u8],
@@ -82,7 +152,7 @@ impl Protocol {
     ) -> Cow<'a, [u8]> {
         match self {
             Protocol::AwsJson11 { .. } => Cow::Borrowed(body),
-            Protocol::RestJson => {
+            Protocol::RestJson | Protocol::RestXml { .. } => {
                 let mut members = match serde_json::from_slice::<serde_json::Value>(body) {
                     Ok(serde_json::Value::Object(members)) => members,
                     _ => serde_json::Map::new(),
@@ -99,21 +169,54 @@ impl Protocol {
         }
     }
 
-    /// A successful answer.
+    /// A successful answer of result members (REST-XML's handlers answer whole responses).
     pub(crate) fn success(&self, value: serde_json::Value) -> Response {
         let content_type = match self {
             Protocol::AwsJson11 { .. } => "application/x-amz-json-1.1",
-            Protocol::RestJson => "application/json",
+            Protocol::RestJson | Protocol::RestXml { .. } => "application/json",
         };
         let mut response = (StatusCode::OK, value.to_string()).into_response();
         response.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
         response
     }
 
-    /// An error answer (both JSON protocols share AWS's JSON error shape).
-    pub(crate) fn error(&self, err: ApiError) -> Response {
+    /// An error answer: AWS's JSON error shape for both JSON protocols, S3's XML `<Error>` for
+    /// REST-XML.
+    pub(crate) fn error(&self, err: ApiError, exchange: &Exchange) -> Response {
         match self {
             Protocol::AwsJson11 { .. } | Protocol::RestJson => err.into_response(),
+            Protocol::RestXml { .. } => {
+                let resource = err.resource.as_deref().unwrap_or(&exchange.path);
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+                    err.code,
+                    xml_escape(&err.message),
+                    xml_escape(resource),
+                    exchange.request_id
+                );
+                let body = if exchange.head { Body::empty() } else { Body::from(body) };
+                let mut response = (err.status, body).into_response();
+                response
+                    .headers_mut()
+                    .insert("content-type", HeaderValue::from_static("application/xml"));
+                response
+            }
         }
     }
+}
+
+/// Text escaped for an XML element.
+pub(crate) fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            other => out.push(other),
+        }
+    }
+    out
 }

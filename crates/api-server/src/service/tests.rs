@@ -96,3 +96,58 @@ fn requests_find_their_service_by_target() {
         .unwrap();
     assert!(addressed(services, &get).is_none());
 }
+
+#[test]
+fn every_s3_operation_has_an_s3_action_checked_by_its_handler() {
+    use crate::s3::S3;
+    let actions: Vec<(&str, &str)> = S3.operations.iter().map(|op| (op.name, op.action)).collect();
+    assert_eq!(
+        actions,
+        [
+            ("ListBuckets", "s3:ListAllMyBuckets"),
+            ("GetBucketLocation", "s3:GetBucketLocation"),
+            ("ListObjects", "s3:ListBucket"),
+            ("ListObjectsV2", "s3:ListBucket"),
+            ("GetObject", "s3:GetObject"),
+            ("HeadObject", "s3:GetObject"),
+        ]
+    );
+    for op in S3.operations {
+        assert!(op.action.starts_with("s3:"), "{}", op.name);
+        assert_eq!(op.authz, Authz::Handler, "{}", op.name);
+        assert!(matches!(op.handler, Handler::Raw(_)), "{}", op.name);
+    }
+    assert_eq!((S3.signing_name, S3.iam_prefix, S3.audit_source), ("s3", "s3", None));
+    assert!(matches!(S3.protocol, Protocol::RestXml { .. }) && !S3.protocol.reads_body());
+}
+
+#[test]
+fn s3_requests_are_routed_by_method_path_and_query() {
+    use crate::s3::S3;
+    let route = |method: &str, uri: &str| {
+        let (parts, ()) = Request::builder().method(method).uri(uri).body(()).unwrap().into_parts();
+        S3.protocol
+            .route(&parts, Route::default())
+            .map(|route| (route.operation.unwrap_or(""), route.params))
+            .map_err(|err| (err.status, err.code, err.resource))
+    };
+    let params = |bucket: &str, key: &str| {
+        let mut params = vec![("bucketName", bucket.to_owned())];
+        if !key.is_empty() {
+            params.push(("key", key.to_owned()));
+        }
+        params
+    };
+    assert_eq!(route("GET", "/"), Ok(("ListBuckets", Vec::new())));
+    assert_eq!(route("GET", "/b?location"), Ok(("GetBucketLocation", params("b", ""))));
+    assert_eq!(route("GET", "/b?prefix=x"), Ok(("ListObjects", params("b", ""))));
+    assert_eq!(route("GET", "/b/?list-type=2"), Ok(("ListObjectsV2", params("b", ""))));
+    assert_eq!(route("GET", "/b/a%20b/c.gz"), Ok(("GetObject", params("b", "a b/c.gz"))));
+    assert_eq!(route("HEAD", "/b/k"), Ok(("HeadObject", params("b", "k"))));
+    for method in ["PUT", "POST", "DELETE"] {
+        assert_eq!(
+            route(method, "/b/k%20x"),
+            Err((StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", Some("/b/k%20x".to_owned())))
+        );
+    }
+}

@@ -293,6 +293,9 @@ pub struct DeliveryConsumer<U: Uploader> {
     /// the clock, so a cycle running across a boundary delays its digests but never skips them.
     next_digest_ms: i64,
     applied: Option<wal::Lsn>,
+    /// The last cycle was a full one: while full cycles wait, they follow at once (a backlog
+    /// drains at full speed); what is left waits for the next beat.
+    draining: bool,
     /// Files of the last cycle, until taken ([`DeliveryConsumer::take_cycle_files`]).
     cycle_files: Option<usize>,
 }
@@ -306,6 +309,7 @@ impl<U: Uploader> DeliveryConsumer<U> {
             resumed_plan: None,
             next_digest_ms,
             applied: None,
+            draining: false,
             cycle_files: None,
         }
     }
@@ -376,8 +380,13 @@ impl<U: Uploader> pipeline::Consumer for DeliveryConsumer<U> {
         Ok(resume)
     }
 
-    fn due(&mut self, _: pipeline::Pending) -> bool {
-        Instant::now() >= self.next_beat
+    /// On the beat; between beats only while full cycles follow one another.
+    fn due(&mut self, pending: pipeline::Pending) -> bool {
+        let due = Instant::now() >= self.next_beat || (self.draining && pending.full);
+        if due {
+            self.draining = pending.full;
+        }
+        due
     }
 
     async fn apply(&mut self, batch: &pipeline::Batch<'_>) -> Result<()> {
@@ -451,5 +460,6 @@ impl<U: Uploader> pipeline::Consumer for DeliveryConsumer<U> {
     fn reset(&mut self) {
         self.resumed_plan = None;
         self.applied = None;
+        self.draining = false;
     }
 }

@@ -69,6 +69,8 @@ pub struct Pending {
     pub records: usize,
     /// Their payload bytes.
     pub bytes: usize,
+    /// The batch reached [`Consumer::limits`]: the runner reads no more until it is applied.
+    pub full: bool,
 }
 
 /// One decoded WAL record of a kind the consumer takes.
@@ -126,8 +128,8 @@ pub trait Consumer {
     /// Where to read from; registers the cursor on first start. See [`resume_from_cursor`].
     fn resume(&mut self, wal: &Wal) -> Result<Resume, Self::Error>;
 
-    /// Whether the waiting batch is applied now. The runner applies regardless when the batch
-    /// is full, when it reaches [`Resume::until`], or when stopping.
+    /// Whether the waiting batch is applied now (a full batch too: reading stops until it is).
+    /// The runner applies regardless when it reaches [`Resume::until`], or when stopping.
     fn due(&mut self, pending: Pending) -> bool {
         let _ = pending;
         true

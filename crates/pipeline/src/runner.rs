@@ -28,7 +28,7 @@ pub struct Turn {
     pub applied: usize,
     /// Of those, records handed to the consumer (its kinds, decoded).
     pub events: usize,
-    /// A batch limit stopped the read before the durable end: turn again at once.
+    /// A full batch was applied and more waits: turn again at once.
     pub more: bool,
     /// Everything durable is read and applied.
     pub caught_up: bool,
@@ -180,7 +180,7 @@ impl<C: Consumer> Runner<C> {
         let target = position.until.map_or(durable_end, |until| until.min(durable_end));
         let full =
             |p: &Position| p.pending.len() >= limits.records || p.pending_bytes >= limits.bytes;
-        let mut more = false;
+        let mut cut_short = false;
         if position.read < target && !full(position) {
             let mut reader = wal.read_from(position.read)?;
             let mut stopped_at = None;
@@ -193,18 +193,21 @@ impl<C: Consumer> Runner<C> {
                 position.pending_bytes += payload.len();
                 position.pending.push((lsn, payload));
                 if full(position) {
-                    more = true;
+                    cut_short = true;
                     break;
                 }
             }
             position.read = stopped_at.unwrap_or_else(|| reader.position());
         }
         let until_reached = position.until.is_some_and(|until| position.read >= until);
-        let mut turn = Turn { more, ..Turn::default() };
+        let mut turn = Turn::default();
         if position.read > position.applied {
-            let pending =
-                Pending { records: position.pending.len(), bytes: position.pending_bytes };
-            let due = until_reached || full(position) || last || self.consumer.due(pending);
+            let pending = Pending {
+                records: position.pending.len(),
+                bytes: position.pending_bytes,
+                full: full(position),
+            };
+            let due = until_reached || last || self.consumer.due(pending);
             if due {
                 let metrics = &self.progress.metrics;
                 let events = decode(name, &position.pending, self.consumer.kinds(), metrics);
@@ -221,6 +224,8 @@ impl<C: Consumer> Runner<C> {
                 if until_reached {
                     position.until = None;
                 }
+                // A full batch may have more behind it; a waiting one waits for its consumer.
+                turn.more = cut_short || pending.full;
                 self.progress.metrics.events.increment(turn.events as u64);
                 self.progress.metrics.batches.increment(1);
             }

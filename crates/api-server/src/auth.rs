@@ -106,6 +106,20 @@ impl Keys {
             headers: &headers,
             body_sha256: sigv4::BodyHash::Compute(body),
         };
+        self.verify(&request, service, sigv4::UriEncoding::Normal, now).map_err(|err| {
+            tracing::info!(error = %err, service, "authentication failed");
+            ApiError::from_sigv4(&err)
+        })
+    }
+
+    /// Checks `request`'s signature against the known keys; the caller it names.
+    fn verify(
+        &self,
+        request: &sigv4::Request<'_>,
+        service: &str,
+        uri_encoding: sigv4::UriEncoding,
+        now: SystemTime,
+    ) -> Result<Caller, sigv4::Error> {
         let lookup = |access_key_id: &str| {
             self.keys.get(access_key_id).map(|key| sigv4::Secret {
                 secret_access_key: key.secret_access_key.clone(),
@@ -115,16 +129,12 @@ impl Keys {
         let options = sigv4::VerifyOptions {
             expected_service: service,
             allowed_skew: Duration::from_secs(15 * 60),
-            uri_encoding: sigv4::UriEncoding::Normal,
+            uri_encoding,
         };
-        let verified = sigv4::verify(&request, &lookup, now, &options).map_err(|err| {
-            tracing::info!(error = %err, service, "authentication failed");
-            ApiError::from_sigv4(&err)
-        })?;
-        let key = self
-            .keys
-            .get(&verified.access_key_id)
-            .ok_or_else(|| ApiError::internal(&"verified key vanished"))?;
+        let verified = sigv4::verify(request, &lookup, now, &options)?;
+        // A key verified a moment ago is still there: keys change only at restart.
+        let key =
+            self.keys.get(&verified.access_key_id).ok_or(sigv4::Error::MissingAuthentication)?;
         Ok(caller_of(key, verified.region))
     }
 
@@ -148,21 +158,7 @@ impl Keys {
             headers: &headers,
             body_sha256: sigv4::BodyHash::from_s3_headers(&headers),
         };
-        let lookup = |access_key_id: &str| {
-            self.keys.get(access_key_id).map(|key| sigv4::Secret {
-                secret_access_key: key.secret_access_key.clone(),
-                principal: key.access_key_id.clone(),
-            })
-        };
-        let options = sigv4::VerifyOptions {
-            expected_service: service,
-            allowed_skew: Duration::from_secs(15 * 60),
-            uri_encoding: sigv4::UriEncoding::S3,
-        };
-        let verified = sigv4::verify(&request, &lookup, now, &options)?;
-        let key =
-            self.keys.get(&verified.access_key_id).ok_or(sigv4::Error::MissingAuthentication)?;
-        Ok(caller_of(key, verified.region))
+        self.verify(&request, service, sigv4::UriEncoding::S3, now)
     }
 
     /// The caller a request claims to be (the access key in its `Authorization` credential),

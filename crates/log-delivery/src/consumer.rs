@@ -1,6 +1,6 @@
 //! The delivery consumer ([`DeliveryConsumer`], run by the [`pipeline::Runner`]): the runner
-//! reads the WAL from the durable cursor and hands over, on every delivery beat (or at once when
-//! a whole cycle's worth waits), one batch: a delivery cycle ([`crate::cycle`]) whose log files
+//! reads the WAL from the durable cursor and hands over, on every delivery beat (then at once
+//! while full cycles' worth wait, so a backlog drains), one batch: a delivery cycle ([`crate::cycle`]) whose log files
 //! are uploaded before the cursor moves past them. Between cycles it writes the digests that
 //! are due ([`crate::digests`]).
 //!

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use catalog::AlarmStore as _;
-use metric_alarms::{AlarmService, ServiceError, StateValue, Target};
+use metric_alarms::{AlarmService, ServiceError, StateValue, Target, TargetRules as _};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;

@@ -98,6 +98,19 @@ pub struct NewNotification {
     pub document: String,
 }
 
+/// One delivery attempt of a stored notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotificationAttempt<'a> {
+    pub id: i64,
+    /// Delivered, failed for good, or pending (to be retried at `next_attempt_ms`).
+    pub status: NotificationStatus,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub attempt_ms: i64,
+    pub next_attempt_ms: i64,
+    pub error: Option<&'a str>,
+}
+
 /// A stored notification and its delivery so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationRow {
@@ -212,16 +225,8 @@ pub trait AlarmStore: Send + Sync {
     /// When the next pending notification is due, if any.
     fn next_notification_due_ms(&self) -> Result<Option<i64>>;
 
-    /// Records an attempt: delivered, failed for good, or to be retried at `next_attempt_ms`.
-    fn record_notification_attempt(
-        &self,
-        id: i64,
-        status: NotificationStatus,
-        attempts: u32,
-        attempt_ms: i64,
-        next_attempt_ms: i64,
-        error: Option<&str>,
-    ) -> Result<()>;
+    /// Records an attempt: delivered, failed for good, or to be retried.
+    fn record_notification_attempt(&self, attempt: &NotificationAttempt<'_>) -> Result<()>;
 
     /// Notifications newest first: those with an id below `before_id` (all when `None`), of
     /// `account_id` (all accounts when `None`), at most `limit`.
@@ -633,15 +638,9 @@ impl AlarmStore for Catalog {
             .flatten())
     }
 
-    fn record_notification_attempt(
-        &self,
-        id: i64,
-        status: NotificationStatus,
-        attempts: u32,
-        attempt_ms: i64,
-        next_attempt_ms: i64,
-        error: Option<&str>,
-    ) -> Result<()> {
+    fn record_notification_attempt(&self, attempt: &NotificationAttempt<'_>) -> Result<()> {
+        let NotificationAttempt { id, status, attempts, attempt_ms, next_attempt_ms, error } =
+            *attempt;
         let delivered_ms = (status == NotificationStatus::Delivered).then_some(attempt_ms);
         self.conn().execute(
             "UPDATE notifications SET status = ?2, attempts = ?3, last_attempt_ms = ?4,

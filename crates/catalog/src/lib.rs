@@ -32,7 +32,7 @@ mod trails;
 pub use accounts::{AccessKey, Account, AccountStore};
 pub use alarms::{
     AlarmHistoryRow, AlarmRow, AlarmStore, MetricFilterRow, NOTIFICATIONS_KEPT_MS, NewNotification,
-    NotificationRow, NotificationStatus, TargetRow,
+    NotificationAttempt, NotificationRow, NotificationStatus, TargetRow,
 };
 pub use channels::{Channel, ChannelStore};
 pub use digests::{

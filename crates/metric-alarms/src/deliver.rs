@@ -144,7 +144,14 @@ impl Deliverer {
         let error = error.map(str::to_owned);
         let id = row.id;
         let stored = tokio::task::spawn_blocking(move || {
-            catalog.record_notification_attempt(id, status, attempts, now, next, error.as_deref())
+            catalog.record_notification_attempt(&catalog::NotificationAttempt {
+                id,
+                status,
+                attempts,
+                attempt_ms: now,
+                next_attempt_ms: next,
+                error: error.as_deref(),
+            })
         })
         .await;
         if !matches!(stored, Ok(Ok(()))) {

@@ -68,7 +68,7 @@ pub use crate::notify::{
 pub use crate::service::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, ServiceConfig, ServiceError};
 pub use crate::state::{Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, UpdateCause};
 pub use crate::targets::{
-    EnvelopeSigner, Target, TargetError, render, subscription_arn, topic_arn,
+    EnvelopeSigner, Target, TargetError, TargetRules, render, subscription_arn, topic_arn,
 };
 
 #[cfg(test)]

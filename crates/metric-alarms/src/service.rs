@@ -20,7 +20,7 @@ use crate::doc;
 use crate::engine::{Engine, FilterEntry, Scope, Transition};
 use crate::filter::{FILTERS_PER_LOG_GROUP_MAX, MetricFilter};
 use crate::state::{Alarm, StateValue};
-use crate::targets::{EnvelopeSigner, Target, render, topic_arn};
+use crate::targets::{EnvelopeSigner, Target, TargetRules as _, render, topic_arn};
 
 /// A filter in this log group of the administrator account sees every account's events.
 pub const ALL_ACCOUNTS_LOG_GROUP: &str = "OpenTrail/AllAccounts";

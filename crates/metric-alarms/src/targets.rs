@@ -29,22 +29,10 @@ fn bad(message: impl Into<String>) -> TargetError {
     TargetError { message: message.into() }
 }
 
-/// A notification target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// 1–256 characters of `A-Z a-z 0-9 _ -` (an SNS topic name).
-    pub name: String,
-    /// HTTP(S) endpoints receiving the SNS envelope.
-    pub webhooks: Vec<String>,
-    /// Slack-compatible incoming webhooks.
-    pub slack_webhooks: Vec<String>,
-    /// Email addresses.
-    pub emails: Vec<String>,
-    /// Email addresses receiving the SNS JSON envelope (SNS protocol `email-json`).
-    pub email_json: Vec<String>,
-    /// Webhooks receive the bare alarm message instead of the envelope.
-    pub raw_message_delivery: bool,
-}
+/// A notification target (an SNS-style topic with its endpoints): one type with the
+/// configuration file's `[[notification_targets]]`; what this crate does with it is
+/// [`TargetRules`].
+pub use settings::NotificationTarget as Target;
 
 /// The topic ARN of target `name`.
 pub fn topic_arn(region: &str, account_id: &str, name: &str) -> String {
@@ -81,9 +69,22 @@ fn check_email(address: &str) -> Result<(), TargetError> {
     }
 }
 
-impl Target {
+/// The rules and shapes of a [`Target`]: validation, the JSON API / stored document, and its
+/// endpoints.
+pub trait TargetRules: Sized {
     /// Checks every rule; the message names the field.
-    pub fn validate(&self) -> Result<(), TargetError> {
+    fn validate(&self) -> Result<(), TargetError>;
+    /// Reads the JSON API / stored shape: `Name`, `Webhooks`, `SlackWebhooks`, `Emails`,
+    /// `RawMessageDelivery`; validates.
+    fn from_json(value: &Value) -> Result<Self, TargetError>;
+    /// The JSON API / stored shape, with the topic ARN.
+    fn to_json(&self, region: &str, account_id: &str) -> Value;
+    /// Every endpoint as (protocol, endpoint).
+    fn endpoints(&self) -> Vec<(&'static str, &str)>;
+}
+
+impl TargetRules for Target {
+    fn validate(&self) -> Result<(), TargetError> {
         let n = self.name.chars().count();
         if n == 0 || n > crate::limits::TOPIC_NAME_CHARS_MAX {
             return Err(bad(format!(
@@ -128,9 +129,7 @@ impl Target {
         Ok(())
     }
 
-    /// Reads the JSON API / stored shape: `Name`, `Webhooks`, `SlackWebhooks`, `Emails`,
-    /// `RawMessageDelivery`; validates.
-    pub fn from_json(value: &Value) -> Result<Target, TargetError> {
+    fn from_json(value: &Value) -> Result<Target, TargetError> {
         let Value::Object(object) = value else {
             return Err(bad("a notification target must be a JSON object"));
         };
@@ -181,8 +180,7 @@ impl Target {
         Ok(target)
     }
 
-    /// The JSON API / stored shape, with the topic ARN.
-    pub fn to_json(&self, region: &str, account_id: &str) -> Value {
+    fn to_json(&self, region: &str, account_id: &str) -> Value {
         json!({
             "Name": self.name,
             "TopicArn": topic_arn(region, account_id, &self.name),
@@ -194,8 +192,7 @@ impl Target {
         })
     }
 
-    /// Every endpoint as (protocol, endpoint).
-    pub fn endpoints(&self) -> Vec<(&'static str, &str)> {
+    fn endpoints(&self) -> Vec<(&'static str, &str)> {
         let mut out = Vec::new();
         for url in &self.webhooks {
             out.push((if url.starts_with("https://") { "https" } else { "http" }, url.as_str()));

@@ -8,7 +8,7 @@ use anyhow::Context;
 use base64::Engine as _;
 use catalog::{AlarmStore as _, SettingStore as _};
 use metric_alarms::cis::{self, CisVersion};
-use metric_alarms::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, EnvelopeSigner, MetricFilter, Target};
+use metric_alarms::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, EnvelopeSigner, MetricFilter};
 
 const SIGNING_KEY_SETTING: &str = "notifications.signing_key_pkcs8";
 const SIGNING_KEY_FROM_SETTING: &str = "notifications.signing_certificate_from";
@@ -110,16 +110,8 @@ pub(crate) fn apply_config(
     }
     if let Some(config) = config {
         for t in &config.notification_targets {
-            let target = Target {
-                name: t.name.clone(),
-                webhooks: t.webhooks.clone(),
-                slack_webhooks: t.slack_webhooks.clone(),
-                emails: t.emails.clone(),
-                email_json: t.email_json.clone(),
-                raw_message_delivery: t.raw_message_delivery,
-            };
             service
-                .put_target(account_id, region, target, "config")
+                .put_target(account_id, region, t.clone(), "config")
                 .map_err(|err| anyhow::anyhow!("notification_targets `{}`: {err}", t.name))?;
         }
         let existing =

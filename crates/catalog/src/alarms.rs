@@ -459,19 +459,16 @@ impl AlarmStore for Catalog {
     }
 
     fn delete_log_group(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let groups = tx.execute(
-            "DELETE FROM log_groups WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+        let deleted = sqlite::execute_each(
+            &mut self.conn(),
+            &[
+                "DELETE FROM log_groups WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+                "DELETE FROM metric_filters
+                 WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3",
+            ],
             params![account_id, region, name],
         )?;
-        let filters = tx.execute(
-            "DELETE FROM metric_filters
-             WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3",
-            params![account_id, region, name],
-        )?;
-        tx.commit()?;
-        Ok(groups + filters > 0)
+        Ok(deleted.iter().sum::<usize>() > 0)
     }
 
     fn log_groups(&self, account_id: &str, region: &str) -> Result<Vec<(String, i64)>> {
@@ -545,18 +542,16 @@ impl AlarmStore for Catalog {
     }
 
     fn delete_alarm(&self, account_id: &str, region: &str, alarm_name: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM metric_alarms WHERE account_id = ?1 AND region = ?2 AND alarm_name = ?3",
+        let deleted = sqlite::execute_each(
+            &mut self.conn(),
+            &[
+                "DELETE FROM metric_alarms WHERE account_id = ?1 AND region = ?2 AND alarm_name = ?3",
+                "DELETE FROM alarm_history WHERE account_id = ?1 AND region = ?2 AND alarm_name = ?3",
+            ],
             params![account_id, region, alarm_name],
         )?;
-        tx.execute(
-            "DELETE FROM alarm_history WHERE account_id = ?1 AND region = ?2 AND alarm_name = ?3",
-            params![account_id, region, alarm_name],
-        )?;
-        tx.commit()?;
-        Ok(n > 0)
+        // Whether the alarm existed; its history goes with it.
+        Ok(deleted[0] > 0)
     }
 
     fn alarms(&self) -> Result<Vec<AlarmRow>> {

@@ -95,3 +95,18 @@ pub(crate) fn count(conn: &Connection, sql: &str, params: impl Params) -> Result
     let n: i64 = conn.query_row(sql, params, |row| row.get(0))?;
     Ok(usize::try_from(n).unwrap_or(0))
 }
+
+/// Runs each statement with the same parameters, all in one transaction; the rows each changed.
+pub(crate) fn execute_each(
+    conn: &mut Connection,
+    statements: &[&str],
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<usize>> {
+    let tx = conn.transaction()?;
+    let mut changed = Vec::with_capacity(statements.len());
+    for sql in statements {
+        changed.push(tx.execute(sql, params)?);
+    }
+    tx.commit()?;
+    Ok(changed)
+}

@@ -481,12 +481,23 @@ async fn fetch_all<T: Send + 'static>(
     Ok(out.into_iter().map(|(_, object, result)| (object, result)).collect())
 }
 
-/// Decompresses a single-member gzip; trailing data (a second member) is a format error, as
-/// for the AWS CLI.
+/// The most a log file or digest may expand to: CloudTrail's files are tens of MB at most, and
+/// a bucket's content is not trusted (a small gzip can expand without bound).
+const DECOMPRESSED_BYTES_MAX: u64 = 512 * 1024 * 1024;
+
+/// Decompresses a single-member gzip of at most [`DECOMPRESSED_BYTES_MAX`]; trailing data (a
+/// second member) is a format error, as for the AWS CLI.
 fn gunzip_single(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    gunzip_single_bounded(bytes, DECOMPRESSED_BYTES_MAX)
+}
+
+fn gunzip_single_bounded(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
     let mut decoder = flate2::bufread::GzDecoder::new(bytes);
     let mut out = Vec::new();
-    decoder.read_to_end(&mut out).map_err(|e| format!("not gzip: {e}"))?;
+    (&mut decoder).take(limit + 1).read_to_end(&mut out).map_err(|e| format!("not gzip: {e}"))?;
+    if out.len() as u64 > limit {
+        return Err(format!("it expands to more than {limit} bytes"));
+    }
     if !decoder.into_inner().is_empty() {
         return Err("data after the gzip member".into());
     }
@@ -520,9 +531,10 @@ fn log_key_time(key: &str) -> Option<i64> {
 /// Whether the `YYYY/MM/DD/` after `folder_len` characters of `key` is a day of the range.
 fn in_day_range(key: &str, folder_len: usize, from: i64, to: i64) -> bool {
     let Some(date) = key.get(folder_len..folder_len + 10) else { return true };
+    // Any bytes may be in a key: a part that is not a date is no date (never a panic).
     let compact = format!(
         "{}{}{}T000000Z",
-        &date[0..4],
+        date.get(0..4).unwrap_or("????"),
         date.get(5..7).unwrap_or("??"),
         date.get(8..10).unwrap_or("??")
     );
@@ -548,5 +560,30 @@ mod tests {
         gz.extend(integrity::digest::gzip(b"{}"));
         assert!(gunzip_single(&gz).is_err(), "a second member is refused");
         assert!(gunzip_single(b"nope").is_err());
+        let bomb = integrity::digest::gzip(&vec![b'0'; 100_000]);
+        assert!(gunzip_single_bounded(&bomb, 99_999).unwrap_err().contains("expands to more"));
+        assert_eq!(gunzip_single_bounded(&bomb, 100_000).unwrap().len(), 100_000);
+    }
+
+    #[test]
+    fn keys_of_any_characters_never_panic() {
+        let folder = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/";
+        let pieces = ["2026", "/", "é", "ü€", "11", "T", "Z", "_", ".json.gz", "😀", "0", "-"];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let mut key = folder.to_owned();
+            for _ in 0..(state % 12) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                key.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            state = state.wrapping_add(1);
+            let _ = in_day_range(&key, folder.len(), 0, i64::MAX);
+            let _ = log_key_time(&key);
+            let _ = integrity::digest::key_time(&key);
+        }
+        // `€` straddles the year's fourth byte: the old code panicked here.
+        assert!(in_day_range(&format!("{folder}20€1/345/x"), folder.len(), 0, i64::MAX));
     }
 }

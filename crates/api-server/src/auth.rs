@@ -160,17 +160,4 @@ impl Keys {
         };
         self.verify(&request, service, sigv4::UriEncoding::S3, now)
     }
-
-    /// The caller a request claims to be (the access key in its `Authorization` credential),
-    /// when that key is known: used to audit failed authentications.
-    pub(crate) fn claimed_caller(&self, parts: &Parts) -> Option<Caller> {
-        let authorization = parts.headers.get("authorization")?.to_str().ok()?;
-        let credential = authorization.split("Credential=").nth(1)?;
-        let mut scope = credential.split(['/', ',', ' ']);
-        let access_key_id = scope.next()?;
-        let _date = scope.next()?;
-        let region =
-            scope.next().filter(|r| cloudtrail_model::arn::is_region(r)).unwrap_or("us-east-1");
-        self.keys.get(access_key_id).map(|key| caller_of(key, region.to_owned()))
-    }
 }

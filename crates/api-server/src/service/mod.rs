@@ -350,15 +350,10 @@ pub(crate) async fn serve(
         state.now(),
     ) {
         Ok(caller) => caller,
-        Err(err) => {
-            // A failed authentication is recorded when it names a key we know.
-            if let Some(audit) = &audit
-                && let Some(caller) = state.keys.claimed_caller(&parts)
-            {
-                audit.record(&state, &caller, Err(&err)).await;
-            }
-            return protocol.error(err, &exchange);
-        }
+        // Nothing is recorded for a request that failed authentication, as in AWS: its body
+        // and operation are the sender's word, not the key owner's (recording them let anyone
+        // who knew a key id write events, and alarms, in that key's name).
+        Err(err) => return protocol.error(err, &exchange),
     };
     let request = Received {
         body: body.clone(),

@@ -46,6 +46,7 @@ pub(crate) static MONITORING: Service = Service {
     access_denied_code: "AccessDenied",
     protocol: Protocol::RestJson,
     audit_source: Some("monitoring.amazonaws.com"),
+    audit_redact: None,
     request_bytes_max: BODY_BYTES_MAX,
     operations: &[
         Operation::blocking(
@@ -96,12 +97,45 @@ pub(crate) static MONITORING: Service = Service {
 
 /// Notification targets and the notification history (SNS's operation names and IAM
 /// actions, recorded with `eventSource` `sns.amazonaws.com`).
+/// Webhook URLs carry their secret in the path or query (Slack's do): a self-audit record
+/// keeps the scheme and host, and a hash of the rest so two URLs can still be told apart.
+/// Wherever they are in `value` (request members, a described target in the answer).
+fn redact_endpoints(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                match (name.as_str(), member) {
+                    ("Webhooks" | "SlackWebhooks", Value::Array(urls)) => {
+                        for url in urls.iter_mut() {
+                            if let Value::String(text) = url {
+                                *text = redact_url(text);
+                            }
+                        }
+                    }
+                    (_, member) => redact_endpoints(member),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_endpoints),
+        _ => {}
+    }
+}
+
+/// `scheme://host/…#sha256:<12 hex>` of `url` (its path and query are the secret).
+fn redact_url(url: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(url.as_bytes());
+    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{}#sha256:{short}", metric_alarms::redact(url))
+}
+
 pub(crate) static SNS: Service = Service {
     signing_name: "opentrail",
     iam_prefix: "sns",
     access_denied_code: "AccessDenied",
     protocol: Protocol::RestJson,
     audit_source: Some("sns.amazonaws.com"),
+    audit_redact: Some(redact_endpoints),
     request_bytes_max: BODY_BYTES_MAX,
     operations: &[
         Operation::blocking("ListTopics", "sns:ListTopics", Authz::Account, list_topics),

@@ -14,18 +14,21 @@ use crate::limits;
 use crate::service::{Authz, BoxFuture, Call, OpResult, Operation, Protocol, Service, Unlisted};
 
 /// CloudTrail Data (rest-json, `POST /PutAuditEvents`). Its calls are data events: they are not
-/// self-audited, and the channel's owner is the only account that may send to it.
+/// self-audited. The channel's owner is the only account that may send to it, and only
+/// identities its policies allow `cloudtrail-data:PutAuditEvents` on the channel (as in AWS:
+/// `cloudtrail:*` does not grant it).
 pub(crate) static CLOUDTRAIL_DATA: Service = Service {
     signing_name: "cloudtrail-data",
     iam_prefix: "cloudtrail-data",
     access_denied_code: "AccessDeniedException",
     protocol: Protocol::RestJson,
     audit_source: None,
+    audit_redact: None,
     request_bytes_max: limits::AUDIT_REQUEST_BYTES_MAX,
     operations: &[Operation::awaiting(
         "PutAuditEvents",
         "cloudtrail-data:PutAuditEvents",
-        Authz::Owner,
+        Authz::Handler,
         put_audit_events,
     )],
     unlisted: Unlisted::NONE,
@@ -65,6 +68,7 @@ async fn handle(call: Arc<Call>) -> OpResult {
             ),
         ));
     }
+    call.authorize(&channel.channel_arn, &channel.account_id, false)?;
     if let Some(external_id) = &external_id {
         let n_chars = external_id.chars().count();
         let allowed = |c: char| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c);

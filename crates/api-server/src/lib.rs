@@ -175,16 +175,25 @@ async fn health() -> Json<serde_json::Value> {
 
 /// Ready when events can be accepted: the WAL works and the disk has room.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    // Anyone may ask, so the answer names the cause, never its details (paths, free space,
+    // WAL positions): those are in the server's log.
+    let unavailable = |reason: &str| {
+        let body = json!({ "status": "unavailable", "reason": reason });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    };
     if let Some(failure) = state.ingestor.wal().failure() {
-        let body = json!({ "status": "unavailable", "reason": format!("write-ahead log failed: {failure}; restart OpenTrail") });
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        tracing::error!(%failure, "not ready: the write-ahead log failed; restart OpenTrail");
+        return unavailable("the write-ahead log failed; the operator must restart OpenTrail");
     }
     if let Err(err) = state.ingestor.check_capacity() {
-        let body = json!({ "status": "unavailable", "reason": err.to_string() });
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        tracing::warn!(%err, "not ready");
+        return unavailable(if err.is_retryable() {
+            "OpenTrail cannot accept events now; retry later"
+        } else {
+            "OpenTrail cannot accept events"
+        });
     }
-    Json(json!({ "status": "ready", "walEnd": state.ingestor.wal().durable_end().0 }))
-        .into_response()
+    Json(json!({ "status": "ready" })).into_response()
 }
 
 /// The AWS services found by their request framing (AWS JSON's `X-Amz-Target`), in the order

@@ -21,6 +21,7 @@ pub(crate) static LOGS: Service = Service {
     access_denied_code: "AccessDeniedException",
     protocol: Protocol::AwsJson11 { target_prefix: "Logs_20140328." },
     audit_source: Some("logs.amazonaws.com"),
+    audit_redact: None,
     request_bytes_max: 1024 * 1024,
     operations: &[
         Operation::blocking(

@@ -44,6 +44,7 @@ pub(crate) static S3: Service = Service {
     access_denied_code: "AccessDenied",
     protocol: Protocol::RestXml { route },
     audit_source: None,
+    audit_redact: None,
     // REST-XML reads no body: the operations served take none.
     request_bytes_max: 0,
     operations: &[
@@ -83,6 +84,13 @@ pub(crate) async fn serve(state: Arc<AppState>, request: Request) -> Response {
 }
 
 /// An error in S3's shape about `resource`.
+/// S3's message for an internal error; the details (store paths, the backend's words) go to
+/// the server's log only.
+fn internal(err: &blob_store::Error) -> &'static str {
+    tracing::error!(err = %err.detailed(), "an S3 request failed inside OpenTrail");
+    "We encountered an internal error. Please try again."
+}
+
 fn error(
     status: StatusCode,
     code: &'static str,
@@ -233,7 +241,7 @@ async fn object(call: &Arc<Call>, head: bool) -> RawResult {
             return Err(error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
-                err.to_string(),
+                internal(&err),
                 format!("/{bucket}/{key}"),
             ));
         }
@@ -367,7 +375,7 @@ async fn list_objects(
                 error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "InternalError",
-                    err.to_string(),
+                    internal(&err),
                     format!("/{bucket}"),
                 )
             })?;

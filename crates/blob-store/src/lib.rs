@@ -416,7 +416,15 @@ impl BlobStore {
             Backend::Adapter(store) => store.get(bucket, key).await?,
             Backend::Faulty(faulty) => faulty.get(bucket, key).await?,
         };
-        assert_eq!(object.body.len() as u64, object.info.size, "size of `{bucket}/{key}`");
+        // A store that answers inconsistently is an error of that call, never a panic of the
+        // task that asked (delivery, validation).
+        if object.body.len() as u64 != object.info.size {
+            return Err(misbehaving(
+                Operation::Get,
+                format!("{bucket}/{key}"),
+                format!("{} bytes where {} were announced", object.body.len(), object.info.size),
+            ));
+        }
         Ok(object)
     }
 
@@ -464,15 +472,30 @@ impl BlobStore {
             Backend::Adapter(store) => store.list(bucket, request).await?,
             Backend::Faulty(faulty) => faulty.list(bucket, request).await?,
         };
-        assert!(page.objects.len() <= max_keys);
-        assert!(page.objects.windows(2).all(|pair| pair[0].key < pair[1].key), "listing order");
-        assert!(page.objects.iter().all(|object| object.key.starts_with(prefix)));
-        assert!(
-            page.objects
-                .iter()
-                .all(|object| start_after.is_none_or(|after| object.key.as_str() > after))
-        );
-        assert!(!page.is_truncated || !page.objects.is_empty());
+        let broken = if page.objects.len() > max_keys {
+            Some("more keys than asked for")
+        } else if !page.objects.windows(2).all(|pair| pair[0].key < pair[1].key) {
+            Some("keys out of order")
+        } else if !page.objects.iter().all(|object| object.key.starts_with(prefix)) {
+            Some("a key outside the prefix")
+        } else if !page
+            .objects
+            .iter()
+            .all(|object| start_after.is_none_or(|after| object.key.as_str() > after))
+        {
+            Some("a key not after the start")
+        } else if page.is_truncated && page.objects.is_empty() {
+            Some("an empty page that claims more")
+        } else {
+            None
+        };
+        if let Some(what) = broken {
+            return Err(misbehaving(
+                Operation::List,
+                bucket.to_owned(),
+                format!("listing: {what}"),
+            ));
+        }
         Ok(page)
     }
 
@@ -498,6 +521,11 @@ fn backend_name(backend: &Backend) -> String {
         Backend::Adapter(store) => store.backend_name().to_owned(),
         Backend::Faulty(faulty) => format!("faulty({})", faulty.inner().backend_name()),
     }
+}
+
+/// A store that answered something impossible: an error of that call.
+fn misbehaving(operation: Operation, target: String, what: String) -> Error {
+    Error::Permanent { operation, target, source: what.into() }
 }
 
 #[cfg(test)]

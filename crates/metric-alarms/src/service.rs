@@ -313,9 +313,12 @@ impl AlarmService {
             .chain(&config.ok_actions)
             .chain(&config.insufficient_data_actions)
         {
-            let known = targets.iter().any(|((a, r, n), _)| topic_arn(r, a, n) == *arn);
+            // Only the alarm's own account's targets: another account's is as unknown as one
+            // that does not exist (its existence is that account's business).
+            let known =
+                targets.iter().any(|((a, r, n), _)| a == account_id && topic_arn(r, a, n) == *arn);
             if !known {
-                let _ = (account_id, region);
+                let _ = region;
                 return Err(ServiceError::InvalidParameter(format!(
                     "action `{arn}` names no notification target; create the target first (its ARN is arn:aws:sns:<region>:<account>:<name>)"
                 )));
@@ -608,7 +611,7 @@ impl AlarmService {
                     let targets = lock(&self.targets);
                     targets
                         .iter()
-                        .find(|((a, r, n), _)| topic_arn(r, a, n) == *arn)
+                        .find(|((a, r, n), _)| *a == t.account_id && topic_arn(r, a, n) == *arn)
                         .map(|(_, target)| target.clone())
                 };
                 let Some(target) = target else {

@@ -16,6 +16,7 @@
 pub(crate) mod audit;
 mod protocol;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -65,9 +66,6 @@ pub(crate) enum Authz {
     /// By the handler with [`Call::authorize`], on the resource the request names once it is
     /// found (a trail, a channel), after the request's own validation, as AWS orders its errors.
     Handler,
-    /// No IAM decision: the handler admits only the owner of the resource it writes to
-    /// (PutAuditEvents: the channel's account).
-    Owner,
 }
 
 /// One operation of a service.
@@ -148,6 +146,9 @@ pub(crate) struct Service {
     /// whose calls are not recorded (CloudTrail does not log PutAuditEvents as management
     /// events either).
     pub(crate) audit_source: Option<&'static str>,
+    /// Hides secrets in the request members and response elements its self-audit records keep
+    /// (REST-JSON): anyone allowed to look up events reads them, and trails deliver them.
+    pub(crate) audit_redact: Option<fn(&mut serde_json::Value)>,
     /// Requests are small; this bounds what is read before authentication (by the protocols
     /// that read the body).
     pub(crate) request_bytes_max: usize,
@@ -340,7 +341,7 @@ pub(crate) async fn serve(
         event_source,
         context: &context,
         operation: &operation,
-        request_parameters: protocol.request_parameters(&body, &route.params),
+        request_parameters: protocol.request_parameters(&body, &route.params, service.audit_redact),
     });
     let caller = match protocol.authenticate(
         &state.keys,
@@ -363,11 +364,14 @@ pub(crate) async fn serve(
     let result = run(&state, service, &operation, caller.clone(), request).await;
     if let Some(audit) = &audit {
         // A whole response records no response elements.
-        let members = result.as_ref().map(|reply| match reply {
-            Reply::Members(value) => value,
-            Reply::Response(_) => &serde_json::Value::Null,
+        let mut members = result.as_ref().map(|reply| match reply {
+            Reply::Members(value) => Cow::Borrowed(value),
+            Reply::Response(_) => Cow::Owned(serde_json::Value::Null),
         });
-        audit.record(&state, &caller, members).await;
+        if let (Some(redact), Ok(members)) = (service.audit_redact, members.as_mut()) {
+            redact(members.to_mut());
+        }
+        audit.record(&state, &caller, members.as_deref().map_err(|err| *err)).await;
     }
     match result {
         Ok(Reply::Members(value)) => protocol.success(value),

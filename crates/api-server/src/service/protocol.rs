@@ -149,6 +149,7 @@ impl Protocol {
         &self,
         body: &'a [u8],
         params: &[(&'static str, String)],
+        redact: Option<fn(&mut serde_json::Value)>,
     ) -> Cow<'a, [u8]> {
         match self {
             Protocol::AwsJson11 { .. } => Cow::Borrowed(body),
@@ -161,10 +162,13 @@ impl Protocol {
                     members.insert((*name).to_owned(), serde_json::Value::String(value.clone()));
                 }
                 if members.is_empty() {
-                    Cow::Owned(Vec::new())
-                } else {
-                    Cow::Owned(serde_json::Value::Object(members).to_string().into_bytes())
+                    return Cow::Owned(Vec::new());
                 }
+                let mut members = serde_json::Value::Object(members);
+                if let Some(redact) = redact {
+                    redact(&mut members);
+                }
+                Cow::Owned(members.to_string().into_bytes())
             }
         }
     }

@@ -39,7 +39,13 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     restrict_to_owner(&data_dir, 0o700)?;
     let catalog_path = data_dir.join("catalog.sqlite");
     let catalog = Arc::new(catalog::Catalog::open(&catalog_path).context("open the catalog")?);
-    restrict_to_owner(&catalog_path, 0o600)?;
+    // The catalog and SQLite's journal files beside it hold secrets (keys): owner only.
+    for suffix in ["", "-wal", "-shm"] {
+        let path = data_dir.join(format!("catalog.sqlite{suffix}"));
+        if suffix.is_empty() || path.exists() {
+            restrict_to_owner(&path, 0o600)?;
+        }
+    }
     let clock: Arc<dyn ingest::Clock> = Arc::new(ingest::SystemClock);
     let now_unix = clock.now_unix_millis() / 1000;
 

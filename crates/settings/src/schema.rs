@@ -93,7 +93,8 @@ pub(crate) struct SmtpV1 {
     /// Default: none. Write `"${VAR}"` to keep it out of the file.
     pub(crate) password: Option<String>,
     /// `"opportunistic"` (STARTTLS when offered), `"starttls"` (required), `"tls"` (from the
-    /// first byte) or `"none"`. Default `"opportunistic"`.
+    /// first byte) or `"none"`. Default `"opportunistic"`, or `"starttls"` with a `password`
+    /// (which refuses `"opportunistic"`: a stripped STARTTLS offer would expose it).
     pub(crate) tls: Option<String>,
 }
 

@@ -217,7 +217,18 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
         }
     }
     let smtp = file.smtp.map(|smtp| {
+        // With a password, STARTTLS is required by default: opportunistic STARTTLS lets anyone
+        // on the path strip the relay's offer and read `AUTH PLAIN`.
+        let authenticates = smtp.password.is_some();
         let tls = match smtp.tls.as_deref() {
+            None if authenticates => crate::SmtpTls::StartTls,
+            Some("opportunistic") if authenticates => {
+                problems.push(Problem::rule(
+                    "smtp.tls",
+                    "= `opportunistic` would send the password in clear text to a relay (or an attacker on the way) that does not offer STARTTLS; use `starttls` or `tls`",
+                ));
+                crate::SmtpTls::StartTls
+            }
             None | Some("opportunistic") => crate::SmtpTls::Opportunistic,
             Some("none") => crate::SmtpTls::None,
             Some("tls") => crate::SmtpTls::Tls,

@@ -29,6 +29,13 @@ fn serves_health_and_stops_on_sigterm() {
 
     let mode = std::fs::metadata(dir.join("admin.env")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "admin.env holds a secret");
+    // The catalog holds access keys: the database and SQLite's journal files beside it too.
+    for suffix in ["", "-wal", "-shm"] {
+        let path = dir.join(format!("catalog.sqlite{suffix}"));
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{}", path.display());
+        }
+    }
     let env = std::fs::read_to_string(dir.join("admin.env")).unwrap();
     for name in [
         "AWS_ACCESS_KEY_ID",

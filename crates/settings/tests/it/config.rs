@@ -905,3 +905,28 @@ ComparisonOperator = "GreaterThanOrEqualToThreshold"
     assert_eq!(settings.alarms[0]["Period"], 60);
     assert_eq!(settings.alarms[0]["Threshold"], 5.0);
 }
+
+#[test]
+fn an_smtp_password_is_never_offered_without_tls() {
+    let with_password = |tls: &str| {
+        format!(
+            "version = 1\n[smtp]\nhost = \"mail.example.com\"\nusername = \"u\"\npassword = \"p\"\n{tls}"
+        )
+    };
+    // By default a relay that takes a password must offer STARTTLS (port 587).
+    let settings = Settings::from_toml(&with_password(""), &BTreeMap::new()).unwrap();
+    let smtp = settings.smtp.as_ref().unwrap();
+    assert_eq!((smtp.port, smtp.tls), (587, settings::SmtpTls::StartTls));
+    // Opportunistic STARTTLS can be stripped on the way: refused with a password.
+    check_problems(
+        &with_password("tls = \"opportunistic\"\n"),
+        &[
+            "`smtp.tls` = `opportunistic` would send the password in clear text to a relay (or an attacker on the way) that does not offer STARTTLS; use `starttls` or `tls`",
+        ],
+    );
+    // Without a password, opportunistic stays the default (a plain local relay works).
+    let plain =
+        Settings::from_toml("version = 1\n[smtp]\nhost = \"127.0.0.1\"\n", &BTreeMap::new())
+            .unwrap();
+    assert_eq!(plain.smtp.unwrap().tls, settings::SmtpTls::Opportunistic);
+}

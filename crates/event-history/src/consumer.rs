@@ -54,9 +54,8 @@ impl pipeline::Consumer for Indexer {
     /// From what history has filed (sealed, after a restart): a crash re-reads the unsealed
     /// tail from the WAL.
     fn resume(&mut self, wal: &wal::Wal) -> Result<pipeline::Resume, Error> {
-        if wal.cursor(CONSUMER_NAME).is_none() {
-            wal.register_consumer(CONSUMER_NAME)?;
-        }
+        // Registers the cursor on first start; reading starts where history stands.
+        pipeline::resume_from_cursor(wal, CONSUMER_NAME, wal.first_lsn())?;
         Ok(pipeline::Resume { from: self.history.position(), until: None })
     }
 

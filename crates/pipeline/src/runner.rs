@@ -268,13 +268,11 @@ impl<C: Consumer> Runner<C> {
         if let Some(position) = &self.position {
             debug_assert!(point <= position.applied, "{name} commits {point} past what it applied");
         }
+        // Registering is `Consumer::resume`'s (`resume_from_cursor`); an unregistered cursor
+        // here is that contract broken, and `commit_cursor` says so.
         match wal.cursor(name) {
-            Some(cursor) if cursor < point => wal.commit_cursor(name, point),
-            Some(_) => Ok(()),
-            None => {
-                wal.register_consumer(name)?;
-                wal.commit_cursor(name, point)
-            }
+            Some(cursor) if cursor >= point => Ok(()),
+            _ => wal.commit_cursor(name, point),
         }
     }
 

@@ -118,6 +118,9 @@ class Server:
     data_dir: Path
     work_dir: Path
     extra_args: tuple[str, ...] = ()
+    # The default trail of the first start counts against the 5 trails per region and shows
+    # in every listing; tests about other things start without it (`--no-default-trail`).
+    default_trail: bool = False
     proc: subprocess.Popen | None = None
     endpoint: str = ""
     port: int = 0
@@ -141,6 +144,7 @@ class Server:
                 str(self.data_dir),
                 "--listen",
                 "127.0.0.1:0",
+                *(() if self.default_trail else ("--no-default-trail",)),
                 *self.extra_args,
             ],
             stdin=subprocess.DEVNULL,
@@ -398,9 +402,10 @@ def start_server(tmp_path_factory, opentrail_bin):
     """
     started: list[Server] = []
 
-    def start(*extra_args: str) -> Server:
+    def start(*extra_args: str, default_trail: bool = False) -> Server:
         work = tmp_path_factory.mktemp("opentrail")
-        server = Server(data_dir=work / "data", work_dir=work, extra_args=tuple(extra_args))
+        server = Server(data_dir=work / "data", work_dir=work, extra_args=tuple(extra_args),
+                        default_trail=default_trail)
         server.start()
         started.append(server)
         return server

@@ -984,8 +984,12 @@ def test_self_audit_records(ct):
         assert record["eventType"] == "AwsApiCall" and record["eventCategory"] == "Management"
         assert record["managementEvent"] is True
         assert record["awsRegion"] == HOME and record["recipientAccountId"] == acct
-        assert record["userIdentity"] == {"type": "Root", "principalId": acct, "arn": f"arn:aws:iam::{acct}:root",
-                                          "accountId": acct, "accessKeyId": key_id}
+        # admin.env holds the administrator IAM user's key, never the root user's.
+        identity = record["userIdentity"]
+        assert re.fullmatch(r"AIDA[A-Z2-7]{17}", identity["principalId"]), identity
+        assert identity == {"type": "IAMUser", "principalId": identity["principalId"],
+                            "arn": f"arn:aws:iam::{acct}:user/admin", "accountId": acct,
+                            "accessKeyId": key_id, "userName": "admin"}
         assert UUID_RE.match(record["eventID"]) and record["eventID"] != record["requestID"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["eventTime"])
         if error_code is None:

@@ -265,7 +265,11 @@ access_keys = [{key("member-admin")}]
     records = [json.loads(line) for line in lines]
     for record in records:
         oracle.add(record)
-    ingest(server, lines, keys["admin"])
+    # Each account's events come from a principal allowed to write them: the management
+    # account's administrator writes its own and its member's; the outsider writes its own.
+    outsider_lines = [line for line, r in zip(lines, records) if r.get("recipientAccountId") == OUTSIDER]
+    ingest(server, [line for line, r in zip(lines, records) if r.get("recipientAccountId") != OUTSIDER], keys["admin"])
+    ingest(server, outsider_lines, keys["outsider"])
     world = World(server, keys, oracle, records)
     # Wait until the last generated event is in history (the consumer runs beside ingest).
     last = oracle.answer({MGMT})[0]

@@ -546,7 +546,7 @@ def two_accounts(start_server):
     second account (with a key and a channel) and an inactive key of the first account are
     added to the catalog (OpenTrail has no API for that yet)."""
     srv = start_server()
-    assert any(line.startswith("First start: created account") for line in srv.stdout_lines[:3])
+    assert any(line.startswith("First start: account") for line in srv.stdout_lines[:3])
     assert (srv.data_dir / "admin.env").stat().st_mode & 0o777 == 0o600
     first_admin = dict(srv.admin)
     uid = unique("uid")

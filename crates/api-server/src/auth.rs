@@ -40,9 +40,12 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
-    /// The catalog's keys (the bootstrap admin: an account's root) plus the configured ones.
+    /// The catalog's keys (the bootstrap's root and administrator) plus the configured ones.
+    /// A catalog IAM user's policies are the AWS managed policies the catalog attaches to it
+    /// (`policies_of`); a user without any may do nothing.
     pub(crate) fn new(
         catalog_keys: Vec<catalog::AccessKey>,
+        policies_of: impl Fn(&catalog::AccessKey) -> Vec<settings::Policy>,
         config: Option<&settings::Settings>,
     ) -> Keys {
         let mut keys = HashMap::new();
@@ -51,14 +54,13 @@ impl Keys {
             let principal = if key.principal_type == "Root" {
                 settings::Principal::root(&key.account_id)
             } else {
-                // Catalog keys of other kinds carry no policies: they may do nothing.
                 settings::Principal {
                     principal_type: settings::PrincipalType::IamUser,
                     account_id: key.account_id.clone(),
                     arn: key.principal_arn.clone(),
                     principal_id: key.principal_id.clone(),
                     user_name: key.user_name.clone(),
-                    policies: Vec::new(),
+                    policies: policies_of(&key),
                 }
             };
             principals.insert(key.access_key_id.clone(), principal);

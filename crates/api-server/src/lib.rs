@@ -49,6 +49,8 @@ pub struct AppState {
     ingestion: cloudtrail::channels::IngestionStatuses,
     /// The AWS Organization of the configured accounts, if any.
     organization: Option<settings::Organization>,
+    /// The account that runs this OpenTrail (created at its first start), if set.
+    operator_account: Option<String>,
     /// Where trails deliver: the embedded local bucket store or S3 (set by the binary); an
     /// in-memory store until [`AppState::with_blob_store`] is called.
     blobs: blob_store::BlobStore,
@@ -69,7 +71,24 @@ impl AppState {
         history: Arc<event_history::History>,
         config: Option<Arc<settings::Settings>>,
     ) -> Result<AppState, catalog::Error> {
-        let keys = auth::Keys::new(catalog.access_keys()?, config.as_deref());
+        let policies_of = |key: &catalog::AccessKey| -> Vec<settings::Policy> {
+            let Some(user_name) = key.user_name.as_deref() else { return Vec::new() };
+            let names = catalog.user_policies(&key.account_id, user_name).unwrap_or_else(|err| {
+                tracing::error!(%err, user_name, "read the user's policies; it may do nothing");
+                Vec::new()
+            });
+            names
+                .iter()
+                .filter_map(|name| {
+                    let policy = settings::Policy::builtin(name);
+                    if policy.is_none() {
+                        tracing::warn!(policy = name, user_name, "unknown attached policy ignored");
+                    }
+                    policy
+                })
+                .collect()
+        };
+        let keys = auth::Keys::new(catalog.access_keys()?, policies_of, config.as_deref());
         let n_cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Ok(AppState {
             ingestor,
@@ -79,6 +98,7 @@ impl AppState {
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
             organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
+            operator_account: None,
             blobs: blob_store::BlobStore::memory(),
             alarms: None,
             sns_certificate: None,
@@ -101,6 +121,13 @@ impl AppState {
     /// Serves `GET /metrics` with what `render` returns (Prometheus text exposition format).
     pub fn with_metrics(mut self, render: metrics_route::Render) -> AppState {
         self.metrics = Some(render);
+        self
+    }
+
+    /// Names the account that runs this OpenTrail: its principals may be allowed by policy to
+    /// write any account's events (`settings::AuthzRequest::operator_account`).
+    pub fn with_operator_account(mut self, account_id: String) -> AppState {
+        self.operator_account = Some(account_id);
         self
     }
 

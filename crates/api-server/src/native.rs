@@ -7,6 +7,11 @@
 //! "accepted"|"duplicate"|"rejected"|"retry", "eventID": "...", "errors": [{"path", "rule",
 //! "message"}]}]}`. A duplicate is a record whose `eventID` was already stored (within the
 //! deduplication window); it is not stored again and its `eventID` is the stored one.
+//!
+//! Each record is authorized: the caller needs `opentrail:PutEvents` on the recipient
+//! account's `arn:<partition>:opentrail:<region>:<account>:events` — its own account by its
+//! policies, a member account only as the organization's management account allowed so by
+//! policy. A refused record is answered `rejected` with rule `access-denied`.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -34,8 +39,43 @@ pub(crate) async fn ingest_events(
 }
 
 enum Checked {
-    Ready { item: ingest::Item },
+    Ready { item: ingest::Item, recipient: String },
     Rejected { errors: Vec<serde_json::Value> },
+}
+
+/// The IAM action of native ingest, checked on each recipient account's events.
+const PUT_EVENTS: &str = "opentrail:PutEvents";
+
+/// Whether `caller` may write events for each recipient account (decided once per account):
+/// its own by its policies, another's only as an organization's management account allowed
+/// so by policy. `Err` holds the access-denied error of a record for that account.
+struct Recipients<'a> {
+    state: &'a AppState,
+    caller: &'a crate::Caller,
+    decided: std::collections::HashMap<String, Result<(), serde_json::Value>>,
+}
+
+impl Recipients<'_> {
+    fn check(&mut self, recipient: &str) -> Result<(), serde_json::Value> {
+        if let Some(decision) = self.decided.get(recipient) {
+            return decision.clone();
+        }
+        let region = &self.caller.region;
+        let partition = cloudtrail_model::regions::partition_of(region);
+        let resource = format!("arn:{partition}:opentrail:{region}:{recipient}:events");
+        let target = crate::service::AuthzTarget {
+            resource: &resource,
+            resource_account: recipient,
+            organization_trail: false,
+        };
+        let decision = crate::service::decide(self.state, self.caller, PUT_EVENTS, &target)
+            .map_err(|message| {
+                tracing::info!(caller = %self.caller.principal_arn, recipient, "native ingest refused a record: {message}");
+                json!({ "path": "$.recipientAccountId", "rule": "access-denied", "message": message })
+            });
+        self.decided.insert(recipient.to_owned(), decision.clone());
+        decision
+    }
 }
 
 async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
@@ -60,6 +100,7 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
         }
     };
     let now_ms = state.now_unix_millis();
+    let account_id = caller.account_id.clone();
     // Decoding and validation are CPU work: keep them off the async workers, one per core.
     let permit = state.cpu_permits.acquire().await.map_err(|err| ApiError::internal(&err))?;
     let checked = tokio::task::spawn_blocking(move || {
@@ -72,7 +113,7 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
         Ok::<_, ApiError>(
             records
                 .iter()
-                .map(|bytes| check_record(bytes.as_ref(), &caller.account_id, now_ms))
+                .map(|bytes| check_record(bytes.as_ref(), &account_id, now_ms))
                 .collect::<Vec<_>>(),
         )
     })
@@ -82,13 +123,18 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     let mut items = Vec::new();
     let mut results: Vec<RecordResult> = Vec::with_capacity(checked.len());
     let mut item_indexes = Vec::new();
+    let mut recipients =
+        Recipients { state, caller: &caller, decided: std::collections::HashMap::new() };
     for (index, checked) in checked.into_iter().enumerate() {
         match checked {
-            Checked::Ready { item } => {
-                item_indexes.push(index);
-                items.push(item);
-                results.push(RecordResult::Rejected(Vec::new()));
-            }
+            Checked::Ready { item, recipient } => match recipients.check(&recipient) {
+                Ok(()) => {
+                    item_indexes.push(index);
+                    items.push(item);
+                    results.push(RecordResult::Rejected(Vec::new()));
+                }
+                Err(error) => results.push(RecordResult::Rejected(vec![error])),
+            },
             Checked::Rejected { errors } => results.push(RecordResult::Rejected(errors)),
         }
     }
@@ -254,10 +300,16 @@ fn check_record(bytes: &[u8], account_id: &str, now_ms: i64) -> Checked {
         return rejected(invalid);
     }
     let event_id = record.event_id().unwrap_or_default().to_owned();
-    let recipient = record.recipient_account_id.as_deref().unwrap_or_default();
-    let item =
-        ingest::write_model::native_record(&encoded, event_id, recipient, supplied_id, now_ms);
-    Checked::Ready { item }
+    let recipient = record.recipient_account_id.as_deref().unwrap_or_default().to_owned();
+    let item = ingest::write_model::native_record(
+        &encoded,
+        event_id,
+        &recipient,
+        account_id,
+        supplied_id,
+        now_ms,
+    );
+    Checked::Ready { item, recipient }
 }
 
 fn parse_object(bytes: &[u8]) -> Result<Record, validate::Invalid> {

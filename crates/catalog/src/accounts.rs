@@ -32,11 +32,25 @@ pub trait AccountStore: Send + Sync {
 
     /// Every access key (active or not), ordered by id.
     fn access_keys(&self) -> Result<Vec<AccessKey>>;
+
+    /// Attaches the AWS managed policy `policy_name` (settings' built-in names) to the IAM
+    /// user `user_name` of an existing account; attaching it again changes nothing.
+    fn attach_user_policy(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        policy_name: &str,
+        now_unix: i64,
+    ) -> Result<()>;
+
+    /// The names of the policies attached to one IAM user, in the order they were attached.
+    fn user_policies(&self, account_id: &str, user_name: &str) -> Result<Vec<String>>;
 }
 
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    number: 1,
-    sql: "CREATE TABLE accounts (
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        number: 1,
+        sql: "CREATE TABLE accounts (
         account_id TEXT PRIMARY KEY CHECK (length(account_id) = 12),
         name TEXT NOT NULL,
         created_at INTEGER NOT NULL
@@ -52,7 +66,18 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
         status TEXT NOT NULL DEFAULT 'Active' CHECK (status IN ('Active', 'Inactive')),
         created_at INTEGER NOT NULL
     );",
-}];
+    },
+    Migration {
+        number: 10,
+        sql: "CREATE TABLE user_policies (
+        account_id TEXT NOT NULL REFERENCES accounts(account_id),
+        user_name TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        attached_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, user_name, policy_name)
+    );",
+    },
+];
 
 sqlite::from_row_by_field_names!(Account { account_id, name });
 
@@ -115,5 +140,30 @@ impl AccountStore for Catalog {
 
     fn access_keys(&self) -> Result<Vec<AccessKey>> {
         sqlite::select(&self.conn(), "FROM access_keys ORDER BY access_key_id", [])
+    }
+
+    fn attach_user_policy(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        policy_name: &str,
+        now_unix: i64,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO user_policies (account_id, user_name, policy_name, attached_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![account_id, user_name, policy_name, now_unix],
+        )?;
+        Ok(())
+    }
+
+    fn user_policies(&self, account_id: &str, user_name: &str) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT policy_name FROM user_policies WHERE account_id = ?1 AND user_name = ?2
+             ORDER BY attached_at, policy_name",
+        )?;
+        let names = statement.query_map(params![account_id, user_name], |row| row.get(0))?;
+        Ok(names.collect::<rusqlite::Result<_>>()?)
     }
 }

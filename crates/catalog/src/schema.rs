@@ -7,8 +7,8 @@
 //! steps of several features: migration 1 created accounts, keys, channels and settings at once.
 //! A number's steps run in [`FEATURES`] order, all in one transaction with the new
 //! `user_version`, so a crash leaves either the whole migration or none of it.
-//! `testdata/shipped-migrations-1-9.sql` keeps migrations 1 to 9 as they shipped (one array of
-//! SQL); tests open databases built from it.
+//! `testdata/shipped-migrations.sql` keeps every migration as it shipped (appended when a
+//! number ships, never edited); tests open databases built from it.
 
 use rusqlite::Connection;
 

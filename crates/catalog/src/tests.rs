@@ -284,9 +284,9 @@ fn digest_chains_register_files_once_and_commit_atomically() {
     assert!(catalog.digest_streams().unwrap().is_empty());
 }
 
-/// Migrations 1 to 9 as they shipped, from the frozen `testdata` file.
+/// Every migration as it shipped, from the frozen `testdata` file.
 fn shipped_migrations() -> Vec<String> {
-    let text = include_str!("../testdata/shipped-migrations-1-9.sql");
+    let text = include_str!("../testdata/shipped-migrations.sql");
     let mut migrations: Vec<String> = Vec::new();
     for line in text.lines() {
         if let Some(number) = line.strip_prefix("-- migration ") {
@@ -300,7 +300,7 @@ fn shipped_migrations() -> Vec<String> {
     migrations
 }
 
-/// A database as the code that shipped migrations 1 to 9 left it after applying the first
+/// A database as the code that shipped the migrations left it after applying the first
 /// `version` of them (the old code path: one array, `user_version` after each).
 fn shipped_database(path: &Path, version: usize) -> Connection {
     let mut conn = Connection::open(path).unwrap();
@@ -333,14 +333,17 @@ fn migration_numbers_are_dense_and_each_feature_in_order() {
     );
 }
 
+/// The newest shipped migration.
+const SHIPPED: usize = 10;
+
 #[test]
 fn databases_of_every_shipped_version_open_and_migrate_as_before() {
     let dir = tempfile::tempdir().unwrap();
-    let shipped_schema = schema_of(&shipped_database(&dir.path().join("shipped.sqlite"), 9));
+    let shipped_schema = schema_of(&shipped_database(&dir.path().join("shipped.sqlite"), SHIPPED));
     let fresh = dir.path().join("fresh.sqlite");
     drop(Catalog::open(&fresh).unwrap());
     assert_eq!(schema_of(&Connection::open(&fresh).unwrap()), shipped_schema, "a new database");
-    for version in 0..=9 {
+    for version in 0..=SHIPPED {
         let path = dir.path().join(format!("v{version}.sqlite"));
         let conn = shipped_database(&path, version);
         if version >= 2 {
@@ -450,4 +453,20 @@ fn scoped_queries_see_only_their_scope() {
         names,
         [("g".into(), "a".into()), ("g".into(), "b".into()), ("h".into(), "a".into())]
     );
+}
+
+#[test]
+fn policies_attach_to_one_user_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::open(&dir.path().join("catalog.sqlite")).unwrap();
+    catalog.create_account(&account(), 1).unwrap();
+    catalog.attach_user_policy("123456789012", "admin", "AdministratorAccess", 5).unwrap();
+    catalog.attach_user_policy("123456789012", "admin", "AdministratorAccess", 6).unwrap();
+    catalog.attach_user_policy("123456789012", "admin", "AWSCloudTrail_ReadOnlyAccess", 7).unwrap();
+    assert_eq!(
+        catalog.user_policies("123456789012", "admin").unwrap(),
+        ["AdministratorAccess", "AWSCloudTrail_ReadOnlyAccess"]
+    );
+    assert!(catalog.user_policies("123456789012", "alice").unwrap().is_empty());
+    assert!(catalog.attach_user_policy("999999999999", "admin", "AdministratorAccess", 8).is_err());
 }

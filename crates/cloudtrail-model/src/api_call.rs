@@ -82,12 +82,12 @@ impl ApiCall<'_> {
             record.push("errorCode", err.code.into());
             record.push("errorMessage", truncate(err.message, limits::SHORT_TEXT_BYTES_MAX).into());
         }
-        record.push("requestParameters", camel_case_members(self.request));
+        record.push("requestParameters", bounded(camel_case_members(self.request)));
         let response_elements = match self.outcome {
             Ok(Some(response)) if !read_only => camel_case_members(response),
             _ => Value::Null,
         };
-        record.push("responseElements", response_elements);
+        record.push("responseElements", bounded(response_elements));
         record.push("requestID", self.request_id.into());
         record.push("eventID", self.event_id.into());
         record.push("readOnly", read_only.into());
@@ -99,6 +99,20 @@ impl ApiCall<'_> {
         json::write_object(&record, &mut out);
         out
     }
+}
+
+/// `value`, or — when its JSON text is larger than CloudTrail's field limit (100 KB) — the
+/// marker CloudTrail writes for a truncated field: `{"omitted":true,"originalSize":N}`. The
+/// record then always fits the WAL, whatever a caller sent.
+fn bounded(value: Value) -> Value {
+    let size = value.encoded_len();
+    if size <= limits::PAYLOAD_OBJECT_BYTES_MAX {
+        return value;
+    }
+    let mut marker = Object::with_capacity(2);
+    marker.push("omitted", true.into());
+    marker.push("originalSize", Value::Number(json::Number::from_u64(size as u64)));
+    Value::Object(marker)
 }
 
 /// A non-empty JSON object with CloudTrail's lower-camel-case member names (CloudTrail writes
@@ -229,5 +243,33 @@ mod tests {
         let Value::Object(record) = record else { panic!("{text}") };
         let Some(Value::String(cut)) = record.get("userAgent") else { panic!("{text}") };
         assert_eq!(cut.len(), limits::SHORT_TEXT_BYTES_MAX);
+    }
+
+    #[test]
+    fn an_oversized_field_is_replaced_by_the_omitted_marker_and_the_record_fits() {
+        let values: Vec<String> =
+            (0..480).map(|i| format!("\"{i:04}{}\"", "v".repeat(2044))).collect();
+        let request = format!(r#"{{"TrailName":"t","Values":[{}]}}"#, values.join(","));
+        let mut long = call("PutEventSelectors", Ok(Some(request.as_bytes())));
+        long.request = request.as_bytes();
+        let record = long.record();
+        assert!(record.len() < limits::RECORD_BYTES_MAX, "{}", record.len());
+        let text = String::from_utf8(record).unwrap();
+        let size = request.len();
+        assert!(
+            text.contains(&format!(
+                r#""requestParameters":{{"omitted":true,"originalSize":{size}}}"#
+            )),
+            "{}",
+            &text[..600]
+        );
+        assert!(
+            text.contains(&format!(
+                r#""responseElements":{{"omitted":true,"originalSize":{size}}}"#
+            ))
+        );
+        // Under the limit, nothing changes.
+        let short = String::from_utf8(call("CreateTrail", Ok(None)).record()).unwrap();
+        assert!(short.contains(r#""requestParameters":{"name":"main""#));
     }
 }

@@ -21,6 +21,7 @@ pub mod integration;
 pub mod json;
 pub mod limits;
 pub mod record;
+pub mod regions;
 pub mod s3_keys;
 pub mod time;
 mod typed;

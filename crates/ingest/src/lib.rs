@@ -179,6 +179,26 @@ impl Ingestor {
         Ok(())
     }
 
+    /// Fails fast when an append would be refused: the WAL failed, or the disk is too full.
+    /// Checked before a change whose record must be stored after it (self-audit), so that the
+    /// change is not made when its record could not be.
+    pub fn check_writable(&self) -> Result<(), Error> {
+        if let Some(failure) = self.wal.failure() {
+            return Err(Error::Wal(wal::Error::Failed(failure)));
+        }
+        self.check_capacity()
+    }
+
+    /// Stores the record of a change already made (its self-audit record) after
+    /// [`Ingestor::check_writable`] allowed it: the disk guard, checked then, is not checked
+    /// again (its margin holds far more than one record). Like [`Ingestor::append`]
+    /// otherwise; the caller waits out [`Error::Backpressure`] rather than fail the change.
+    pub async fn append_after_change(&self, item: Item) -> Result<(), Error> {
+        let result = self.append_unguarded(vec![item]).await;
+        metrics_names::record(&result);
+        result.map(drop)
+    }
+
     /// Stores `items` durably, skipping ones already stored; the outcomes are in the order of
     /// `items`. Items go to the WAL in as few batches as its limits allow. Returns only after
     /// every batch's fsync, or with an error; after an error, items of batches that did reach
@@ -191,6 +211,10 @@ impl Ingestor {
 
     async fn append_inner(&self, items: Vec<Item>) -> Result<Vec<Outcome>, Error> {
         self.check_capacity()?;
+        self.append_unguarded(items).await
+    }
+
+    async fn append_unguarded(&self, items: Vec<Item>) -> Result<Vec<Outcome>, Error> {
         let now = self.clock.now_unix_millis();
         let mut outcomes = Vec::with_capacity(items.len());
         // (payload, claimed key) in order.

@@ -27,19 +27,26 @@ pub fn new_id() -> String {
 }
 
 /// A CloudTrail record received on the native endpoint, as stored (`record`), with its
-/// `eventID` and `recipientAccountId`. `producer_event_id`: the producer sent the `eventID`
-/// (rather than OpenTrail filling it), so a retry carries the same one and is recognised.
+/// `eventID` and `recipientAccountId`, sent by a principal of `submitter_account_id`.
+/// `producer_event_id`: the producer sent the `eventID` (rather than OpenTrail filling it), so
+/// a retry carries the same one and is recognised — by the same submitting account only: an
+/// account writing another's events (an organization's management account, by policy) has
+/// keys of its own, so it can never claim the eventIDs the recipient itself will send.
 pub fn native_record(
     record: &[u8],
     event_id: String,
     recipient_account_id: &str,
+    submitter_account_id: &str,
     producer_event_id: bool,
     ingested_at_ms: i64,
 ) -> Item {
-    let dedup_key = if producer_event_id {
-        format!("n:{recipient_account_id}:{event_id}")
-    } else {
-        String::new()
+    let dedup_key = match producer_event_id {
+        false => String::new(),
+        // The key records have had since the first release.
+        true if submitter_account_id == recipient_account_id => {
+            format!("n:{recipient_account_id}:{event_id}")
+        }
+        true => format!("n:{submitter_account_id}>{recipient_account_id}:{event_id}"),
     };
     item(Kind::CloudTrailRecord, dedup_key, event_id, "", record, ingested_at_ms)
 }
@@ -105,9 +112,12 @@ mod tests {
             );
             assert_eq!((envelope.ingested_at_ms, envelope.record), (7, &b"{}"[..]));
         };
-        let native = native_record(b"{}", "e-1".into(), "111122223333", true, 7);
+        let native = native_record(b"{}", "e-1".into(), "111122223333", "111122223333", true, 7);
         check(native, Kind::CloudTrailRecord, "n:111122223333:e-1", "");
-        let filled = native_record(b"{}", "e-2".into(), "111122223333", false, 7);
+        // Another account's submission never claims the recipient's own key.
+        let managed = native_record(b"{}", "e-1".into(), "111122223333", "444455556666", true, 7);
+        check(managed, Kind::CloudTrailRecord, "n:444455556666>111122223333:e-1", "");
+        let filled = native_record(b"{}", "e-2".into(), "111122223333", "111122223333", false, 7);
         check(filled, Kind::CloudTrailRecord, "", "");
         let channel = Channel { id: "c-1", arn: "arn:aws:cloudtrail:eu-west-1:1:channel/c-1" };
         let event = audit_event(channel, "order-9", b"{}", "e-3".into(), 7);

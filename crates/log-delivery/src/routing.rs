@@ -1,11 +1,13 @@
 //! Which trails take an event: account (or organization), region (home region or all for a
-//! multi-region trail), global service events, then the trail's event selectors.
+//! multi-region trail, never across partitions), global service events, then the trail's
+//! event selectors.
 //!
 //! Global service events (IAM, STS's global endpoint, CloudFront, Route 53, Organizations) are
 //! recorded in us-east-1 (AWS, since 2021-11-22) and go only to trails that include global
 //! service events. Insights events never route through event selectors, and CloudTrail Lake
 //! integration events (PutAuditEvents) never reach trails.
 
+use cloudtrail_model::regions::partition_of;
 use cloudtrail_model::{EventCategory, Record, classify};
 use trail_selectors::Selectors;
 
@@ -68,6 +70,11 @@ impl TrailRoute {
         }
         let Some(region) = record.aws_region.as_deref() else { return false };
         if !self.is_multi_region_trail && region != self.home_region {
+            return false;
+        }
+        // A multi-region trail records the regions of its own partition: AWS never mixes
+        // `aws`, `aws-cn` and `aws-us-gov` events in one trail.
+        if partition_of(region) != partition_of(&self.home_region) {
             return false;
         }
         if is_global_service_event(record) && !self.include_global_service_events {

@@ -67,7 +67,7 @@ impl pipeline::Consumer for Consumer {
     /// which trails by the look-back.
     fn resume(&mut self, wal: &wal::Wal) -> Result<pipeline::Resume, wal::Error> {
         let resume = pipeline::resume_from_cursor(wal, CONSUMER_NAME, wal.durable_end())?;
-        tracing::info!(
+        tracing::debug!(
             from = resume.from.0,
             to = wal.durable_end().0,
             "metric filters replay the events their alarms' windows still need"

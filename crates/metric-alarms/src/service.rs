@@ -656,14 +656,22 @@ impl AlarmService {
                 timestamp_ms: t.update.timestamp_ms,
                 document: doc::history_item(&name, &t.update).to_string(),
             };
-            tracing::info!(
-                alarm = name,
-                account = t.account_id,
-                from = %t.update.old_state,
-                to = %t.update.new_state,
-                notifications = notifications.len(),
-                "alarm state changed"
-            );
+            // An alarm's first evaluation (no data yet → OK) is routine: every alarm does it
+            // at start. Anything else is news.
+            if t.update.old_state == StateValue::InsufficientData
+                && t.update.new_state == StateValue::Ok
+            {
+                tracing::debug!(alarm = name, account = t.account_id, "alarm initialised: OK");
+            } else {
+                tracing::info!(
+                    alarm = name,
+                    account = t.account_id,
+                    from = %t.update.old_state,
+                    to = %t.update.new_state,
+                    notifications = notifications.len(),
+                    "alarm state changed"
+                );
+            }
             queued |= !notifications.is_empty();
             if let Err(err) =
                 self.catalog.record_transition(&row, Some(&history), &notifications, self.now_ms())

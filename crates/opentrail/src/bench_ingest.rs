@@ -265,9 +265,15 @@ fn start_server_exe(
     data_dir: &std::path::Path,
     extra: &[&str],
 ) -> anyhow::Result<(Child, Admin)> {
+    // The ingest path is measured: no default trail delivering every event, in executables
+    // that create one (older ones never did).
+    let help = Command::new(exe).args(["serve", "--help"]).output();
+    let no_default_trail =
+        help.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("--no-default-trail"));
     let mut child = Command::new(exe)
         .args(["serve", "--listen", "127.0.0.1:0", "--disk-free-bytes-min", "0", "--data-dir"])
         .arg(data_dir)
+        .args(no_default_trail.then_some("--no-default-trail"))
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -229,6 +229,10 @@ pub(crate) struct ServeArgs {
     /// Refuse new events (503) while the data directory's file system has less free space.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub(crate) disk_free_bytes_min: u64,
+    /// Create no default trail at the first start (as `default_trail = false` in the
+    /// configuration file).
+    #[arg(long)]
+    pub(crate) no_default_trail: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -79,6 +79,30 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     // and the S3-compatible stores of the configuration for the buckets they name.
     let blobs = blob_store::BlobStore::new(store_config(&data_dir, config.as_deref()))
         .context("open the bucket stores (check `s3_stores` in the configuration file)")?;
+    // The default trail, created once, at the first start, unless the configuration says not.
+    let wants_default_trail =
+        !args.no_default_trail && config.as_ref().is_none_or(|c| c.default_trail);
+    let default_trail = if bootstrap.first_start && wants_default_trail {
+        let now_ms = clock.now_unix_millis();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("start the async runtime")?;
+        Some(
+            runtime
+                .block_on(bootstrap::create_default_trail(&catalog, &blobs, &bootstrap, now_ms))
+                .context("create the default trail")?,
+        )
+    } else {
+        None
+    };
+    let root_env = match &bootstrap.new_root_key {
+        Some(key) => Some(
+            bootstrap::write_root_env(&data_dir, key, &bootstrap.region)
+                .context("write root.env")?,
+        ),
+        None => None,
+    };
     let organization = config.as_ref().and_then(|c| c.organization()).cloned();
     let delivery_interval = args
         .delivery_interval
@@ -105,7 +129,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let alarm_service = {
         let wake = waker.clone();
         let service_config = metric_alarms::ServiceConfig {
-            admin_account: bootstrap.admin_key.account_id.clone(),
+            admin_account: bootstrap.account_id().to_owned(),
             organization: organization.clone(),
         };
         Arc::new(
@@ -123,7 +147,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         &alarm_service,
         &catalog,
         config.as_deref(),
-        &bootstrap.admin_key.account_id,
+        bootstrap.account_id(),
         &bootstrap.region,
     )
     .context("apply the metric filters, alarms and notification targets of the configuration")?;
@@ -182,6 +206,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             Arc::clone(&history),
             config,
         )?
+        .with_operator_account(bootstrap.account_id().to_owned())
         .with_blob_store(blobs.clone())
         .with_alarms(Arc::clone(&alarm_service))
         .with_sns_certificate(certificate_pem)
@@ -205,7 +230,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let _ = base_url.set(endpoint.clone());
         let env_path = bootstrap::write_admin_env(&data_dir, &bootstrap, &endpoint).context("write admin.env")?;
         tracing::info!(address = %local, data_dir = %data_dir.display(), wal_end = %report.end_lsn, "opentrail listening");
-        print_banner(&endpoint, &data_dir, &env_path, &bootstrap);
+        print_banner(&endpoint, &data_dir, &env_path, &bootstrap, Welcome { default_trail: default_trail.as_ref(), root_env: root_env.as_deref() });
         let (stop_notifications, notifications_stopped) = tokio::sync::oneshot::channel::<()>();
         let notification_task = tokio::spawn(deliverer.run(async {
             let _ = notifications_stopped.await;
@@ -282,13 +307,22 @@ fn restrict_to_owner(path: &Path, mode: u32) -> anyhow::Result<()> {
         .with_context(|| format!("restrict `{}` to its owner", path.display()))
 }
 
-/// Tells the operator where the service is and how to use it. Best effort: a closed stdout
-/// must not stop the service.
+/// What the welcome text tells about this start besides where the service is.
+struct Welcome<'a> {
+    /// The default trail created now: its name and bucket.
+    default_trail: Option<&'a (String, String)>,
+    /// Where the root key was written now.
+    root_env: Option<&'a Path>,
+}
+
+/// Tells the operator where the service is, what the first start made, and the next three
+/// commands. Short: logs go to stderr. Best effort: a closed stdout must not stop the service.
 fn print_banner(
     endpoint: &str,
     data_dir: &Path,
     env_path: &Path,
     bootstrap: &bootstrap::Bootstrap,
+    welcome: Welcome<'_>,
 ) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
@@ -296,22 +330,34 @@ fn print_banner(
     if bootstrap.first_start {
         let _ = writeln!(
             out,
-            "First start: created account {} with an admin access key and the default channel.",
-            bootstrap.admin_key.account_id
+            "First start: account {}, administrator IAM user `{}` (AdministratorAccess).",
+            bootstrap.account_id(),
+            bootstrap::ADMIN_USER
         );
     }
-    let _ = writeln!(
-        out,
-        "Credentials for the AWS CLI are in {} (mode 0600). Try:",
-        env_path.display()
-    );
+    if let Some((trail, bucket)) = welcome.default_trail {
+        let _ = writeln!(
+            out,
+            "Trail `{trail}` records every region into bucket {bucket} ({}), with signed digests.",
+            data_dir.join("buckets").join(bucket).display()
+        );
+    }
+    if let Some(root_env) = welcome.root_env {
+        let _ = writeln!(
+            out,
+            "The root user's key is in {} (0600), written once: move it offline; every call with it is a Root event.",
+            root_env.display()
+        );
+    }
+    let _ = writeln!(out, "Next, with the administrator's key from {} (0600):", env_path.display());
     let _ = writeln!(out, "  set -a; . {}; set +a", env_path.display());
+    let _ = writeln!(out, "  aws cloudtrail lookup-events --max-results 5");
+    let _ = writeln!(out, "  aws cloudtrail get-trail-status --name {}", bootstrap::DEFAULT_TRAIL);
     let _ = writeln!(
         out,
-        r#"  aws cloudtrail-data put-audit-events --channel-arn "$OPENTRAIL_DEFAULT_CHANNEL_ARN" --audit-events '[{{"id":"first","eventData":"{{\"version\":\"1.0\",\"userIdentity\":{{\"type\":\"AppUser\",\"principalId\":\"me\"}},\"eventSource\":\"my.app\",\"eventName\":\"Hello\",\"eventTime\":\"2026-11-21T00:00:00Z\",\"UID\":\"1\",\"recipientAccountId\":\"{}\"}}"}}]'"#,
-        bootstrap.admin_key.account_id
+        "Server logs go to stderr (RUST_LOG=debug for more); stored events: opentrail wal dump --data-dir {}",
+        data_dir.display()
     );
-    let _ = writeln!(out, "  opentrail wal dump --data-dir {}", data_dir.display());
     let _ = out.flush();
 }
 

@@ -12,6 +12,11 @@
 //!    may *read* it (rule 3 on), but any other action is denied
 //!    (`OrganizationTrailReadOnly`), even for the member's root user. Accounts outside the
 //!    organization get `CrossAccount`.
+//!    A second exception is writing events for another account ([`WRITES_FOR_MEMBERS`]):
+//!    a principal of an organization's management account may write its member accounts'
+//!    events, and a principal of the operator's account any account's, when an `Allow`
+//!    statement of its own policies matches (rule 4, for a root user too: root's implicit
+//!    allow never crosses accounts).
 //! 3. The root user of the account is allowed. (IAM: requests are implicitly denied "with the
 //!    exception of the AWS account root user, which has full access".)
 //! 4. Otherwise some `Allow` statement must match the action (ASCII case ignored, `*` and `?`
@@ -45,6 +50,11 @@ pub struct AuthzRequest<'a> {
     pub resource_is_organization_trail: bool,
     /// The organization, if one is configured.
     pub organization: Option<&'a Organization>,
+    /// The account that runs this OpenTrail (the one its first start created): like a
+    /// management account over every account, its principals may be allowed by policy to
+    /// write any account's events. It grants nothing new: the operator writes the
+    /// configuration that holds every other account's keys.
+    pub operator_account: Option<&'a str>,
 }
 
 /// The answer to an [`AuthzRequest`].
@@ -126,6 +136,9 @@ pub fn authorize(request: &AuthzRequest<'_>) -> Decision {
     }
 
     if principal.account_id != request.resource_account {
+        if writes_for_member(request) {
+            return allowed_by_policy(request);
+        }
         let reads_own_organization_trail = request.resource_is_organization_trail
             && request.organization.is_some_and(|organization| {
                 organization.management_account == request.resource_account
@@ -142,9 +155,31 @@ pub fn authorize(request: &AuthzRequest<'_>) -> Decision {
     if principal.principal_type == PrincipalType::Root {
         return Decision::Allow;
     }
+    allowed_by_policy(request)
+}
+
+/// The actions an organization's management account may be allowed on its members'
+/// accounts by its own policies: writing their events (native ingest's recipient account).
+const WRITES_FOR_MEMBERS: &[&str] = &["opentrail:PutEvents"];
+
+/// Whether `request` is a management account's principal writing a member account's events,
+/// or the operator's principal writing any account's.
+fn writes_for_member(request: &AuthzRequest<'_>) -> bool {
+    let account = request.principal.account_id.as_str();
+    WRITES_FOR_MEMBERS.iter().any(|action| action.eq_ignore_ascii_case(request.action))
+        && (request.operator_account == Some(account)
+            || request.organization.is_some_and(|organization| {
+                organization.management_account == account
+                    && organization.is_member(request.resource_account)
+            }))
+}
+
+/// Rule 4: some `Allow` statement matches, else the implicit deny.
+fn allowed_by_policy(request: &AuthzRequest<'_>) -> Decision {
     let allowed =
-        principal.policies.iter().flat_map(|policy| &policy.statements).any(|statement| {
-            statement.effect == Effect::Allow && statement.applies_to(action, resource)
+        request.principal.policies.iter().flat_map(|policy| &policy.statements).any(|statement| {
+            statement.effect == Effect::Allow
+                && statement.applies_to(request.action, request.resource)
         });
     if allowed { Decision::Allow } else { deny(request, DenyReason::NoAllow) }
 }

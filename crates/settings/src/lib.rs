@@ -73,6 +73,8 @@ pub struct Settings {
     /// How long event history keeps events; `None` lets the binary choose (90 days, as AWS).
     /// Between 10 s and 3650 days.
     pub history_retention: Option<std::time::Duration>,
+    /// Whether the first start creates the default trail. Default `true`.
+    pub default_trail: bool,
     accounts: Vec<Account>,
     organization: Option<Organization>,
     users: Vec<User>,

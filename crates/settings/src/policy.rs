@@ -223,7 +223,8 @@ impl Policy {
 }
 
 /// Every action OpenTrail authorizes: the CloudTrail API operations (IAM action = operation
-/// name) and CloudTrail Data's `PutAuditEvents`.
+/// name), CloudTrail Data's `PutAuditEvents`, and OpenTrail's own `opentrail:PutEvents`
+/// (native ingest, on the recipient account's `arn:aws:opentrail:<region>:<account>:events`).
 pub const CLOUDTRAIL_ACTIONS: &[&str] = &[
     "cloudtrail-data:PutAuditEvents",
     "cloudtrail:AddTags",
@@ -286,6 +287,7 @@ pub const CLOUDTRAIL_ACTIONS: &[&str] = &[
     "cloudtrail:UpdateDashboard",
     "cloudtrail:UpdateEventDataStore",
     "cloudtrail:UpdateTrail",
+    "opentrail:PutEvents",
 ];
 
 #[cfg(test)]

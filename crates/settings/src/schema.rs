@@ -35,6 +35,9 @@ pub(crate) struct FileV1 {
     /// Default: none here; the binary uses 90 days (as AWS). The command line's
     /// `--history-retention` wins. Override: `OPENTRAIL_HISTORY_RETENTION`.
     pub(crate) history_retention: Option<String>,
+    /// Whether the first start creates the default trail (multi-region, global service
+    /// events, log file validation, logging, into a local bucket). Default `true`.
+    pub(crate) default_trail: Option<bool>,
     /// Accounts. Default: none, in which case the binary bootstraps one account with a root key
     /// on first start. Ids unique.
     #[serde(default)]

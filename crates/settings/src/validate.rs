@@ -399,6 +399,7 @@ pub(crate) fn validate(file: FileV1) -> Result<Settings, Vec<Problem>> {
             delivery_interval,
             digest_interval,
             history_retention,
+            default_trail: file.default_trail.unwrap_or(true),
             accounts,
             organization,
             users,

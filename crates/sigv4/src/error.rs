@@ -187,7 +187,7 @@ pub enum Error {
 pub enum CredentialProblem {
     /// Not five non-empty `/`-separated parts.
     Shape,
-    /// The region is not made of `a-z`, `0-9` and `-`.
+    /// The region is not one AWS has (`cloudtrail_model::regions`).
     Region,
     /// The last part is not `aws4_request`.
     Terminator,

@@ -347,10 +347,8 @@ fn parse_scope(credential: &str, location: AuthLocation) -> Result<Scope> {
     if *terminator != "aws4_request" {
         return Err(malformed(CredentialProblem::Terminator));
     }
-    let region_valid = region
-        .bytes()
-        .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
-    if !region_valid {
+    // A region AWS has: an invented one would open quotas kept per region (trails per region).
+    if !cloudtrail_model::regions::is_known(region) {
         return Err(malformed(CredentialProblem::Region));
     }
     Ok(Scope {

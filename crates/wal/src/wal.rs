@@ -239,7 +239,7 @@ impl Wal {
         let first = self.first_lsn();
         self.write_cursor_file(name, first)?;
         consumers.insert(name.to_owned(), first);
-        tracing::info!(consumer = name, cursor = first.0, "wal consumer registered");
+        tracing::debug!(consumer = name, cursor = first.0, "wal consumer registered");
         Ok(first)
     }
 

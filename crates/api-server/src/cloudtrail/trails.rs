@@ -67,7 +67,8 @@ fn check_bucket_name(name: &str) -> Result<(), ApiError> {
 }
 
 fn trail_arn(region: &str, account: &str, name: &str) -> String {
-    format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
+    let partition = cloudtrail_model::regions::partition_of(region);
+    format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}")
 }
 
 /// The trail a `Name` member refers to: a name (in the caller's account and region) or a

@@ -1,6 +1,9 @@
-//! Self-audit: every call of a self-audited service — success, failure, or a failed
-//! authentication that names a known key — is appended to the WAL as a CloudTrail record
-//! (kind `SelfAudit`) before the answer is sent.
+//! Self-audit: every authenticated call of a self-audited service — success or failure — is
+//! appended to the WAL as a CloudTrail record (kind `SelfAudit`) before the answer is sent.
+//! Fail-closed: a call that could change something runs only when the WAL can take its record
+//! (`Ingestor::check_writable`), and a call whose record could not be stored answers an error.
+//! Fields over CloudTrail's 100 KB limit are recorded as `{"omitted":true,"originalSize":N}`
+//! (`cloudtrail_model::api_call`), so every record fits.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -48,15 +51,21 @@ pub(crate) struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    /// Appends the CloudTrail record of this call to the WAL and waits for the fsync. A failure
-    /// to record is logged; the call's own answer stands (as CloudTrail never fails an API call
-    /// for its own logging).
+    /// Whether the call only reads (its record then holds no response elements, and no
+    /// change waits on the record).
+    pub(crate) fn read_only(&self) -> bool {
+        cloudtrail_model::classify::is_read_only(self.event_source, self.operation)
+    }
+
+    /// Appends the CloudTrail record of this call to the WAL and waits for the fsync, waiting
+    /// out a saturated WAL for up to [`RECORD_WAIT`]. Fails only when the record could not be
+    /// stored; the caller then answers an error instead of the call's own answer.
     pub(crate) async fn record(
         &self,
         state: &AppState,
         caller: &Caller,
         outcome: Result<&serde_json::Value, &ApiError>,
-    ) {
+    ) -> Result<(), ingest::Error> {
         let now_ms = state.now_unix_millis();
         let event_id = new_id();
         let mut call = ApiCall {
@@ -92,8 +101,21 @@ impl Audit<'_> {
         };
         let record = call.record();
         let item = ingest::write_model::self_audit(&record, event_id, now_ms);
-        if let Err(err) = state.ingestor.append(vec![item]).await {
-            tracing::error!(%err, operation = self.operation, request_id = self.context.request_id, "the self-audit record of an API call could not be stored");
+        let deadline = std::time::Instant::now() + RECORD_WAIT;
+        loop {
+            match state.ingestor.append_after_change(item.clone()).await {
+                Err(ingest::Error::Backpressure) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                Err(err) => {
+                    tracing::error!(%err, operation = self.operation, request_id = self.context.request_id, "the self-audit record of an API call could not be stored; the call answers an error");
+                    return Err(err);
+                }
+                Ok(()) => return Ok(()),
+            }
         }
     }
 }
+
+/// How long the record of a call waits for room in a saturated WAL before the call fails.
+const RECORD_WAIT: std::time::Duration = std::time::Duration::from_secs(10);

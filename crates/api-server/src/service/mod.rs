@@ -274,6 +274,7 @@ pub(crate) fn decide(
         resource_account: target.resource_account,
         resource_is_organization_trail: target.organization_trail,
         organization: state.organization.as_ref(),
+        operator_account: state.operator_account.as_deref(),
     };
     match settings::authorize(&request) {
         settings::Decision::Allow => Ok(()),
@@ -356,6 +357,15 @@ pub(crate) async fn serve(
         // who knew a key id write events, and alarms, in that key's name).
         Err(err) => return protocol.error(err, &exchange),
     };
+    // Fail-closed: a call that may change something is not run when its record could not be
+    // stored afterwards (a failed WAL, a full disk). Refused so, it changed nothing and cannot
+    // be recorded either.
+    if let Some(audit) = audit.as_ref().filter(|audit| !audit.read_only())
+        && let Err(err) = state.ingestor.check_writable()
+    {
+        tracing::warn!(%err, operation = audit.operation, "refused a call: its record could not be stored");
+        return protocol.error(ApiError::from_ingest(err), &exchange);
+    }
     let request = Received {
         body: body.clone(),
         query: parts.uri.query().unwrap_or("").to_owned(),
@@ -371,7 +381,11 @@ pub(crate) async fn serve(
         if let (Some(redact), Ok(members)) = (service.audit_redact, members.as_mut()) {
             redact(members.to_mut());
         }
-        audit.record(&state, &caller, members.as_deref().map_err(|err| *err)).await;
+        if let Err(err) =
+            audit.record(&state, &caller, members.as_deref().map_err(|err| *err)).await
+        {
+            return protocol.error(ApiError::from_ingest(err), &exchange);
+        }
     }
     match result {
         Ok(Reply::Members(value)) => protocol.success(value),

@@ -178,6 +178,24 @@ fn rows() -> Vec<Row> {
         ("home-region management event", default(), write.clone(), true),
         ("other region, single-region trail", default(), eu(&[]), false),
         ("other region, multi-region trail", multi.clone(), eu(&[]), true),
+        (
+            "another partition's region, multi-region trail",
+            multi.clone(),
+            record(&[("awsRegion", r#""cn-north-1""#)]),
+            false,
+        ),
+        (
+            "GovCloud region, multi-region trail",
+            multi.clone(),
+            record(&[("awsRegion", r#""us-gov-west-1""#)]),
+            false,
+        ),
+        (
+            "its own partition, multi-region trail homed in China",
+            TrailRoute { home_region: "cn-northwest-1".into(), ..multi.clone() },
+            record(&[("awsRegion", r#""cn-north-1""#)]),
+            true,
+        ),
         ("IAM event in us-east-1, global events on", default(), iam.clone(), true),
         ("IAM event, global events off", no_global.clone(), iam.clone(), false),
         (

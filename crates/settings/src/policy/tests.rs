@@ -116,7 +116,7 @@ fn known_actions_are_sorted_unique_and_well_formed() {
     for action in CLOUDTRAIL_ACTIONS {
         assert!(ActionPattern::parse(action).is_ok(), "{action}");
     }
-    assert_eq!(CLOUDTRAIL_ACTIONS.len(), 61);
+    assert_eq!(CLOUDTRAIL_ACTIONS.len(), 62);
 }
 
 #[test]

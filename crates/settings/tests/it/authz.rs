@@ -131,6 +131,7 @@ fn authorization_table() {
             resource_account: resource_account(resource, &principal),
             resource_is_organization_trail: is_organization_trail,
             organization: settings.organization(),
+            operator_account: None,
         };
         let decision = authorize(&request);
         let actual = decision.deny_reason().map_or("allow", |reason| reason.code());
@@ -158,6 +159,7 @@ fn deny_message(
         resource_account: resource_account(resource, &principal),
         resource_is_organization_trail: is_organization_trail,
         organization: settings.organization(),
+        operator_account: None,
     };
     match authorize(&request) {
         Decision::Allow => panic!("{identity} {action} {resource} was allowed"),
@@ -196,6 +198,7 @@ fn explicit_deny_names_the_policy_for_logs() {
         resource_account: "111111111111",
         resource_is_organization_trail: false,
         organization: None,
+        operator_account: None,
     };
     assert_eq!(
         authorize(&request).deny_reason(),
@@ -214,6 +217,7 @@ fn without_an_organization_an_organization_trail_is_just_another_account_s_trail
         resource_account: "111111111111",
         resource_is_organization_trail: true,
         organization: None,
+        operator_account: None,
     };
     assert_eq!(authorize(&request).deny_reason().map(|r| r.code()), Some("cross-account"));
 }

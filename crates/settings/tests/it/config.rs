@@ -210,7 +210,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     check_problems(
         "version = 1\nlisen = \"127.0.0.1:1\"",
         &[
-            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `history_retention`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`, `smtp`, `notifications`, `notification_targets`, `cis_pack`, `alarms`, `metric_filters`",
+            "`lisen` is not a known key; expected one of `version`, `listen`, `data_dir`, `region`, `delivery_interval`, `digest_interval`, `history_retention`, `default_trail`, `accounts`, `organization`, `policies`, `users`, `roles`, `s3_stores`, `smtp`, `notifications`, `notification_targets`, `cis_pack`, `alarms`, `metric_filters`",
         ],
     );
     check_problems(

@@ -88,6 +88,7 @@ proptest! {
             resource_account: &account,
             resource_is_organization_trail: org_trail,
             organization: settings.organization(),
+            operator_account: None,
         };
         prop_assert!(!authorize(&request).is_allowed());
         for principal in settings.principals() {

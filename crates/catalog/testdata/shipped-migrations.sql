@@ -197,3 +197,11 @@ CREATE TABLE log_groups (
         creation_time_ms INTEGER NOT NULL,
         PRIMARY KEY (account_id, region, name)
     );
+-- migration 10
+CREATE TABLE user_policies (
+        account_id TEXT NOT NULL REFERENCES accounts(account_id),
+        user_name TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        attached_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, user_name, policy_name)
+    );

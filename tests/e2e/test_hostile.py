@@ -413,3 +413,142 @@ def test_11_a_newcomers_first_start_is_secure_by_default(start_server, tmp_path_
         webhook.wait_for(1, timeout=30)
         names = [json.loads(json.loads(d.body)["Message"])["AlarmName"] for d in webhook.deliveries]
         assert "CIS-4.3-RootAccountUsage" in names, names
+
+
+def fnv_subscription_arn(topic: str, protocol: str, endpoint: str) -> str:
+    """What anyone can compute from a topic and an endpoint: the subscription ARN's suffix is an
+    unkeyed FNV-1a hash (so the ARN alone must never be what unsubscribes)."""
+    h = 0x6C62272E07BB014262B821756295C58D
+    for byte in topic.encode() + b"\0" + protocol.encode() + b"\0" + endpoint.encode():
+        h = ((h ^ byte) * 0x0000000001000000000000000000013B) % (1 << 128)
+    b = bytearray(h.to_bytes(16, "big"))
+    b[6] = (b[6] & 0x0F) | 0x50
+    b[8] = (b[8] & 0x3F) | 0x80
+    x = b.hex()
+    return f"{topic}:{x[0:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:32]}"
+
+
+def test_3_unsubscribe_needs_the_keyed_token_and_is_audited(server: Server):
+    """A stranger who computes a webhook's subscription ARN, or forges or omits the token, is
+    refused (403 `AuthorizationError`), changes nothing and writes nothing; the target still
+    notifies. The link of a received notification works once, and the target's account then
+    finds the `Unsubscribe` event (by an anonymous principal) without the webhook's secret."""
+    import time
+    import urllib.parse
+    from notify_sinks import WebhookReceiver
+
+    def api(method, path, body=None):
+        response = server.signed_request(method, path, json.dumps(body) if body is not None else b"",
+                                         headers={"Content-Type": "application/json"})
+        return response.status, (json.loads(response.body) if response.body else {})
+
+    def notify(state):
+        status, body = api("POST", f"/v1/alarms/{name}/state", {"StateValue": state, "StateReason": "drill"})
+        assert status == 200, body
+
+    secret = "HOOKSECRET" + uuid.uuid4().hex
+    name = "hostile-3-" + uuid.uuid4().hex[:8]
+    with WebhookReceiver() as webhook:
+        hook = f"{webhook.url}/{secret}"
+        status, body = api("POST", "/v1/notification-targets", {"Name": name, "Webhooks": [hook]})
+        assert status == 200, body
+        topic = body["NotificationTarget"]["TopicArn"]
+        alarm = {"AlarmName": name, "MetricName": "Nothing", "Namespace": "Custom", "Statistic": "Sum",
+                 "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "TreatMissingData": "ignore",
+                 "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": [topic], "OKActions": [topic]}
+        status, body = api("POST", "/v1/alarms", alarm)
+        assert status == 200, body
+        notify("ALARM")
+        [first] = webhook.wait_for(1, timeout=15)
+        arn = first.headers["x-amz-sns-subscription-arn"]
+        assert fnv_subscription_arn(topic, "http", hook) == arn, "the attacker computes the ARN"
+
+        # The attacker's tries: no token (as every link sent before tokens), forged, another's.
+        marker = "attacker-" + uuid.uuid4().hex
+        real = urllib.parse.urlsplit(first.json["UnsubscribeURL"])
+        token = urllib.parse.parse_qs(real.query).get("Token", [""])[0]
+        tries = [{"SubscriptionArn": arn}, {"SubscriptionArn": arn, "Token": "0" * 64},
+                 {"SubscriptionArn": arn, "Token": marker},
+                 {"SubscriptionArn": arn[:-1] + ("0" if arn[-1] != "0" else "1"), "Token": token}]
+        for params in tries:
+            refused = server.signed_request("GET", "/sns/unsubscribe", sign=False, headers={"User-Agent": marker},
+                                            query=urllib.parse.urlencode({"Action": "Unsubscribe", **params}))
+            assert refused.status == 403, (params, refused.body)
+            assert b"<Code>AuthorizationError</Code>" in refused.body, refused.body
+        assert not any(marker in line for line in server.wal_dump_raw()), "a refused attempt was recorded"
+        webhook.clear()
+        notify("OK")
+        [second] = webhook.wait_for(1, timeout=15)
+        assert second.path.endswith(secret), "the target still notifies"
+
+        # The real link works, once.
+        opened = server.signed_request("GET", real.path, sign=False, query=real.query)
+        assert opened.status == 200 and b"UnsubscribeResponse" in opened.body, opened.body
+        again = server.signed_request("GET", real.path, sign=False, query=real.query)
+        assert again.status == 404 and b"<Code>NotFound</Code>" in again.body, again.body
+        targets = api("GET", "/v1/notification-targets")[1]["NotificationTargets"]
+        assert name not in [t["Name"] for t in targets], "its last endpoint went, so did the target"
+
+    cloudtrail = server.boto3_client("cloudtrail")
+    deadline = time.monotonic() + 30
+    while True:
+        events = cloudtrail.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Unsubscribe"}])["Events"]
+        mine = [e for e in events if arn in e["CloudTrailEvent"]]
+        if len(mine) >= 2:
+            break
+        assert time.monotonic() < deadline, events
+        time.sleep(0.5)
+    assert all(e["EventSource"] == "sns.amazonaws.com" for e in mine), mine
+    records = sorted((json.loads(e["CloudTrailEvent"]) for e in mine), key=lambda r: "errorCode" in r)
+    done, gone = records
+    assert done["requestParameters"] == {"subscriptionArn": arn}, done
+    assert "errorCode" not in done and gone["errorCode"] == "NotFound", records
+    assert done["userIdentity"] == {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+    assert done["recipientAccountId"] == server.account_id and done["awsRegion"] == server.region, done
+    assert not any(secret in e["CloudTrailEvent"] or token in e["CloudTrailEvent"] for e in mine), mine
+    api("DELETE", f"/v1/alarms/{name}")
+
+
+def test_10_per_account_caps_refuse_with_limit_exceeded(start_server, tmp_path_factory):
+    """A tenant cannot grow the catalog without bound: its 101st notification target is refused
+    with SNS's `TopicLimitExceeded` and the 101st metric filter of a log group with CloudWatch
+    Logs' `LimitExceededException` (AWS's quota of 100); replacing one of them still works, and
+    another tenant's count is its own."""
+    import botocore.exceptions
+
+    server, keys, accounts = two_tenants(start_server, tmp_path_factory, "hostile-10")
+
+    def create_target(tenant, name, hook="https://a.example/hook"):
+        response = server.signed_request("POST", "/v1/notification-targets",
+                                         json.dumps({"Name": name, "Webhooks": [hook]}),
+                                         credentials=keys[tenant], headers={"Content-Type": "application/json"})
+        return response.status, json.loads(response.body)
+
+    for idx in range(100):
+        status, body = create_target("A", f"t{idx:03}")
+        assert status == 200, (idx, body)
+    status, body = create_target("A", "one-too-many")
+    assert status == 403 and body.get("__type") == "TopicLimitExceeded", (status, body)
+    assert create_target("A", "t000", "https://a.example/other")[0] == 200, "a replacement is no new target"
+    assert create_target("B", "one-too-many")[0] == 200, "B has a count of its own"
+
+    access_key_id, secret = keys["A"]
+    logs = server.boto3_client("logs", access_key_id=access_key_id, secret_access_key=secret)
+    transformation = [{"metricName": "Stops", "metricNamespace": "Custom", "metricValue": "1"}]
+
+    def put(log_group, filter_name):
+        logs.put_metric_filter(logGroupName=log_group, filterName=filter_name,
+                               filterPattern='{ $.eventName = "StopLogging" }',
+                               metricTransformations=transformation)
+
+    for idx in range(100):
+        put("tenant/a", f"f{idx:03}")
+    try:
+        put("tenant/a", "one-too-many")
+        raise AssertionError("the 101st metric filter of a log group was accepted")
+    except botocore.exceptions.ClientError as err:
+        assert err.response["Error"]["Code"] == "LimitExceededException", err.response
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    put("tenant/a", "f000")
+    put("tenant/other", "f000")

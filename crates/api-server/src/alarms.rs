@@ -10,11 +10,16 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use catalog::AlarmStore as _;
-use metric_alarms::{AlarmService, ServiceError, StateValue, Target, TargetRules as _};
+use cloudtrail_model::api_call::{ApiCall, CallError, CallerIdentity};
+use metric_alarms::{
+    AlarmService, ServiceError, StateValue, Target, TargetRules as _, UnsubscribeLink,
+};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::service::{self, Authz, Call, OpResult, Operation, Protocol, Route, Service, Unlisted};
+use crate::service::{
+    self, Authz, Call, OpResult, Operation, Protocol, Route, Service, Unlisted, audit,
+};
 use crate::{AppState, read_body};
 
 /// Request bodies of this API are small documents.
@@ -30,6 +35,9 @@ fn service_error(err: ServiceError) -> ApiError {
         }
         ServiceError::LimitExceeded(m) => ApiError::bad_request("LimitExceeded", m),
         ServiceError::AlreadyExists(m) => ApiError::bad_request("ResourceAlreadyExists", m),
+        ServiceError::NotAuthorized(m) => {
+            ApiError::new(StatusCode::FORBIDDEN, "AuthorizationError", m)
+        }
         ServiceError::Internal(m) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailable",
@@ -151,8 +159,8 @@ pub(crate) static SNS: Service = Service {
     unlisted: Unlisted::NONE,
 };
 
-fn alarms(state: &AppState) -> Result<&AlarmService, ApiError> {
-    state.alarms.as_deref().ok_or_else(|| {
+fn alarms(state: &AppState) -> Result<&Arc<AlarmService>, ApiError> {
+    state.alarms.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailable",
@@ -350,9 +358,15 @@ fn create_topic(call: &Call) -> OpResult {
     let target = Target::from_json(&json_body(&call.body)?)
         .map_err(|err| ApiError::bad_request("InvalidParameterValue", err.message))?;
     let described = target.to_json(&caller.region, &caller.account_id);
-    alarms(&call.state)?
-        .put_target(&caller.account_id, &caller.region, target, "api")
-        .map_err(service_error)?;
+    alarms(&call.state)?.put_target(&caller.account_id, &caller.region, target, "api").map_err(
+        |err| match err {
+            // SNS's answer when an account owns as many topics as it may.
+            ServiceError::LimitExceeded(m) => {
+                ApiError::new(StatusCode::FORBIDDEN, "TopicLimitExceeded", m)
+            }
+            other => service_error(other),
+        },
+    )?;
     Ok(json!({ "NotificationTarget": described }))
 }
 
@@ -466,33 +480,107 @@ pub(crate) async fn certificate(State(state): State<Arc<AppState>>) -> Response 
     }
 }
 
-/// Query of `GET /sns/unsubscribe`.
+/// Query of `GET /sns/unsubscribe` (`Action=Unsubscribe` is accepted and ignored).
 #[derive(serde::Deserialize)]
 pub(crate) struct UnsubscribeQuery {
-    #[serde(rename = "SubscriptionArn")]
+    #[serde(rename = "SubscriptionArn", default)]
     subscription_arn: String,
+    #[serde(rename = "Token", default)]
+    token: String,
 }
 
-/// `GET /sns/unsubscribe?SubscriptionArn=…`: the envelope's `UnsubscribeURL`. Like SNS, it
-/// needs no signature: the subscription ARN (with its unguessable suffix) is the capability.
+/// SNS's XML error answer (`ErrorResponse`), with the request id.
+fn sns_error(err: &ApiError, request_id: &str) -> Response {
+    let kind = if err.status.is_server_error() { "Receiver" } else { "Sender" };
+    let body = format!(
+        "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        service::xml_escape(err.code),
+        service::xml_escape(&err.message),
+        service::xml_escape(request_id),
+    );
+    (err.status, [("content-type", "text/xml")], body).into_response()
+}
+
+/// Appends the CloudTrail record of an unsubscribe through a verified link (in the topic's
+/// account and region) and waits for the fsync.
+async fn record_unsubscribe(
+    state: &AppState,
+    context: &audit::Context,
+    link: &UnsubscribeLink,
+    error: Option<&ApiError>,
+) -> Result<(), ingest::Error> {
+    let now_ms = state.now_unix_millis();
+    let event_id = ingest::write_model::new_id();
+    let request = json!({ "SubscriptionArn": link.subscription_arn }).to_string();
+    let call = ApiCall {
+        // Nobody signed in: an anonymous principal, recorded in the topic's account.
+        identity: CallerIdentity::ANONYMOUS,
+        event_time_ms: now_ms,
+        event_source: "sns.amazonaws.com",
+        event_name: "Unsubscribe",
+        aws_region: &link.region,
+        source_ip: &context.source_ip,
+        user_agent: &context.user_agent,
+        request: request.as_bytes(),
+        outcome: match error {
+            None => Ok(None),
+            Some(err) => Err(CallError { code: err.code, message: &err.message }),
+        },
+        request_id: &context.request_id,
+        event_id: &event_id,
+    };
+    let record = call.record_in(&link.account_id);
+    let item = ingest::write_model::self_audit(&record, event_id, now_ms);
+    state.ingestor.append(vec![item]).await.map(|_| ())
+}
+
+/// `GET /sns/unsubscribe?SubscriptionArn=…&Token=…`: the envelope's `UnsubscribeURL`. No
+/// signature, as in SNS, but the token is an HMAC of the subscription ARN under the server's
+/// secret: a link without it, or with a wrong one, is refused (403 `AuthorizationError`)
+/// before anything is looked up, changes nothing and is not recorded (its words are a
+/// stranger's). A link with the right token is recorded — CloudTrail event `Unsubscribe` in
+/// the topic's account, durable before the endpoint is removed; if it cannot be stored,
+/// nothing changes. Links sent before tokens existed carry none and are refused.
 pub(crate) async fn unsubscribe(
     State(state): State<Arc<AppState>>,
     Query(query): Query<UnsubscribeQuery>,
+    request: Request,
 ) -> Response {
+    let context = audit::Context::of(&request);
     let service = match alarms(&state) {
-        Ok(service) => service,
-        Err(err) => return err.into_response(),
+        Ok(service) => Arc::clone(service),
+        Err(err) => return sns_error(&err, &context.request_id),
     };
-    match service.unsubscribe(&query.subscription_arn) {
-        Ok(_) => (
+    let link = match service.verify_unsubscribe_link(&query.subscription_arn, &query.token) {
+        Ok(link) => link,
+        Err(err) => return sns_error(&service_error(err), &context.request_id),
+    };
+    let gone = (!service.subscription_exists(&link)).then(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("subscription `{}` does not exist", link.subscription_arn),
+        )
+    });
+    if let Err(err) = record_unsubscribe(&state, &context, &link, gone.as_ref()).await {
+        tracing::error!(%err, request_id = context.request_id, "the record of an unsubscribe could not be stored; nothing was changed");
+        return sns_error(&ApiError::from_ingest(err), &context.request_id);
+    }
+    if let Some(err) = gone {
+        return sns_error(&err, &context.request_id);
+    }
+    let removed = tokio::task::spawn_blocking(move || service.unsubscribe(&link)).await;
+    match removed {
+        Ok(Ok(_)) => (
             StatusCode::OK,
             [("content-type", "text/xml")],
             format!(
                 "<UnsubscribeResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></UnsubscribeResponse>",
-                ingest::write_model::new_id()
+                service::xml_escape(&context.request_id)
             ),
         )
             .into_response(),
-        Err(err) => service_error(err).into_response(),
+        Ok(Err(err)) => sns_error(&service_error(err), &context.request_id),
+        Err(err) => sns_error(&ApiError::internal(&err), &context.request_id),
     }
 }

@@ -107,6 +107,9 @@ fn service_error(err: ServiceError) -> ApiError {
         ServiceError::AlreadyExists(m) => {
             ApiError::bad_request("ResourceAlreadyExistsException", m)
         }
+        ServiceError::NotAuthorized(m) => {
+            ApiError::new(axum::http::StatusCode::FORBIDDEN, "AccessDeniedException", m)
+        }
         ServiceError::Internal(m) => ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "ServiceUnavailableException",

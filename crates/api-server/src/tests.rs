@@ -52,6 +52,11 @@ impl Fixture {
 }
 
 fn fixture(disk_free_bytes_min: u64) -> Fixture {
+    let (state, ingestor, dir) = fixture_state(disk_free_bytes_min);
+    Fixture { router: router(Arc::new(state)), ingestor, _dir: dir }
+}
+
+fn fixture_state(disk_free_bytes_min: u64) -> (AppState, Arc<ingest::Ingestor>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let catalog = catalog::Catalog::open_in_memory().unwrap();
     catalog
@@ -100,7 +105,7 @@ fn fixture(disk_free_bytes_min: u64) -> Fixture {
     let ingestor = Arc::new(ingestor);
     let state =
         AppState::new(Arc::clone(&ingestor), Arc::new(catalog), Arc::new(history), None).unwrap();
-    Fixture { router: router(Arc::new(state)), ingestor, _dir: dir }
+    (state, ingestor, dir)
 }
 
 fn signed(
@@ -749,4 +754,140 @@ async fn the_s3_api_answers_in_s3_xml() {
     assert!(body.contains("<Code>SignatureDoesNotMatch</Code>"), "{body}");
     // S3 calls are not self-audited (yet).
     assert!(fixture.self_audit().0.is_empty());
+}
+
+mod unsubscribe {
+    use metric_alarms::{AlarmService, EnvelopeSigner, TargetRules as _, UnsubscribeKey};
+
+    use super::*;
+
+    const REGION: &str = "eu-west-1";
+    const SECRET_HOOK: &str = "https://hooks.test/T0SECRET";
+    const KEPT_HOOK: &str = "https://hooks.test/keep";
+
+    struct KeySigner(UnsubscribeKey);
+
+    impl EnvelopeSigner for KeySigner {
+        fn sign_base64(&self, _: &str) -> String {
+            String::new()
+        }
+        fn signing_cert_url(&self) -> String {
+            String::new()
+        }
+        fn unsubscribe_url(&self, subscription_arn: &str) -> String {
+            self.0.token(subscription_arn)
+        }
+        fn unsubscribe_key(&self) -> &UnsubscribeKey {
+            &self.0
+        }
+    }
+
+    /// A server with alarms and target `ops` (two webhooks); the subscription ARN of the
+    /// secret one and its token.
+    fn fixture_with_target(
+        disk_free_bytes_min: u64,
+    ) -> (Fixture, Arc<AlarmService>, String, String) {
+        let (state, ingestor, dir) = fixture_state(disk_free_bytes_min);
+        let key = UnsubscribeKey::new([3; 32]);
+        let config =
+            metric_alarms::ServiceConfig { admin_account: ACCOUNT.into(), organization: None };
+        let service = AlarmService::open(
+            Arc::clone(&state.catalog),
+            Arc::new(ingest::SystemClock),
+            config,
+            Box::new(KeySigner(key.clone())),
+            Box::new(|| {}),
+        )
+        .unwrap();
+        let target = metric_alarms::Target::from_json(
+            &json!({"Name": "ops", "Webhooks": [SECRET_HOOK, KEPT_HOOK]}),
+        )
+        .unwrap();
+        service.put_target(ACCOUNT, REGION, target, "api").unwrap();
+        let service = Arc::new(service);
+        let state = state.with_alarms(Arc::clone(&service));
+        let fixture = Fixture { router: router(Arc::new(state)), ingestor, _dir: dir };
+        let topic = metric_alarms::topic_arn(REGION, ACCOUNT, "ops");
+        let arn = metric_alarms::subscription_arn(&topic, "https", SECRET_HOOK);
+        let token = key.token(&arn);
+        (fixture, service, arn, token)
+    }
+
+    /// `GET /sns/unsubscribe` with `params`: status and body text.
+    async fn open_link(fixture: &Fixture, params: &[(&str, &str)]) -> (StatusCode, String) {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", "Unsubscribe")
+            .extend_pairs(params)
+            .finish();
+        let request =
+            Request::get(format!("/sns/unsubscribe?{query}")).body(Body::empty()).unwrap();
+        let response = fixture.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn webhooks(service: &AlarmService) -> Vec<String> {
+        service.targets(ACCOUNT, REGION).into_iter().flat_map(|t| t.webhooks).collect()
+    }
+
+    #[tokio::test]
+    async fn a_link_without_its_token_is_refused_and_writes_nothing() {
+        let (fixture, service, arn, token) = fixture_with_target(0);
+        let forged = "0".repeat(64);
+        for params in [
+            vec![("SubscriptionArn", arn.as_str())],
+            vec![("SubscriptionArn", arn.as_str()), ("Token", forged.as_str())],
+            vec![("SubscriptionArn", "arn:aws:sns:eu-west-1:1:ops:x"), ("Token", token.as_str())],
+            vec![("Token", token.as_str())],
+        ] {
+            let (status, body) = open_link(&fixture, &params).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{params:?}: {body}");
+            assert!(body.contains("<Code>AuthorizationError</Code>"), "{body}");
+            assert!(body.starts_with("<ErrorResponse"), "{body}");
+        }
+        assert!(fixture.self_audit().0.is_empty(), "a refused link is never recorded");
+        assert_eq!(webhooks(&service), [SECRET_HOOK, KEPT_HOOK]);
+    }
+
+    #[tokio::test]
+    async fn a_link_with_its_token_is_recorded_then_unsubscribes_once() {
+        let (fixture, service, arn, token) = fixture_with_target(0);
+        let params = [("SubscriptionArn", arn.as_str()), ("Token", token.as_str())];
+        let (status, body) = open_link(&fixture, &params).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.starts_with("<UnsubscribeResponse"), "{body}");
+        assert_eq!(webhooks(&service), [KEPT_HOOK]);
+        let (status, body) = open_link(&fixture, &params).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert!(body.contains("<Code>NotFound</Code>"), "{body}");
+        let (summary, records) = fixture.self_audit();
+        let sns = || ("sns.amazonaws.com".to_owned(), "Unsubscribe".to_owned());
+        let (source, name) = sns();
+        assert_eq!(
+            summary,
+            [(source.clone(), name.clone(), None), (source, name, Some("NotFound".to_owned()))]
+        );
+        let record = &records[0];
+        assert_eq!(
+            record["userIdentity"],
+            json!({"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"})
+        );
+        assert_eq!(record["recipientAccountId"], ACCOUNT);
+        assert_eq!(record["awsRegion"], REGION);
+        assert_eq!(record["requestParameters"], json!({"subscriptionArn": arn}));
+        let text = serde_json::to_string(&records).unwrap();
+        assert!(!text.contains("T0SECRET") && !text.contains(&token), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unsubscribe_that_cannot_be_recorded_changes_nothing() {
+        let (fixture, service, arn, token) = fixture_with_target(u64::MAX);
+        let params = [("SubscriptionArn", arn.as_str()), ("Token", token.as_str())];
+        let (status, body) = open_link(&fixture, &params).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("<Code>ServiceUnavailable</Code>"), "{body}");
+        assert_eq!(webhooks(&service), [SECRET_HOOK, KEPT_HOOK]);
+        assert!(fixture.self_audit().0.is_empty());
+    }
 }

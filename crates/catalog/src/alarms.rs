@@ -163,6 +163,19 @@ pub trait AlarmStore: Send + Sync {
         log_group_name: &str,
     ) -> Result<usize>;
 
+    /// Whether a log group exists in an account and region: created, or holding a filter.
+    fn log_group_exists(&self, account_id: &str, region: &str, name: &str) -> Result<bool>;
+
+    /// How many log groups one account has, every region together (created ones and those
+    /// that only hold filters).
+    fn count_log_groups(&self, account_id: &str) -> Result<usize>;
+
+    /// How many alarms one account has, every region together.
+    fn count_alarms(&self, account_id: &str) -> Result<usize>;
+
+    /// How many notification targets one account has, every region together.
+    fn count_targets(&self, account_id: &str) -> Result<usize>;
+
     /// Creates a log group; `false` when it already exists.
     fn create_log_group(
         &self,
@@ -440,6 +453,45 @@ impl AlarmStore for Catalog {
             "SELECT COUNT(*) FROM metric_filters
              WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3",
             params![account_id, region, log_group_name],
+        )
+    }
+
+    fn log_group_exists(&self, account_id: &str, region: &str, name: &str) -> Result<bool> {
+        let n = sqlite::count(
+            &self.conn(),
+            "SELECT EXISTS (SELECT 1 FROM log_groups
+                            WHERE account_id = ?1 AND region = ?2 AND name = ?3)
+                 OR EXISTS (SELECT 1 FROM metric_filters
+                            WHERE account_id = ?1 AND region = ?2 AND log_group_name = ?3)",
+            params![account_id, region, name],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn count_log_groups(&self, account_id: &str) -> Result<usize> {
+        sqlite::count(
+            &self.conn(),
+            "SELECT COUNT(*) FROM (
+                 SELECT region, name FROM log_groups WHERE account_id = ?1
+                 UNION
+                 SELECT region, log_group_name FROM metric_filters WHERE account_id = ?1)",
+            params![account_id],
+        )
+    }
+
+    fn count_alarms(&self, account_id: &str) -> Result<usize> {
+        sqlite::count(
+            &self.conn(),
+            "SELECT COUNT(*) FROM metric_alarms WHERE account_id = ?1",
+            params![account_id],
+        )
+    }
+
+    fn count_targets(&self, account_id: &str) -> Result<usize> {
+        sqlite::count(
+            &self.conn(),
+            "SELECT COUNT(*) FROM notification_targets WHERE account_id = ?1",
+            params![account_id],
         )
     }
 

@@ -453,6 +453,40 @@ fn scoped_queries_see_only_their_scope() {
         names,
         [("g".into(), "a".into()), ("g".into(), "b".into()), ("h".into(), "a".into())]
     );
+
+    // Per-account counts (what the per-account caps read): every region, one account only.
+    assert!(alarms.log_group_exists("123456789012", "us-east-1", "h").unwrap(), "by its filter");
+    assert!(!alarms.log_group_exists("123456789012", "eu-west-1", "h").unwrap());
+    assert!(alarms.create_log_group("123456789012", "eu-west-1", "g", 1).unwrap());
+    assert!(alarms.create_log_group("123456789012", "us-east-1", "g", 1).unwrap());
+    assert!(alarms.log_group_exists("123456789012", "eu-west-1", "g").unwrap(), "created");
+    assert_eq!(alarms.count_log_groups("123456789012").unwrap(), 3, "g and h here, g in eu");
+    assert_eq!(alarms.count_log_groups("210987654321").unwrap(), 1);
+    assert_eq!(alarms.count_log_groups("000000000000").unwrap(), 0);
+    for (account_id, region, name) in
+        [("123456789012", "us-east-1", "a"), ("123456789012", "eu-west-1", "a")]
+    {
+        let row = |document: &str| AlarmRow {
+            account_id: account_id.into(),
+            region: region.into(),
+            alarm_name: name.into(),
+            document: document.into(),
+        };
+        alarms.put_alarm(&row("{}"), None).unwrap();
+        alarms
+            .put_target(&TargetRow {
+                account_id: account_id.into(),
+                region: region.into(),
+                name: name.into(),
+                document: "{}".into(),
+                managed_by: "api".into(),
+            })
+            .unwrap();
+    }
+    assert_eq!(alarms.count_alarms("123456789012").unwrap(), 2);
+    assert_eq!(alarms.count_alarms("210987654321").unwrap(), 0);
+    assert_eq!(alarms.count_targets("123456789012").unwrap(), 2);
+    assert_eq!(alarms.count_targets("210987654321").unwrap(), 0);
 }
 
 #[test]

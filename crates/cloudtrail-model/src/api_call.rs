@@ -11,13 +11,27 @@ use crate::limits;
 /// The identity of the caller, as `userIdentity` names it.
 #[derive(Clone, Copy, Debug)]
 pub struct CallerIdentity<'a> {
-    /// `Root` or `IAMUser`.
+    /// `Root`, `IAMUser`, or `AWSAccount` for an anonymous principal (whose `account_id` is
+    /// `ANONYMOUS_PRINCIPAL`, with no ARN and no access key, as S3 records anonymous requests).
     pub principal_type: &'a str,
     pub principal_id: &'a str,
     pub arn: &'a str,
     pub account_id: &'a str,
     pub access_key_id: &'a str,
     pub user_name: Option<&'a str>,
+}
+
+impl CallerIdentity<'static> {
+    /// A caller without credentials (who opens an unsubscribe link), as CloudTrail writes
+    /// anonymous S3 requests: `AWSAccount`, account `ANONYMOUS_PRINCIPAL`, no ARN, no key.
+    pub const ANONYMOUS: CallerIdentity<'static> = CallerIdentity {
+        principal_type: "AWSAccount",
+        principal_id: "",
+        arn: "",
+        account_id: "ANONYMOUS_PRINCIPAL",
+        access_key_id: "",
+        user_name: None,
+    };
 }
 
 /// The error an API call answered.
@@ -53,16 +67,27 @@ impl ApiCall<'_> {
         crate::classify::is_read_only(self.event_source, self.event_name)
     }
 
-    /// The record, as stored JSON.
+    /// The record, as stored JSON, in the caller's own account.
     pub fn record(&self) -> Vec<u8> {
+        self.record_in(self.identity.account_id)
+    }
+
+    /// The record, as stored JSON, in `recipient_account_id` (the account whose resource the
+    /// call touched, when the caller has no account of its own: an anonymous principal). An
+    /// identity without an ARN or an access key (anonymous) records neither member.
+    pub fn record_in(&self, recipient_account_id: &str) -> Vec<u8> {
         let read_only = self.read_only();
         let caller = &self.identity;
         let mut identity = Object::with_capacity(6);
         identity.push("type", caller.principal_type.into());
         identity.push("principalId", caller.principal_id.into());
-        identity.push("arn", caller.arn.into());
+        if !caller.arn.is_empty() {
+            identity.push("arn", caller.arn.into());
+        }
         identity.push("accountId", caller.account_id.into());
-        identity.push("accessKeyId", caller.access_key_id.into());
+        if !caller.access_key_id.is_empty() {
+            identity.push("accessKeyId", caller.access_key_id.into());
+        }
         if let Some(user_name) = caller.user_name {
             identity.push("userName", user_name.into());
         }
@@ -93,7 +118,7 @@ impl ApiCall<'_> {
         record.push("readOnly", read_only.into());
         record.push("eventType", "AwsApiCall".into());
         record.push("managementEvent", true.into());
-        record.push("recipientAccountId", caller.account_id.into());
+        record.push("recipientAccountId", recipient_account_id.into());
         record.push("eventCategory", "Management".into());
         let mut out = Vec::with_capacity(1024);
         json::write_object(&record, &mut out);
@@ -231,6 +256,19 @@ mod tests {
         empty.request = b"not json";
         let text = String::from_utf8(empty.record()).unwrap();
         assert!(text.contains(r#""requestParameters":null,"responseElements":null"#), "{text}");
+    }
+
+    #[test]
+    fn an_anonymous_call_is_recorded_in_the_account_it_touched() {
+        let mut anonymous = call("Unsubscribe", Ok(None));
+        anonymous.identity = CallerIdentity::ANONYMOUS;
+        anonymous.event_source = "sns.amazonaws.com";
+        let text = String::from_utf8(anonymous.record_in("111122223333")).unwrap();
+        assert!(
+            text.contains(r#""userIdentity":{"type":"AWSAccount","principalId":"","accountId":"ANONYMOUS_PRINCIPAL"},"#),
+            "{text}"
+        );
+        assert!(text.contains(r#""recipientAccountId":"111122223333""#), "{text}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub(crate) const METRIC_VALUE_CHARS_MAX: usize = 100;
 /// Dimensions per metric transformation.
 pub(crate) const FILTER_DIMENSIONS_MAX: usize = 3;
 /// Metric filters per log group (CloudWatch Logs quota).
-pub const FILTERS_PER_LOG_GROUP_MAX: usize = 100;
+pub const FILTERS_PER_LOG_GROUP_MAX: usize = crate::limits::METRIC_FILTERS_PER_LOG_GROUP_MAX;
 
 /// A PutMetricFilter request that breaks a rule: `InvalidParameterException` on the Logs API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

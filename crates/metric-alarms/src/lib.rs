@@ -42,6 +42,7 @@ mod service;
 mod state;
 mod targets;
 mod text;
+mod unsubscribe;
 
 pub use crate::config::{
     AlarmConfig, ComparisonOperator, Dimension, LowSampleCountPercentile, MetricId,
@@ -65,11 +66,14 @@ pub use crate::notify::{
     AlarmNotification, ConfirmationType, SignatureVersion, SnsConfirmation, SnsEnvelope,
     SnsNotification, alarm_arn, region_display_name,
 };
-pub use crate::service::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, ServiceConfig, ServiceError};
+pub use crate::service::{
+    ALL_ACCOUNTS_LOG_GROUP, AlarmService, Caps, ServiceConfig, ServiceError, UnsubscribeLink,
+};
 pub use crate::state::{Alarm, AlarmState, CREATION_REASON, Evaluation, StateUpdate, UpdateCause};
 pub use crate::targets::{
     EnvelopeSigner, Target, TargetError, TargetRules, render, subscription_arn, topic_arn,
 };
+pub use crate::unsubscribe::{UNSUBSCRIBE_SECRET_BYTES, UNSUBSCRIBE_TOKEN_CHARS, UnsubscribeKey};
 
 #[cfg(test)]
 mod tests;

@@ -72,7 +72,24 @@ pub const STATE_REASON_DATA_CHARS_MAX: usize = 4000;
 /// Longest SNS `Subject`, in characters (§8, §9.1).
 pub const SUBJECT_CHARS_MAX: usize = 100;
 
+/// Metric alarms one account may have, every region together (INF: a server cap so one tenant
+/// cannot grow the engine without bound; CloudWatch's own quota is per region and larger).
+pub const ALARMS_PER_ACCOUNT_MAX: usize = 5_000;
+
+/// Notification targets one account may have, every region together (INF: SNS allows 100,000
+/// topics; a target here is a handful of endpoints an alarm action names).
+pub const TARGETS_PER_ACCOUNT_MAX: usize = 100;
+
+/// Log groups one account may have, every region together (INF: CloudWatch Logs allows
+/// 1,000,000 per region; a group here holds only metric filters).
+pub const LOG_GROUPS_PER_ACCOUNT_MAX: usize = 10_000;
+
+/// Metric filters one log group may have (DOC: CloudWatch Logs' quota).
+pub const METRIC_FILTERS_PER_LOG_GROUP_MAX: usize = 100;
+
 const _: () = assert!(ACTIONS_PER_STATE_MAX > 0);
+// Every alarm's actions can name distinct targets of its own account.
+const _: () = assert!(TARGETS_PER_ACCOUNT_MAX >= 3 * ACTIONS_PER_STATE_MAX);
 const _: () = assert!(EVALUATION_SECONDS_MAX_SHORT_PERIOD < EVALUATION_SECONDS_MAX);
 // The evaluation range is (N + 2) × P with N × P ≤ 7 days and P ≤ 7 days.
 const _: () = assert!(EXTRA_DATAPOINTS == 2);

@@ -18,7 +18,8 @@ use serde_json::Value;
 use crate::config::AlarmConfig;
 use crate::doc;
 use crate::engine::{Engine, FilterEntry, Scope, Transition};
-use crate::filter::{FILTERS_PER_LOG_GROUP_MAX, MetricFilter};
+use crate::filter::MetricFilter;
+use crate::limits;
 use crate::state::{Alarm, StateValue};
 use crate::targets::{EnvelopeSigner, Target, TargetRules as _, render, topic_arn};
 
@@ -36,6 +37,9 @@ pub enum ServiceError {
     LimitExceeded(String),
     #[error("{0}")]
     AlreadyExists(String),
+    /// An unsubscribe link without its token, or with one this server did not make.
+    #[error("{0}")]
+    NotAuthorized(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -61,6 +65,45 @@ pub struct ServiceConfig {
     pub organization: Option<settings::Organization>,
 }
 
+/// How many of each resource one account may have; [`Caps::default`] is the `limits` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub alarms_per_account: usize,
+    pub targets_per_account: usize,
+    pub log_groups_per_account: usize,
+    pub metric_filters_per_log_group: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Caps {
+        Caps {
+            alarms_per_account: limits::ALARMS_PER_ACCOUNT_MAX,
+            targets_per_account: limits::TARGETS_PER_ACCOUNT_MAX,
+            log_groups_per_account: limits::LOG_GROUPS_PER_ACCOUNT_MAX,
+            metric_filters_per_log_group: limits::METRIC_FILTERS_PER_LOG_GROUP_MAX,
+        }
+    }
+}
+
+/// What a new resource counts against.
+#[derive(Debug, Clone, Copy)]
+enum Counted<'a> {
+    Alarm,
+    Target,
+    LogGroup,
+    MetricFilterIn { region: &'a str, log_group_name: &'a str },
+}
+
+/// A subscription named by an unsubscribe link whose token this server made: the ARN and the
+/// account and region of its topic (read from the ARN, which the token vouches for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeLink {
+    pub subscription_arn: String,
+    pub topic_arn: String,
+    pub account_id: String,
+    pub region: String,
+}
+
 /// Metric filters, alarms and targets, with the engine that runs them.
 pub struct AlarmService {
     catalog: Arc<Catalog>,
@@ -70,6 +113,7 @@ pub struct AlarmService {
     targets: Mutex<BTreeMap<(String, String, String), Target>>,
     signer: Box<dyn EnvelopeSigner + Send + Sync>,
     wake_delivery: Box<dyn Fn() + Send + Sync>,
+    caps: Caps,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -93,6 +137,7 @@ impl AlarmService {
             targets: Mutex::new(BTreeMap::new()),
             signer,
             wake_delivery,
+            caps: Caps::default(),
         };
         service.reload_filters()?;
         let mut engine = lock(&service.engine);
@@ -121,6 +166,46 @@ impl AlarmService {
         }
         drop(targets);
         Ok(service)
+    }
+
+    /// Replaces the per-account caps (tests use small ones).
+    pub fn with_caps(mut self, caps: Caps) -> AlarmService {
+        self.caps = caps;
+        self
+    }
+
+    /// Refuses a new resource when its account (or log group) already has as many as its cap
+    /// allows: the one place every cap is checked, each count one scoped query.
+    fn check_room(&self, account_id: &str, counted: Counted<'_>) -> Result<(), ServiceError> {
+        let catalog = &self.catalog;
+        let (n, cap, what) = match counted {
+            Counted::Alarm => (
+                catalog.count_alarms(account_id),
+                self.caps.alarms_per_account,
+                "The maximum number of alarms for this account has been reached".to_owned(),
+            ),
+            Counted::Target => (
+                catalog.count_targets(account_id),
+                self.caps.targets_per_account,
+                "The maximum number of notification targets for this account has been reached"
+                    .to_owned(),
+            ),
+            Counted::LogGroup => (
+                catalog.count_log_groups(account_id),
+                self.caps.log_groups_per_account,
+                "Resource limit exceeded: the maximum number of log groups for this account has been reached".to_owned(),
+            ),
+            Counted::MetricFilterIn { region, log_group_name } => (
+                catalog.count_metric_filters(account_id, region, log_group_name),
+                self.caps.metric_filters_per_log_group,
+                format!("Resource limit exceeded: log group `{log_group_name}` already has the maximum number of metric filters"),
+            ),
+        };
+        let n = n.map_err(ServiceError::internal)?;
+        if n >= cap {
+            return Err(ServiceError::LimitExceeded(format!("{what} ({cap})")));
+        }
+        Ok(())
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -177,15 +262,17 @@ impl AlarmService {
             .metric_filter(account_id, region, &filter.log_group_name, &filter.filter_name)
             .map_err(ServiceError::internal)?
             .is_some();
-        let in_group = self
-            .catalog
-            .count_metric_filters(account_id, region, &filter.log_group_name)
-            .map_err(ServiceError::internal)?;
-        if !replaces && in_group >= FILTERS_PER_LOG_GROUP_MAX {
-            return Err(ServiceError::LimitExceeded(format!(
-                "Resource limit exceeded: log group {} already has {FILTERS_PER_LOG_GROUP_MAX} metric filters",
-                filter.log_group_name
-            )));
+        if !replaces {
+            let log_group_name = filter.log_group_name.as_str();
+            if !self
+                .catalog
+                .log_group_exists(account_id, region, log_group_name)
+                .map_err(ServiceError::internal)?
+            {
+                // A filter in a new group creates the group.
+                self.check_room(account_id, Counted::LogGroup)?;
+            }
+            self.check_room(account_id, Counted::MetricFilterIn { region, log_group_name })?;
         }
         self.catalog
             .put_metric_filter(&MetricFilterRow {
@@ -242,10 +329,11 @@ impl AlarmService {
             .map_err(|e| ServiceError::InvalidParameter(e.message))?;
         let exists = self
             .catalog
-            .log_groups(account_id, region)
-            .map_err(ServiceError::internal)?
-            .iter()
-            .any(|(group, _)| group == name);
+            .log_group_exists(account_id, region, name)
+            .map_err(ServiceError::internal)?;
+        if !exists {
+            self.check_room(account_id, Counted::LogGroup)?;
+        }
         if exists
             || !self
                 .catalog
@@ -347,7 +435,10 @@ impl AlarmService {
                     alarm.update(config, now)?;
                     alarm
                 }
-                None => Alarm::create(config, now)?,
+                None => {
+                    self.check_room(account_id, Counted::Alarm)?;
+                    Alarm::create(config, now)?
+                }
             };
             self.catalog
                 .put_alarm(
@@ -481,6 +572,10 @@ impl AlarmService {
         managed_by: &str,
     ) -> Result<(), ServiceError> {
         target.validate().map_err(|e| ServiceError::InvalidParameter(e.message))?;
+        let key = (account_id.to_owned(), region.to_owned(), target.name.clone());
+        if !lock(&self.targets).contains_key(&key) {
+            self.check_room(account_id, Counted::Target)?;
+        }
         self.catalog
             .put_target(&TargetRow {
                 account_id: account_id.to_owned(),
@@ -490,8 +585,7 @@ impl AlarmService {
                 managed_by: managed_by.to_owned(),
             })
             .map_err(ServiceError::internal)?;
-        lock(&self.targets)
-            .insert((account_id.to_owned(), region.to_owned(), target.name.clone()), target);
+        lock(&self.targets).insert(key, target);
         Ok(())
     }
 
@@ -520,47 +614,84 @@ impl AlarmService {
             .collect()
     }
 
-    /// Removes the endpoint whose subscription ARN is `subscription_arn` (the envelope's
-    /// `UnsubscribeURL`); a target left without endpoints is deleted. Returns the topic ARN.
-    pub fn unsubscribe(&self, subscription_arn: &str) -> Result<String, ServiceError> {
-        let found = {
-            let targets = lock(&self.targets);
-            targets.iter().find_map(|((account, region, name), target)| {
-                let topic = topic_arn(region, account, name);
-                target
-                    .endpoints()
-                    .into_iter()
-                    .find(|(protocol, endpoint)| {
-                        crate::targets::subscription_arn(&topic, protocol, endpoint)
-                            == subscription_arn
-                    })
-                    .map(|(_, endpoint)| {
-                        (
-                            account.clone(),
-                            region.clone(),
-                            target.clone(),
-                            endpoint.to_owned(),
-                            topic,
-                        )
-                    })
-            })
+    /// The subscription an unsubscribe link names, when `token` is the one this server made
+    /// for it (compared in constant time). Checked before anything is looked up, so a refused
+    /// link tells nothing about which subscriptions exist.
+    pub fn verify_unsubscribe_link(
+        &self,
+        subscription_arn: &str,
+        token: &str,
+    ) -> Result<UnsubscribeLink, ServiceError> {
+        let refused = || {
+            ServiceError::NotAuthorized(
+                "the unsubscribe link's token is missing or wrong; use the link of a notification you received".to_owned(),
+            )
         };
-        let Some((account, region, mut target, endpoint, topic)) = found else {
+        if !self.signer.unsubscribe_key().verify(subscription_arn, token) {
+            return Err(refused());
+        }
+        // `arn:aws:sns:{region}:{account}:{topic}:{suffix}`, as `subscription_arn` makes it.
+        let parts: Vec<&str> = subscription_arn.splitn(7, ':').collect();
+        let [_, _, _, region, account_id, _, _] = parts[..] else {
+            return Err(refused());
+        };
+        let (topic_arn, _) = subscription_arn.rsplit_once(':').ok_or_else(refused)?;
+        Ok(UnsubscribeLink {
+            subscription_arn: subscription_arn.to_owned(),
+            topic_arn: topic_arn.to_owned(),
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+        })
+    }
+
+    /// The target and endpoint of a link's subscription, if it still exists.
+    fn find_subscription(&self, link: &UnsubscribeLink) -> Option<(Target, String)> {
+        let targets = lock(&self.targets);
+        targets.iter().find_map(|((account, region, name), target)| {
+            if *account != link.account_id || *region != link.region {
+                return None;
+            }
+            let topic = topic_arn(region, account, name);
+            if topic != link.topic_arn {
+                return None;
+            }
+            target
+                .endpoints()
+                .into_iter()
+                .find(|(protocol, endpoint)| {
+                    crate::targets::subscription_arn(&topic, protocol, endpoint)
+                        == link.subscription_arn
+                })
+                .map(|(_, endpoint)| (target.clone(), endpoint.to_owned()))
+        })
+    }
+
+    /// Whether a link's subscription still exists.
+    pub fn subscription_exists(&self, link: &UnsubscribeLink) -> bool {
+        self.find_subscription(link).is_some()
+    }
+
+    /// Removes the endpoint of a verified link (the envelope's `UnsubscribeURL`); a target
+    /// left without endpoints is deleted. Returns the topic ARN.
+    pub fn unsubscribe(&self, link: &UnsubscribeLink) -> Result<String, ServiceError> {
+        let Some((mut target, endpoint)) = self.find_subscription(link) else {
             return Err(ServiceError::ResourceNotFound(format!(
-                "subscription `{subscription_arn}` does not exist"
+                "subscription `{}` does not exist",
+                link.subscription_arn
             )));
         };
+        let (account, region) = (&link.account_id, &link.region);
         target.webhooks.retain(|e| *e != endpoint);
         target.slack_webhooks.retain(|e| *e != endpoint);
         target.emails.retain(|e| *e != endpoint);
         target.email_json.retain(|e| *e != endpoint);
         if target.endpoints().is_empty() {
-            self.delete_target(&account, &region, &target.name)?;
+            self.delete_target(account, region, &target.name)?;
         } else {
-            self.put_target(&account, &region, target, "api")?;
+            self.put_target(account, region, target, "api")?;
         }
-        tracing::info!(topic, endpoint = %crate::deliver::redact(&endpoint), "endpoint unsubscribed");
-        Ok(topic)
+        tracing::info!(topic = link.topic_arn, endpoint = %crate::deliver::redact(&endpoint), "endpoint unsubscribed");
+        Ok(link.topic_arn.clone())
     }
 
     // ---- evaluation -----------------------------------------------------------------------
@@ -684,3 +815,6 @@ impl AlarmService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -216,12 +216,17 @@ pub trait EnvelopeSigner {
     fn sign_base64(&self, string_to_sign: &str) -> String;
     /// `SigningCertURL`.
     fn signing_cert_url(&self) -> String;
-    /// `UnsubscribeURL` for a subscription.
+    /// `UnsubscribeURL` for a subscription: its ARN and the token of
+    /// [`EnvelopeSigner::unsubscribe_key`].
     fn unsubscribe_url(&self, subscription_arn: &str) -> String;
+    /// The secret that signs and checks unsubscribe links.
+    fn unsubscribe_key(&self) -> &crate::UnsubscribeKey;
 }
 
 /// A stable subscription ARN for one endpoint of a topic: `{topic}:{uuid}` with a UUID
-/// derived from the endpoint, so it is the same after every restart.
+/// derived from the endpoint, so it is the same after every restart. Anyone can compute it:
+/// it names a subscription, and only the keyed token of its link ([`crate::UnsubscribeKey`])
+/// removes it.
 pub fn subscription_arn(topic_arn: &str, protocol: &str, endpoint: &str) -> String {
     // FNV-1a 128-bit, formatted as a version-5-style UUID.
     let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;

@@ -12,6 +12,8 @@ use metric_alarms::{ALL_ACCOUNTS_LOG_GROUP, AlarmService, EnvelopeSigner, Metric
 
 const SIGNING_KEY_SETTING: &str = "notifications.signing_key_pkcs8";
 const SIGNING_KEY_FROM_SETTING: &str = "notifications.signing_certificate_from";
+/// The secret of unsubscribe links' tokens (hex), made at first start; never logged.
+const UNSUBSCRIBE_SECRET_SETTING: &str = "notifications.unsubscribe_secret";
 const CIS_VERSION_SETTING: &str = "cis_pack.installed_version";
 
 /// Path of the signing certificate under the server's base URL.
@@ -20,6 +22,7 @@ pub(crate) const CERT_PATH: &str = "/sns/SimpleNotificationService-opentrail.pem
 /// Signs SNS envelopes with OpenTrail's notification key.
 pub(crate) struct Signer {
     key: integrity::SigningKey,
+    unsubscribe: metric_alarms::UnsubscribeKey,
     /// `http://host:port`, known once the listener is bound.
     pub(crate) base_url: Arc<OnceLock<String>>,
 }
@@ -36,13 +39,39 @@ impl EnvelopeSigner for Signer {
     fn unsubscribe_url(&self, subscription_arn: &str) -> String {
         let arn: String = form_urlencoded::byte_serialize(subscription_arn.as_bytes()).collect();
         format!(
-            "{}/sns/unsubscribe?Action=Unsubscribe&SubscriptionArn={arn}",
-            self.base_url.get().map_or("", String::as_str)
+            "{}/sns/unsubscribe?Action=Unsubscribe&SubscriptionArn={arn}&Token={}",
+            self.base_url.get().map_or("", String::as_str),
+            self.unsubscribe.token(subscription_arn)
         )
+    }
+
+    fn unsubscribe_key(&self) -> &metric_alarms::UnsubscribeKey {
+        &self.unsubscribe
     }
 }
 
-/// The notification signing key (created on first start) and its certificate (PEM).
+/// The secret of unsubscribe links (created on first start).
+fn unsubscribe_key(catalog: &catalog::Catalog) -> anyhow::Result<metric_alarms::UnsubscribeKey> {
+    let mut secret = [0u8; metric_alarms::UNSUBSCRIBE_SECRET_BYTES];
+    match catalog.setting(UNSUBSCRIBE_SECRET_SETTING)? {
+        Some(text) => {
+            let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == secret.len()).context(
+                "the stored unsubscribe secret is not 32 bytes of hex; the catalog is damaged",
+            )?;
+            secret.copy_from_slice(&bytes);
+        }
+        None => {
+            getrandom::fill(&mut secret)
+                .map_err(|err| anyhow::anyhow!("{err}"))
+                .context("make the unsubscribe secret")?;
+            catalog.set_setting(UNSUBSCRIBE_SECRET_SETTING, &hex::encode(secret))?;
+        }
+    }
+    Ok(metric_alarms::UnsubscribeKey::new(secret))
+}
+
+/// The notification signing key (created on first start) and its certificate (PEM), with the
+/// secret of unsubscribe links.
 pub(crate) fn signing_key(
     catalog: &catalog::Catalog,
     now_unix: i64,
@@ -77,7 +106,8 @@ pub(crate) fn signing_key(
     let pem = key
         .self_signed_certificate_pem("OpenTrail Simple Notification Service", valid_from, 3650)
         .context("make the notification signing certificate")?;
-    Ok((Signer { key, base_url: Arc::new(OnceLock::new()) }, pem))
+    let unsubscribe = unsubscribe_key(catalog)?;
+    Ok((Signer { key, unsubscribe, base_url: Arc::new(OnceLock::new()) }, pem))
 }
 
 /// Applies `[[notification_targets]]`, `[[metric_filters]]` and `[[alarms]]` (in the first

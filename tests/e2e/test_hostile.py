@@ -3,12 +3,20 @@
 Each test names the finding it proves closed (its number in the issue).
 """
 
+import http.client
 import json
 import re
+import socket
+import threading
 import time
 import uuid
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 
-from conftest import Server
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from conftest import Response, Server
 
 TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 JSON_11 = "application/x-amz-json-1.1"
@@ -552,3 +560,147 @@ def test_10_per_account_caps_refuse_with_limit_exceeded(start_server, tmp_path_f
         assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     put("tenant/a", "f000")
     put("tenant/other", "f000")
+
+
+# ---- finding 6: memory and connections at the edge ------------------------------------------
+
+NATIVE_BODY_BYTES_MAX = 16 * 1024 * 1024
+HEADER_READ_TIMEOUT_S = 10
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+class _RssPeak:
+    """Samples a process's resident memory every 5 ms until stopped; `peak_mb` is the highest."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _rss_mb(self.pid))
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.2)  # memory freed late still counts
+        self._stop.set()
+        self._thread.join()
+
+
+def _gzip_bomb(zeros: int) -> bytes:
+    """A gzip body decoding to `{"Records":[0,0,…]}`: under the decoded-size cap, far over the
+    record limit."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(b'{"Records":[0')]
+    chunk = b",0" * 1_000_000
+    for _ in range(zeros // 1_000_000):
+        parts.append(compressor.compress(chunk))
+    parts.append(compressor.compress(b"]}") + compressor.flush())
+    return b"".join(parts)
+
+
+def test_6_a_gzip_bomb_is_refused_at_once_and_memory_stays_small(start_server):
+    """A 60 KB signed gzip body that expands to 30 million zeros in `Records` (60 MB, under the
+    64 MiB decoded cap) is answered 413 within a second, alone and from 8 senders at once, and
+    the server's resident memory stays under 300 MB throughout: the record count is checked as
+    the body decodes, not after a document of 30 million values was built."""
+    server = start_server()
+    bomb = _gzip_bomb(30_000_000)
+    assert len(bomb) < 100_000, len(bomb)
+
+    def send() -> tuple[float, Response]:
+        started = time.monotonic()
+        response = server.native_ingest(bomb, {"Content-Encoding": "gzip"})
+        return time.monotonic() - started, response
+
+    with _RssPeak(server.proc.pid) as rss:
+        elapsed, response = send()
+        assert response.status == 413, response.body[:300]
+        assert response.json()["__type"] == "RequestEntityTooLarge"
+        assert elapsed < 1.0, f"answered after {elapsed:.2f} s"
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda _: send(), range(8)))
+    assert [r.status for _, r in answers] == [413] * 8, [r.body[:200] for _, r in answers]
+    slowest = max(elapsed for elapsed, _ in answers)
+    print(f"bomb: {len(bomb)} bytes; alone {elapsed * 1000:.0f} ms, slowest of 8 {slowest * 1000:.0f} ms; RSS peak {rss.peak_mb:.0f} MB")
+    assert slowest < 1.0, f"the slowest of 8 concurrent bombs was answered after {slowest:.2f} s"
+    assert rss.peak_mb < 300, f"resident memory peaked at {rss.peak_mb:.0f} MB"
+    # Still serving.
+    assert server.signed_request("GET", "/health", sign=False).status == 200
+
+
+def test_6_an_oversized_content_length_is_refused_before_the_body_is_sent(server: Server):
+    """Headers declaring a 17 MiB native body get 413 at once; not a byte of the body is sent."""
+    request = AWSRequest(method="POST", url=server.endpoint + "/v1/events", data=b"")
+    SigV4Auth(Credentials(server.access_key_id, server.secret_access_key), "opentrail", server.region).add_auth(request)
+    headers = dict(request.headers.items())
+    headers["Content-Length"] = str(NATIVE_BODY_BYTES_MAX + 1024 * 1024)
+    head = "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head.encode())
+        started = time.monotonic()
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+        except socket.timeout:
+            pass
+    assert answer.startswith(b"HTTP/1.1 413"), f"no 413 within 5 s without a body: {answer[:200]!r}"
+    assert time.monotonic() - started < 1.0
+
+
+def _seconds_until_closed(sock: socket.socket, limit_s: float) -> tuple[float, bytes]:
+    """How long until the server closes `sock` (EOF or reset), and what it sent meanwhile."""
+    started, received = time.monotonic(), b""
+    sock.settimeout(limit_s)
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return float("inf"), received
+    return time.monotonic() - started, received
+
+
+def test_6_a_connection_that_stalls_in_its_headers_is_closed(server: Server):
+    """Slowloris: half a request header, then silence. The server hangs up after its 10 s
+    header timeout instead of holding the connection (and its memory) forever."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")
+        seconds, _ = _seconds_until_closed(sock, HEADER_READ_TIMEOUT_S + 10)
+    assert HEADER_READ_TIMEOUT_S - 1 <= seconds <= HEADER_READ_TIMEOUT_S + 5, f"closed after {seconds:.1f} s"
+
+
+def test_6_an_idle_keep_alive_connection_is_closed(server: Server):
+    """A client that makes one request on a keep-alive connection and then stays silent loses the
+    connection after the idle timeout (the header timer, 10 s)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        assert response.status == 200
+        response.read()
+        assert not response.will_close
+        seconds, extra = _seconds_until_closed(connection.sock, HEADER_READ_TIMEOUT_S + 10)
+    finally:
+        connection.close()
+    assert HEADER_READ_TIMEOUT_S - 1 <= seconds <= HEADER_READ_TIMEOUT_S + 5, f"closed after {seconds:.1f} s"
+    assert extra == b"", extra[:200]

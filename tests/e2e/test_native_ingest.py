@@ -333,7 +333,7 @@ def test_authentication_failures(server):
         pytest.param(b'{"Records": {"eventVersion": "1.08"}}', None, 400, "ValidationException", id="records-not-array"),
         pytest.param(b"this is not gzip", {"Content-Encoding": "gzip"}, 400, "InvalidRequest", id="bad-gzip"),
         pytest.param(b"{}", {"Content-Encoding": "br"}, 415, "UnsupportedMediaType", id="brotli"),
-        pytest.param(b"{}\n" * 10_001, None, 400, "ValidationException", id="10001-records"),
+        pytest.param(b"{}\n" * 10_001, None, 413, "RequestEntityTooLarge", id="10001-records"),
     ],
 )
 def test_request_level_errors(server, body, headers, status, code):

@@ -292,7 +292,7 @@ pub(crate) async fn set_alarm_actions(
     let (parts, body) = request.into_parts();
     let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
         Ok(body) => body,
-        Err(err) => return err.into_response(),
+        Err(err) => return MONITORING.protocol.body_error(err).into_response(),
     };
     let operation = match actions_enabled(&body) {
         Some(false) => "DisableAlarmActions",

@@ -37,6 +37,12 @@ impl ApiError {
         ApiError::bad_request("ValidationException", message)
     }
 
+    /// 413: a request larger than its route accepts (OpenTrail's own APIs; AWS's JSON APIs
+    /// answer `ValidationException`, see `Protocol::body_error`).
+    pub fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", message)
+    }
+
     pub fn serialization(message: impl Into<String>) -> ApiError {
         ApiError::bad_request("SerializationException", message)
     }

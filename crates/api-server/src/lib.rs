@@ -11,11 +11,13 @@ mod alarms;
 mod audit_events;
 mod auth;
 pub(crate) mod cloudtrail;
+mod edge;
 mod error;
 pub mod limits;
 mod logs;
 pub mod metrics_route;
 mod native;
+mod records_scan;
 mod s3;
 mod service;
 
@@ -174,15 +176,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests;
+/// with the edge's limits (`limits.rs`): a connection cap, header and idle timeouts.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    edge::serve(listener, router, shutdown).await
 }
 
 async fn request_id(mut request: Request, next: Next) -> Response {
@@ -265,15 +266,82 @@ async fn method_not_allowed(method: axum::http::Method) -> Response {
     .into_response()
 }
 
-/// Reads a request body of at most `limit` bytes.
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// Longer than the route's limit: by its `Content-Length` (refused before a byte of it is
+    /// read), or as it streamed in (chunked, stopped at the limit).
+    TooLarge { what: &'static str, limit: usize },
+    /// Not complete within [`limits::BODY_READ_TIMEOUT`].
+    TimedOut,
+    /// The connection failed while it was read.
+    Failed(String),
+}
+
+impl BodyError {
+    pub(crate) fn message(&self) -> String {
+        match self {
+            BodyError::TooLarge { what, limit } => {
+                format!("{what} is larger than the {limit} byte limit")
+            }
+            BodyError::TimedOut => format!(
+                "the request body did not arrive within {} seconds",
+                limits::BODY_READ_TIMEOUT.as_secs()
+            ),
+            BodyError::Failed(cause) => format!("the request body could not be read: {cause}"),
+        }
+    }
+}
+
+/// OpenTrail's own APIs (native ingest) answer HTTP's statuses: 413 and 408.
+impl From<BodyError> for ApiError {
+    fn from(err: BodyError) -> ApiError {
+        let message = err.message();
+        match err {
+            BodyError::TooLarge { .. } => ApiError::too_large(message),
+            BodyError::TimedOut => {
+                ApiError::new(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", message)
+            }
+            BodyError::Failed(_) => ApiError::bad_request("InvalidRequest", message),
+        }
+    }
+}
+
+/// Reads a request body of at most `limit` bytes within [`limits::BODY_READ_TIMEOUT`]. A body
+/// whose declared length is over the limit is refused before any of it is read.
 async fn read_body(
     body: axum::body::Body,
     limit: usize,
-    what: &str,
-) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::validation(format!("{what} is larger than the {limit} byte limit")))
+    what: &'static str,
+) -> Result<axum::body::Bytes, BodyError> {
+    use axum::body::HttpBody as _;
+    if body.size_hint().lower() > limit as u64 {
+        return Err(BodyError::TooLarge { what, limit });
+    }
+    match tokio::time::timeout(limits::BODY_READ_TIMEOUT, collect_body(body, limit, what)).await {
+        Ok(read) => read,
+        Err(_) => Err(BodyError::TimedOut),
+    }
+}
+
+/// The body's bytes, stopping at the first frame that takes it past `limit`.
+async fn collect_body(
+    mut body: axum::body::Body,
+    limit: usize,
+    what: &'static str,
+) -> Result<axum::body::Bytes, BodyError> {
+    use axum::body::HttpBody as _;
+    let mut bytes = Vec::with_capacity(body.size_hint().lower().min(limit as u64) as usize);
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        let Some(frame) = frame else { return Ok(bytes.into()) };
+        let frame = frame.map_err(|err| BodyError::Failed(err.to_string()))?;
+        let Ok(data) = frame.into_data() else { continue };
+        if bytes.len() + data.len() > limit {
+            return Err(BodyError::TooLarge { what, limit });
+        }
+        bytes.extend_from_slice(&data);
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! Every bound the HTTP surface enforces, named (sources: cloudtrail-data-api.md §2, §5); the
-//! bounds of one integration event are `cloudtrail_model::limits::INTEGRATION_*`.
+//! bounds of one integration event are `cloudtrail_model::limits::INTEGRATION_*`; the timeouts
+//! and the connection cap at the edge.
+
+use std::time::Duration;
 
 /// PutAuditEvents: at most 1 MB per request.
 pub const AUDIT_REQUEST_BYTES_MAX: usize = 1024 * 1024;
@@ -21,3 +24,22 @@ pub const NATIVE_RECORDS_PER_REQUEST_MAX: usize = 10_000;
 // `cloudtrail_model::integration`) fits in a request.
 const _: () = assert!(cloudtrail_model::limits::RECORD_BYTES_MAX < AUDIT_REQUEST_BYTES_MAX);
 const _: () = assert!(NATIVE_BODY_BYTES_MAX <= NATIVE_DECODED_BYTES_MAX);
+
+// The edge: what one connection may hold, and for how long (`crate::edge`).
+
+/// How long a client has to send a request line and its headers, counted from the moment the
+/// connection may send one: when it is accepted, and again after each answer. A slow-header
+/// client (slowloris) is disconnected after this, and so is an idle keep-alive connection:
+/// hyper runs one timer for both, so the keep-alive idle timeout is this same value.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle keep-alive connection is kept (the header timer above, named for readers).
+pub const KEEP_ALIVE_IDLE_TIMEOUT: Duration = HEADER_READ_TIMEOUT;
+/// How long reading one request's body may take, from its headers to its last byte: a 16 MiB
+/// native body at 280 KB/s; a client that trickles its body (slowloris) is answered 408.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections served at once. At the cap the server stops accepting until one closes: waiting
+/// clients queue in the kernel's listen backlog, costing the server neither memory nor a file
+/// descriptor, and the timeouts above bound how long any connection keeps its place.
+pub const CONNECTIONS_MAX: usize = 1024;
+
+const _: () = assert!(HEADER_READ_TIMEOUT.as_secs() < BODY_READ_TIMEOUT.as_secs());

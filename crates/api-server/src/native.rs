@@ -26,6 +26,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::limits;
+use crate::records_scan::{RecordsScan, Shape};
 use crate::{AppState, read_body};
 
 pub(crate) async fn ingest_events(
@@ -208,22 +209,50 @@ fn answer(results: &[RecordResult]) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Decodes a gzip body as it streams: refused (413) once the decoded bytes pass
+/// [`limits::NATIVE_DECODED_BYTES_MAX`] or a `Records` array passes
+/// [`limits::NATIVE_RECORDS_PER_REQUEST_MAX`] elements, whichever comes first — a small bomb
+/// of `{"Records":[0,0,…]}` stops after a few kilobytes.
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let mut decoded = Vec::new();
-    let limit = limits::NATIVE_DECODED_BYTES_MAX as u64;
-    flate2::read::MultiGzDecoder::new(body).take(limit + 1).read_to_end(&mut decoded).map_err(
-        |err| ApiError::bad_request("InvalidRequest", format!("the body is not valid gzip: {err}")),
-    )?;
-    if decoded.len() as u64 > limit {
-        return Err(ApiError::validation(format!(
-            "the decoded body is larger than the {limit} byte limit"
-        )));
+    let limit = limits::NATIVE_DECODED_BYTES_MAX;
+    let mut decoder = flate2::read::MultiGzDecoder::new(body);
+    let mut scan = RecordsScan::counting(limits::NATIVE_RECORDS_PER_REQUEST_MAX);
+    let mut decoded = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let n = match decoder.read(&mut chunk) {
+            Ok(0) => return Ok(decoded),
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => {
+                return Err(ApiError::bad_request(
+                    "InvalidRequest",
+                    format!("the body is not valid gzip: {err}"),
+                ));
+            }
+        };
+        if decoded.len() + n > limit {
+            return Err(ApiError::too_large(format!(
+                "the decoded body is larger than the {limit} byte limit"
+            )));
+        }
+        scan.feed(&chunk[..n]).map_err(|_| too_many_records())?;
+        decoded.extend_from_slice(&chunk[..n]);
     }
-    Ok(decoded)
+}
+
+fn too_many_records() -> ApiError {
+    ApiError::too_large(format!(
+        "the body has more than the {} record limit per request",
+        limits::NATIVE_RECORDS_PER_REQUEST_MAX
+    ))
 }
 
 /// A log-file body (`{"Records":[...]}`) or NDJSON (one record per line; a single object is
-/// one record).
+/// one record). The shape is found by [`RecordsScan`] without building the document, so
+/// a body's size never multiplies into JSON values: each record is parsed on its own, and a
+/// record over [`cloudtrail_model::limits::RECORD_BYTES_MAX`] is passed on unparsed (it is
+/// rejected as too large). More than [`limits::NATIVE_RECORDS_PER_REQUEST_MAX`] records is 413.
 fn split_records(body: &[u8]) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, ApiError> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
@@ -231,32 +260,58 @@ fn split_records(body: &[u8]) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, ApiErro
             "the body is empty: send NDJSON records or {\"Records\":[...]}",
         ));
     }
-    // A log file or a single (possibly pretty-printed) record is one JSON document. NDJSON
-    // fails that parse right after its first line, so trying costs one record's parse.
-    let whole = if trimmed.starts_with(b"{") { json::parse(trimmed).ok() } else { None };
-    let records: Vec<std::borrow::Cow<'_, [u8]>> = match whole {
-        Some(Value::Object(object)) if object.get("Records").is_some() => match object
-            .get("Records")
-        {
-            Some(Value::Array(items)) => {
-                items.iter().map(|v| std::borrow::Cow::Owned(v.to_json().into_bytes())).collect()
+    let mut scan = RecordsScan::locating(limits::NATIVE_RECORDS_PER_REQUEST_MAX);
+    scan.feed(trimmed).map_err(|_| too_many_records())?;
+    let one_record = cloudtrail_model::limits::RECORD_BYTES_MAX;
+    match scan.finish() {
+        Shape::Records(ranges) => {
+            if let Some(records) = log_file_records(trimmed, ranges) {
+                return Ok(records);
             }
-            _ => return Err(ApiError::validation("`Records` must be an array of records")),
-        },
-        Some(Value::Object(_)) => vec![std::borrow::Cow::Borrowed(trimmed)],
-        _ => trimmed
-            .split(|b| *b == b'\n')
-            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-            .filter(|line| !line.trim_ascii().is_empty())
-            .map(std::borrow::Cow::Borrowed)
-            .collect(),
-    };
-    if records.len() > limits::NATIVE_RECORDS_PER_REQUEST_MAX {
-        return Err(ApiError::validation(format!(
-            "the body has {} records, more than the {} record limit per request",
-            records.len(),
-            limits::NATIVE_RECORDS_PER_REQUEST_MAX
-        )));
+        }
+        Shape::RecordsNotArray => {
+            return Err(ApiError::validation("`Records` must be an array of records"));
+        }
+        // A single (possibly pretty-printed) record; one that does not parse may be NDJSON.
+        Shape::Object if trimmed.len() > one_record || json::parse(trimmed).is_ok() => {
+            return Ok(vec![std::borrow::Cow::Borrowed(trimmed)]);
+        }
+        Shape::Object | Shape::NotOneObject => {}
+    }
+    ndjson_records(trimmed)
+}
+
+/// The elements of a log file's `Records`, each written compactly as before; `None` when one
+/// is not JSON (the body is then read as NDJSON, as a body that is not one document is).
+fn log_file_records(
+    body: &[u8],
+    ranges: Vec<std::ops::Range<usize>>,
+) -> Option<Vec<std::borrow::Cow<'_, [u8]>>> {
+    let mut records = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let element = &body[range];
+        if element.len() > cloudtrail_model::limits::RECORD_BYTES_MAX {
+            records.push(std::borrow::Cow::Borrowed(element));
+            continue;
+        }
+        let value = json::parse(element).ok()?;
+        records.push(std::borrow::Cow::Owned(value.to_json().into_bytes()));
+    }
+    Some(records)
+}
+
+/// NDJSON's non-empty lines, counted as they are split.
+fn ndjson_records(body: &[u8]) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, ApiError> {
+    let mut records = Vec::new();
+    for line in body.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        if records.len() == limits::NATIVE_RECORDS_PER_REQUEST_MAX {
+            return Err(too_many_records());
+        }
+        records.push(std::borrow::Cow::Borrowed(line));
     }
     Ok(records)
 }
@@ -338,3 +393,6 @@ fn parse_object(bytes: &[u8]) -> Result<Record, validate::Invalid> {
         }])),
     }
 }
+
+#[cfg(test)]
+mod fuzz;

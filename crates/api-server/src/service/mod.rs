@@ -329,7 +329,7 @@ pub(crate) async fn serve(
     let body = if protocol.reads_body() {
         match read_body(body, service.request_bytes_max, "the request body").await {
             Ok(body) => body,
-            Err(err) => return protocol.error(err, &exchange),
+            Err(err) => return protocol.error(protocol.body_error(err), &exchange),
         }
     } else {
         axum::body::Bytes::new()

@@ -15,9 +15,9 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Route;
-use crate::Caller;
 use crate::auth::Keys;
 use crate::error::ApiError;
+use crate::{BodyError, Caller};
 
 /// A service's protocol.
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +88,18 @@ impl Protocol {
     /// is never read before it is refused).
     pub(crate) fn reads_body(&self) -> bool {
         !matches!(self, Protocol::RestXml { .. })
+    }
+
+    /// The error of a body that could not be read: AWS's JSON APIs answer an oversized body
+    /// with `ValidationException` (cloudtrail-data-api.md §2), refused all the same before it
+    /// is read when its length is declared.
+    pub(crate) fn body_error(&self, err: BodyError) -> ApiError {
+        match (self, &err) {
+            (Protocol::AwsJson11 { .. } | Protocol::RestJson, BodyError::TooLarge { .. }) => {
+                ApiError::validation(err.message())
+            }
+            _ => ApiError::from(err),
+        }
     }
 
     /// Verifies the request's signature for `signing_name` and says who sent it.

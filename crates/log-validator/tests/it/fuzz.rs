@@ -1,7 +1,7 @@
 //! No bucket content makes validate-logs panic: a real signed chain whose digests, log files,
 //! keys and signatures are mutated (some mutated digests signed again, so the chain logic sees
 //! them as valid), with garbage objects added, against random answers of the control plane.
-//! Cases: `OPENTRAIL_FUZZ_CASES` (default 150), seed: `OPENTRAIL_FUZZ_SEED`.
+//! Cases: `OPENTRAIL_FUZZ_CASES` (default 500), seed: `OPENTRAIL_FUZZ_SEED`.
 
 use log_validator::{ChainHead, LatestDigest};
 use mutation_fuzz::{Rng, mutate};
@@ -147,7 +147,7 @@ fn no_bucket_content_panics_validate_logs() {
     let base = chain(4);
     mutation_fuzz::run(
         "validate-logs over a mutated bucket",
-        150,
+        500,
         |rng| make_case(rng, &base),
         |case| {
             let (control, objects) = decode(case);

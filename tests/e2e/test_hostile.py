@@ -704,3 +704,108 @@ def test_6_an_idle_keep_alive_connection_is_closed(server: Server):
         connection.close()
     assert HEADER_READ_TIMEOUT_S - 1 <= seconds <= HEADER_READ_TIMEOUT_S + 5, f"closed after {seconds:.1f} s"
     assert extra == b"", extra[:200]
+
+
+def test_9_validate_logs_reports_a_truncated_chain_and_never_panics(start_server):
+    """An attacker with the bucket deletes the newest digests together with the log files they
+    list: the chain left is consistent, so only what the trail says it delivered last
+    (GetTrailStatus' LatestDigestDeliveryTime, the catalog's chain head) shows the cut. Then
+    poisoned keys and garbage bodies in the digest folder: findings (exit 1), never a panic."""
+    import gzip
+    import os
+    import random
+    import subprocess
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import OPENTRAIL_BIN
+    from test_delivery import generated, ingest, wait_for
+
+    interval_s = 2
+    server = start_server("--delivery-interval", "1s", "--digest-interval", f"{interval_s}s")
+    client = server.boto3_client("cloudtrail")
+    start = (datetime.now(timezone.utc) - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bucket = "hostile-truncation"
+    arn = client.create_trail(Name="evidence", S3BucketName=bucket, EnableLogFileValidation=True)["TrailARN"]
+    client.start_logging(Name="evidence")
+    root = server.data_dir / "buckets" / bucket
+
+    def digests() -> list[tuple[str, dict]]:
+        found = [(p.relative_to(root).as_posix(), json.loads(gzip.decompress(p.read_bytes())))
+                 for p in root.rglob("*.json.gz") if "/CloudTrail-Digest/" in p.relative_to(root).as_posix()]
+        return sorted(found, key=lambda kd: kd[1]["digestEndTime"])
+
+    lines = [l for l in generated(server, 80, seed=61) if '"eventCategory":"Management"' in l]
+    ingest(server, lines[:20])
+    try:
+        wait_for(lambda: any(d["logFiles"] for _, d in digests()) and len(digests()) >= 4, timeout_s=90)
+    except AssertionError:
+        raise AssertionError("too few digests; server log:\n" + "\n".join(server.stderr_lines[-40:]))
+    ingest(server, lines[20:40])
+    try:
+        wait_for(lambda: len(digests()) >= 7, timeout_s=60)
+    except AssertionError:
+        raise AssertionError("too few digests; server log:\n" + "\n".join(server.stderr_lines[-40:]))
+    # Logging stops: the chain's final digest, then nothing more is delivered.
+    client.stop_logging(Name="evidence")
+    count = len(digests())
+    for _ in range(100):
+        time.sleep(3 * interval_s)
+        if len(digests()) == count:
+            break
+        count = len(digests())
+    status = client.get_trail_status(Name="evidence")
+    assert "LatestDigestDeliveryTime" in status, status
+
+    def ours(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([OPENTRAIL_BIN, "validate-logs", "--trail-arn", arn, "--start-time", start, "--output", "json", *extra],
+                              env=dict(server.env), capture_output=True, text=True, timeout=120)
+
+    whole = ours()
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+
+    # The attack: the newest three digests and every log file they list, gone.
+    chain = digests()
+    deleted = chain[-3:]
+    for key, digest in deleted:
+        doomed = [key] + [f["s3Object"] for f in digest["logFiles"]]
+        for doomed_key in doomed:
+            (root / doomed_key).unlink()
+            (server.data_dir / "buckets" / ".meta" / bucket / doomed_key).unlink(missing_ok=True)
+    deleted_keys = {key for key, _ in deleted}
+    newest_left = chain[-4][1]["digestEndTime"]
+
+    for extra in ([], ["--data-dir", str(server.data_dir)]):
+        result = ours(*extra)
+        assert result.returncode == 1, (extra, result.returncode, result.stdout, result.stderr)
+        report = json.loads(result.stdout)
+        truncated = [f for f in report["digestFiles"] if f["status"] == "truncated"]
+        assert len(truncated) == 1, (extra, report["digestFiles"][:5])
+        assert truncated[0]["s3Object"] in deleted_keys, (extra, truncated, sorted(deleted_keys))
+        assert f"the newest here ends at {newest_left}" in truncated[0]["reason"], truncated
+    # The chain head names the newest digest the trail delivered.
+    head = [f for f in json.loads(ours("--data-dir", str(server.data_dir)).stdout)["digestFiles"] if f["status"] == "truncated"]
+    assert head[0]["s3Object"] == deleted[-1][0], head
+    text = subprocess.run([OPENTRAIL_BIN, "validate-logs", "--trail-arn", arn, "--start-time", start],
+                          env=dict(server.env), capture_output=True, text=True, timeout=120)
+    assert text.returncode == 1 and "INVALID: missing: the trail delivered digests until" in text.stdout, text.stdout + text.stderr
+
+    # Poisoned keys: multi-byte characters in the date part, and random bodies.
+    folder = chain[0][0].rsplit("/", 4)[0]
+    name = chain[0][0].rsplit("/", 1)[1]
+    rng = random.Random(15)
+    poisoned = [
+        f"{folder}/2€26/1ü/2é/{name[:-24]}2€261120T1€0000Z.json.gz",
+        f"{folder}/20€1/345/x/{name}",
+        f"{folder}/é/ü/😀/{name[:-8]}😀.json.gz",
+        chain[1][0][:-8] + "_backfill.json.gz",
+        "/".join(chain[0][0].split("/")[:-1]) + "/" + name[:-24] + "20261120T1ü0000Z.json.gz",
+    ]
+    for key in poisoned:
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
+    for extra in ([], ["--data-dir", str(server.data_dir)]):
+        result = ours(*extra)
+        assert result.returncode == 1, (extra, result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+        assert "panicked" not in result.stderr, result.stderr

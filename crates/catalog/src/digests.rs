@@ -125,6 +125,9 @@ pub trait DigestStore: Send + Sync {
     /// Every chain, ordered by trail, account and region.
     fn digest_streams(&self) -> Result<Vec<DigestStream>>;
 
+    /// One chain, if it has a row.
+    fn digest_stream(&self, id: &DigestStreamId) -> Result<Option<DigestStream>>;
+
     /// Records that the digest ending at `end_ms` is about to be written to `target`.
     fn plan_digest(&self, id: &DigestStreamId, end_ms: i64, target: &DigestTarget) -> Result<()>;
 
@@ -393,6 +396,14 @@ impl DigestStore for Catalog {
             &self.conn(),
             "FROM digest_streams ORDER BY trail_arn, account_id, region",
             [],
+        )
+    }
+
+    fn digest_stream(&self, id: &DigestStreamId) -> Result<Option<DigestStream>> {
+        sqlite::select_one(
+            &self.conn(),
+            "FROM digest_streams WHERE trail_arn = ?1 AND account_id = ?2 AND region = ?3",
+            params![id.trail_arn, id.account_id, id.region],
         )
     }
 

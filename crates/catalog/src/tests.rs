@@ -276,6 +276,9 @@ fn digest_chains_register_files_once_and_commit_atomically() {
     catalog.commit_digest(&id, 40, Some(&head)).unwrap();
     let stream = &catalog.digest_streams().unwrap()[0];
     assert_eq!((stream.head.as_ref(), stream.planned_end_ms), (Some(&head), None));
+    assert_eq!(catalog.digest_stream(&id).unwrap().as_ref(), Some(stream), "one chain by its id");
+    let other = DigestStreamId { region: "eu-west-1".into(), ..id.clone() };
+    assert_eq!(catalog.digest_stream(&other).unwrap(), None);
     assert_eq!(catalog.undigested_files(&id, 100).unwrap(), vec![file("b", 50)]);
     catalog.commit_digest(&id, 100, None).unwrap();
     let stream = &catalog.digest_streams().unwrap()[0];

@@ -10,6 +10,7 @@ use integrity::digest::{DigestKey, key_time, sha256_hex};
 use integrity::read::{ReadDigest, read_digest, verify_digest};
 
 use crate::report::{Finding, Gap, Report, Status};
+use crate::truncation::{Inputs, NewestFound, truncation};
 use crate::{Control, Progress, PublicKey, TrailInfo};
 
 /// What to validate.
@@ -32,6 +33,8 @@ const PENDING_SLACK_S: i64 = 120;
 struct DigestObject {
     key: String,
     time_unix: i64,
+    /// When the listing says it was stored, Unix milliseconds.
+    stored_ms: Option<i64>,
     status: Status,
     json: Option<Vec<u8>>,
     read: Option<ReadDigest>,
@@ -66,6 +69,8 @@ pub async fn validate<C: Control>(
         end_unix,
     };
     let folder = digest_key(0).folder();
+    // Asked before listing: every digest it names was stored before the listing started.
+    let latest = control.latest_digest(&trail.account_id, &options.region).await;
     let listed = list_all(blobs, &trail.bucket, &format!("{folder}/")).await?;
     // The AWS CLI's range: digests whose time is in [start, end + 1 h].
     let (range_from, range_to) = (options.start_unix, options.end_unix + 3600);
@@ -75,7 +80,11 @@ pub async fn validate<C: Control>(
     );
     let any_name = format!("{}_CloudTrail-Digest_{}_", trail.account_id, options.region);
     let (mut own, mut others) = (Vec::new(), Vec::new());
-    for key in listed {
+    // The oldest digest of this chain anywhere in the folder: the chain existed since.
+    let mut own_oldest_unix: Option<i64> = None;
+    for object in listed {
+        let key = object.key;
+        let stored_ms = unix_ms(object.last_modified);
         let name = key.rsplit('/').next().unwrap_or_default();
         let Some(time_unix) = key_time(name).and_then(compact_to_unix) else {
             if in_day_range(&key, folder.len() + 1, range_from, range_to) {
@@ -87,12 +96,16 @@ pub async fn validate<C: Control>(
             }
             continue;
         };
+        let exact = name.len() == own_name.len() + 16 + ".json.gz".len();
+        let is_own = name.starts_with(&own_name) && exact;
+        if is_own {
+            own_oldest_unix = Some(own_oldest_unix.map_or(time_unix, |t| t.min(time_unix)));
+        }
         if !(range_from..=range_to).contains(&time_unix) {
             continue;
         }
-        let exact = name.len() == own_name.len() + 16 + ".json.gz".len();
-        if name.starts_with(&own_name) && exact {
-            own.push((key, time_unix));
+        if is_own {
+            own.push((key, time_unix, stored_ms));
         } else if name.starts_with(&any_name) {
             others.push(key);
         } else {
@@ -111,7 +124,7 @@ pub async fn validate<C: Control>(
     // Every digest, this trail's and the others' sharing the folder, read at once.
     let all_keys: Vec<(String, String)> = own
         .iter()
-        .map(|(key, _)| (trail.bucket.clone(), key.clone()))
+        .map(|(key, _, _)| (trail.bucket.clone(), key.clone()))
         .chain(others.iter().map(|key| (trail.bucket.clone(), key.clone())))
         .collect();
     progress.add_total(all_keys.len() as u64);
@@ -130,11 +143,12 @@ pub async fn validate<C: Control>(
         }
     }
     let mut digests: Vec<DigestObject> = Vec::with_capacity(own.len());
-    for (key, time_unix) in own {
+    for (key, time_unix, stored_ms) in own {
         let result = fetched.remove(&(trail.bucket.clone(), key.clone())).flatten();
         let mut digest = DigestObject {
             key: key.clone(),
             time_unix,
+            stored_ms,
             status: Status::Valid,
             json: None,
             read: None,
@@ -237,6 +251,39 @@ pub async fn validate<C: Control>(
         digests[idx].status = status;
     }
 
+    // The newest digests deleted (with their log files, the rest of the chain is whole):
+    // only what the trail says it delivered last shows it.
+    let newest = digests
+        .iter()
+        .max_by_key(|d| d.time_unix)
+        .map(|d| NewestFound { end_unix: d.time_unix, stored_ms: d.stored_ms });
+    let owner_account = trail.trail_arn.split(':').nth(4);
+    let home_chain =
+        options.region == trail.home_region && owner_account == Some(trail.account_id.as_str());
+    let delivered_unix = latest.delivered_ms.map(|ms| ms.div_euclid(1000));
+    let chain_existed = own_oldest_unix.zip(delivered_unix).is_some_and(|(t, d)| t < d);
+    let truncated = truncation(&Inputs {
+        latest: &latest,
+        newest,
+        interval_s: interval,
+        range_from,
+        range_to,
+        chain_always_on: home_chain || chain_existed,
+    });
+    if let Some(truncated) = truncated {
+        let key = truncated
+            .key
+            .or_else(|| truncated.first_expected_end_unix.map(|end| digest_key(end).to_key()))
+            .unwrap_or_else(|| {
+                format!("{folder}/{}{own_name}*.json.gz", day_path(truncated.until_unix))
+            });
+        let status = Status::Truncated {
+            after: truncated.after_unix.map(time),
+            until: time(truncated.until_unix),
+        };
+        extra.insert(key, status);
+    }
+
     // Files named by a digest that fails its checks are covered by that finding, not reported
     // again as unlisted.
     for digest in digests.iter().filter(|d| !d.status.is_valid()) {
@@ -302,11 +349,11 @@ pub async fn validate<C: Control>(
             options.region
         );
         let mut unlisted = Vec::new();
-        let mut day = covered_from.div_euclid(86_400) * 86_400;
-        while day <= covered_to {
-            let date = time(day);
-            let prefix = format!("{log_folder}{}/{}/{}/", &date[0..4], &date[5..7], &date[8..10]);
-            for key in list_all(blobs, &trail.bucket, &prefix).await? {
+        // Only the days of the range are listed, whatever times a digest claims.
+        let mut day = covered_from.max(range_from - 86_400).div_euclid(86_400) * 86_400;
+        while day <= covered_to.min(range_to) {
+            let prefix = format!("{log_folder}{}", day_path(day));
+            for key in list_all(blobs, &trail.bucket, &prefix).await?.into_iter().map(|o| o.key) {
                 if referenced.contains(&(trail.bucket.clone(), key.clone())) {
                     continue;
                 }
@@ -371,7 +418,10 @@ pub async fn validate<C: Control>(
         })
         .collect();
     for (key, status) in extra {
-        let time_unix = key_time(&key).and_then(compact_to_unix).unwrap_or(0);
+        let time_unix = match &status {
+            Status::Truncated { .. } => i64::MAX,
+            _ => key_time(&key).and_then(compact_to_unix).unwrap_or(0),
+        };
         findings.push((time_unix, Finding { bucket: trail.bucket.clone(), key, status }));
     }
     findings.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.key.cmp(&a.1.key)));
@@ -422,12 +472,12 @@ fn check_digest(
     Status::Valid
 }
 
-/// Every key under `prefix`, in order.
+/// Every object under `prefix`, in key order.
 async fn list_all(
     blobs: &blob_store::BlobStore,
     bucket: &str,
     prefix: &str,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<blob_store::ObjectSummary>, String> {
     let mut keys = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -439,7 +489,7 @@ async fn list_all(
             Err(err) => return Err(format!("list s3://{bucket}/{prefix}: {}", err.detailed())),
         };
         let next = page.next_start_after().map(str::to_owned);
-        keys.extend(page.objects.into_iter().map(|o| o.key));
+        keys.extend(page.objects);
         match next {
             Some(next) => after = Some(next),
             None => return Ok(keys),
@@ -502,6 +552,19 @@ fn gunzip_single_bounded(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
         return Err("data after the gzip member".into());
     }
     Ok(out)
+}
+
+/// The `YYYY/MM/DD/` folder of a time's day.
+fn day_path(unix: i64) -> String {
+    let date = cloudtrail_model::time::format_unix_seconds(unix);
+    let part = |range: std::ops::Range<usize>| date.get(range).unwrap_or("?").to_owned();
+    format!("{}/{}/{}/", part(0..4), part(5..7), part(8..10))
+}
+
+/// A store's time as Unix milliseconds (`None` before 1970 or past the range).
+fn unix_ms(time: std::time::SystemTime) -> Option<i64> {
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(since.as_millis()).ok()
 }
 
 /// `YYYYMMDDTHHMMSSZ` to Unix seconds.

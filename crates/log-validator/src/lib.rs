@@ -10,6 +10,7 @@
 
 mod engine;
 mod report;
+mod truncation;
 
 pub use engine::{Options, validate};
 pub use report::{Finding, Gap, Report, Status};
@@ -50,6 +51,36 @@ pub trait Control: Send + Sync {
     /// `LatestDeliveryTime`), if known. Asked after the log-file folders are listed, so every
     /// listed file was stored by then.
     fn latest_delivery_ms(&self) -> impl std::future::Future<Output = Option<i64>> + Send;
+
+    /// What the trail says it delivered last of the chain of `account_id` and `region`. Asked
+    /// before the digest folder is listed, so every digest it names was stored (or deleted)
+    /// by the time the listing started: a digest delivered during the run is never reported
+    /// missing.
+    fn latest_digest(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> impl std::future::Future<Output = LatestDigest> + Send;
+}
+
+/// What the trail says about its newest digest; everything unknown is `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LatestDigest {
+    /// When the trail last stored a digest of any of its chains (Unix milliseconds;
+    /// GetTrailStatus' `LatestDigestDeliveryTime`).
+    pub delivered_ms: Option<i64>,
+    /// The newest digest of the validated chain, where the catalog is at hand: exact, so it
+    /// is preferred to `delivered_ms`.
+    pub chain_head: Option<ChainHead>,
+}
+
+/// The newest digest of one chain (trail × account × region).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    /// Its object key, when known (a closed chain's final digest is known only by its end).
+    pub key: Option<String>,
+    /// Its end (`digestEndTime`, the time in its key), Unix seconds.
+    pub end_unix: i64,
 }
 
 /// Progress of the reads, for a progress bar.

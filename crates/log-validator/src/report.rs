@@ -29,6 +29,12 @@ pub enum Status {
     NotInAnyDigest,
     /// An object in the digest folder that is not a digest of any trail.
     Unexpected,
+    /// The trail delivered digests until `until`, and none after `after` (the newest one
+    /// found, if any) is here: the newest digests were deleted, likely with their log files.
+    Truncated {
+        after: Option<String>,
+        until: String,
+    },
 }
 
 impl Status {
@@ -49,6 +55,7 @@ impl Status {
             Status::ChainBroken(_) => "chain-broken",
             Status::NotInAnyDigest => "not-in-any-digest",
             Status::Unexpected => "unexpected",
+            Status::Truncated { .. } => "truncated",
         }
     }
 
@@ -71,6 +78,12 @@ impl Status {
             Status::ChainBroken(why) => format!("chain broken ({why})"),
             Status::NotInAnyDigest => "not listed in any digest".into(),
             Status::Unexpected => "not a digest of any trail".into(),
+            Status::Truncated { after: Some(after), until } => format!(
+                "missing: the trail delivered digests until {until}, and the newest here ends at {after}: every digest after {after} is gone"
+            ),
+            Status::Truncated { after: None, until } => format!(
+                "missing: the trail delivered digests until {until}, and none of the range is here"
+            ),
         }
     }
 }

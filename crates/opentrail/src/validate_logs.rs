@@ -14,7 +14,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use log_validator::{Control, Progress, PublicKey, TrailInfo};
+use log_validator::{ChainHead, Control, LatestDigest, Progress, PublicKey, TrailInfo};
 use serde_json::{Value, json};
 
 use crate::cli::ValidateLogsArgs;
@@ -200,6 +200,17 @@ impl Control for TrailControl<'_> {
             Either::Api(_) => None,
         }
     }
+
+    async fn latest_digest(&self, account_id: &str, region: &str) -> LatestDigest {
+        match self.control {
+            Either::Api(api) if !self.given_bucket => LatestDigest {
+                delivered_ms: api.latest_digest_delivery_ms(self.arn).await,
+                chain_head: None,
+            },
+            Either::Catalog(catalog) => catalog.latest_digest(self.arn, account_id, region),
+            Either::Api(_) => LatestDigest::default(),
+        }
+    }
 }
 
 // ---- straight from a data directory ------------------------------------------------------
@@ -212,6 +223,32 @@ impl CatalogControl {
     /// When the trail's latest log file was stored.
     fn latest_delivery_ms(&self, arn: &str) -> Option<i64> {
         self.catalog.delivery_status(arn).ok()?.latest_delivery_time_ms
+    }
+
+    /// The trail's last digest delivery and the chain's head: its newest digest while the
+    /// chain is open, its final one (known by its end) once closed.
+    fn latest_digest(&self, arn: &str, account_id: &str, region: &str) -> LatestDigest {
+        let delivered_ms = self
+            .catalog
+            .delivery_status(arn)
+            .ok()
+            .and_then(|status| status.latest_digest_delivery_time_ms);
+        let id = catalog::DigestStreamId {
+            trail_arn: arn.to_owned(),
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+        };
+        let stream = self.catalog.digest_stream(&id).ok().flatten();
+        let chain_head = stream.and_then(|stream| match (stream.head, stream.closed_at_ms) {
+            (Some(head), _) => {
+                Some(ChainHead { key: Some(head.key), end_unix: head.end_ms.div_euclid(1000) })
+            }
+            (None, Some(closed_ms)) => {
+                Some(ChainHead { key: None, end_unix: closed_ms.div_euclid(1000) })
+            }
+            (None, None) => None,
+        });
+        LatestDigest { delivered_ms, chain_head }
     }
 }
 
@@ -310,6 +347,13 @@ impl ApiControl {
         let status = self.call("GetTrailStatus", &json!({ "Name": arn })).await.ok()?;
         let seconds = status.get("LatestDeliveryTime").and_then(Value::as_f64)?;
         Some((seconds * 1000.0).ceil() as i64)
+    }
+
+    /// When the trail's latest digest was stored (GetTrailStatus `LatestDigestDeliveryTime`).
+    async fn latest_digest_delivery_ms(&self, arn: &str) -> Option<i64> {
+        let status = self.call("GetTrailStatus", &json!({ "Name": arn })).await.ok()?;
+        let seconds = status.get("LatestDigestDeliveryTime").and_then(Value::as_f64)?;
+        Some((seconds * 1000.0).floor() as i64)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests of the record model against the shared corpus and hostile input.
 
 mod corpus;
+mod fuzz;
 mod malformed;
 mod props;
 

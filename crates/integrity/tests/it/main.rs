@@ -1,6 +1,8 @@
 //! Integration tests of digest reading against AWS's documentation examples in the shared
 //! corpus.
 
+mod fuzz;
+
 use std::path::PathBuf;
 
 /// `../shared/data/cloudtrail/digests` beside the repository (override with

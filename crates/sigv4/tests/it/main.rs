@@ -5,6 +5,7 @@
 //! - `properties`: proptest: arbitrary bytes never panic, and sign-then-verify round trips.
 
 mod errors;
+mod fuzz;
 mod properties;
 mod support;
 mod vectors;

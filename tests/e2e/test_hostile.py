@@ -136,6 +136,18 @@ def test_8_webhook_secrets_stay_out_of_the_audit_trail(server: Server):
     assert secret not in text and "T0SECRET" not in text, text
     webhooks = records[-1]["requestParameters"]["webhooks"]
     assert webhooks[0].startswith("https://alerts.example/…#sha256:"), webhooks
+    # What a read-only user of the account sees: `aws cloudtrail lookup-events`.
+    [event_id] = {r["eventID"] for r in records}
+    deadline = time.monotonic() + 15
+    while True:
+        lookup = server.aws("cloudtrail", "lookup-events", "--lookup-attributes",
+                            f"AttributeKey=EventId,AttributeValue={event_id}")
+        assert lookup.returncode == 0, lookup.stderr
+        if json.loads(lookup.stdout)["Events"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert name in lookup.stdout, lookup.stdout
+    assert secret not in lookup.stdout and "T0SECRET" not in lookup.stdout, lookup.stdout
     server.signed_request("DELETE", f"/v1/notification-targets/{name}", service="opentrail")
 
 

@@ -290,8 +290,8 @@ pub(crate) async fn set_alarm_actions(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match read_body(body, BODY_BYTES_MAX, "the request body").await {
-        Ok(body) => body,
+    let (body, _budget) = match read_body(&state, body, BODY_BYTES_MAX, "the request body").await {
+        Ok(read) => read,
         Err(err) => return MONITORING.protocol.body_error(err).into_response(),
     };
     let operation = match actions_enabled(&body) {

@@ -47,6 +47,8 @@ pub struct AppState {
     /// Bounds CPU-heavy request work (decoding, validation) to one task per core, so a burst
     /// of requests queues in order instead of oversubscribing the cores.
     cpu_permits: tokio::sync::Semaphore,
+    /// Room for request bodies held at once, in KiB ([`limits::BODY_BYTES_IN_FLIGHT_MAX`]).
+    body_budget: Arc<tokio::sync::Semaphore>,
     /// What GetChannel reports about PutAuditEvents, since the server started.
     ingestion: cloudtrail::channels::IngestionStatuses,
     /// The AWS Organization of the configured accounts, if any.
@@ -98,6 +100,9 @@ impl AppState {
             history,
             keys,
             cpu_permits: tokio::sync::Semaphore::new(n_cores),
+            body_budget: Arc::new(tokio::sync::Semaphore::new(
+                limits::BODY_BYTES_IN_FLIGHT_MAX / BUDGET_UNIT,
+            )),
             ingestion: cloudtrail::channels::IngestionStatuses::default(),
             organization: config.as_deref().and_then(settings::Settings::organization).cloned(),
             operator_account: None,
@@ -276,6 +281,8 @@ pub(crate) enum BodyError {
     TimedOut,
     /// The connection failed while it was read.
     Failed(String),
+    /// No room under [`limits::BODY_BYTES_IN_FLIGHT_MAX`] within [`limits::BODY_BUDGET_WAIT`].
+    Busy,
 }
 
 impl BodyError {
@@ -289,6 +296,9 @@ impl BodyError {
                 limits::BODY_READ_TIMEOUT.as_secs()
             ),
             BodyError::Failed(cause) => format!("the request body could not be read: {cause}"),
+            BodyError::Busy => {
+                "too many request bodies are being received at once; retry shortly".to_owned()
+            }
         }
     }
 }
@@ -303,23 +313,60 @@ impl From<BodyError> for ApiError {
                 ApiError::new(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", message)
             }
             BodyError::Failed(_) => ApiError::bad_request("InvalidRequest", message),
+            BodyError::Busy => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", message)
+            },
         }
     }
 }
 
-/// Reads a request body of at most `limit` bytes within [`limits::BODY_READ_TIMEOUT`]. A body
-/// whose declared length is over the limit is refused before any of it is read.
+/// The unit of the body budget's permits (KiB: 256 MiB is 262,144 permits).
+const BUDGET_UNIT: usize = 1024;
+
+/// A request body's share of [`limits::BODY_BYTES_IN_FLIGHT_MAX`], given back when dropped:
+/// keep it until the answer is built.
+pub(crate) struct BodyBudget(
+    #[allow(dead_code, reason = "held, not read")] tokio::sync::OwnedSemaphorePermit,
+);
+
+/// Reads a request body of at most `limit` bytes within [`limits::BODY_READ_TIMEOUT`], once
+/// there is room for it under the server's in-flight body budget. A body whose declared length
+/// is over the limit is refused before any of it is read.
 async fn read_body(
+    state: &AppState,
     body: axum::body::Body,
     limit: usize,
     what: &'static str,
-) -> Result<axum::body::Bytes, BodyError> {
+) -> Result<(axum::body::Bytes, BodyBudget), BodyError> {
+    read_body_within(&state.body_budget, limits::BODY_BUDGET_WAIT, body, limit, what).await
+}
+
+async fn read_body_within(
+    budget: &Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+    body: axum::body::Body,
+    limit: usize,
+    what: &'static str,
+) -> Result<(axum::body::Bytes, BodyBudget), BodyError> {
     use axum::body::HttpBody as _;
-    if body.size_hint().lower() > limit as u64 {
+    let hint = body.size_hint();
+    if hint.lower() > limit as u64 {
         return Err(BodyError::TooLarge { what, limit });
     }
+    // The declared length, or the most the route takes when none is declared (chunked).
+    let bytes = hint.exact().map_or(limit, |n| n as usize).min(limit);
+    let units = u32::try_from(bytes.div_ceil(BUDGET_UNIT)).unwrap_or(u32::MAX).max(1);
+    let permit =
+        match tokio::time::timeout(wait, Arc::clone(budget).acquire_many_owned(units)).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!(bytes, "request refused: the in-flight body budget is exhausted");
+                return Err(BodyError::Busy);
+            }
+        };
     match tokio::time::timeout(limits::BODY_READ_TIMEOUT, collect_body(body, limit, what)).await {
-        Ok(read) => read,
+        Ok(read) => read.map(|bytes| (bytes, BodyBudget(permit))),
         Err(_) => Err(BodyError::TimedOut),
     }
 }

@@ -42,4 +42,14 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// descriptor, and the timeouts above bound how long any connection keeps its place.
 pub const CONNECTIONS_MAX: usize = 1024;
 
+/// Request bodies held at once, all connections together (read, being authenticated, being
+/// processed): 1,024 connections × a 16 MiB native body would be 16 GiB before a single
+/// signature is checked. A body counts its declared length, or its route's limit when the
+/// length is not declared, until its answer is sent.
+pub const BODY_BYTES_IN_FLIGHT_MAX: usize = 256 * 1024 * 1024;
+/// How long a request waits for room under [`BODY_BYTES_IN_FLIGHT_MAX`] before it is answered
+/// 503 with `Retry-After` (its body unread).
+pub const BODY_BUDGET_WAIT: Duration = Duration::from_secs(2);
+
 const _: () = assert!(HEADER_READ_TIMEOUT.as_secs() < BODY_READ_TIMEOUT.as_secs());
+const _: () = assert!(NATIVE_BODY_BYTES_MAX <= BODY_BYTES_IN_FLIGHT_MAX / 8);

@@ -81,7 +81,8 @@ impl Recipients<'_> {
 
 async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let body = read_body(body, limits::NATIVE_BODY_BYTES_MAX, "the request body").await?;
+    let (body, _budget) =
+        read_body(state, body, limits::NATIVE_BODY_BYTES_MAX, "the request body").await?;
     let caller = state.keys.authenticate(&parts, &body, "opentrail", state.now())?;
     let encoding = parts
         .headers

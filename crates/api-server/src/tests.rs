@@ -891,3 +891,42 @@ mod unsubscribe {
         assert!(fixture.self_audit().0.is_empty());
     }
 }
+
+#[tokio::test]
+async fn bodies_in_flight_share_one_budget() {
+    let budget = Arc::new(tokio::sync::Semaphore::new(4)); // 4 KiB
+    let wait = Duration::from_millis(50);
+    let sized = |n: usize| Body::from(vec![b'x'; n]);
+    let (first, held) = read_body_within(&budget, wait, sized(3000), 8192, "b").await.ok().unwrap();
+    assert_eq!(first.len(), 3000);
+    // 3 KiB more does not fit while the first is held: refused, unread, after the wait.
+    let refused = read_body_within(&budget, wait, sized(3000), 8192, "b").await;
+    assert!(matches!(refused, Err(BodyError::Busy)));
+    assert_eq!(ApiError::from(BodyError::Busy).status, StatusCode::SERVICE_UNAVAILABLE);
+    // A body of unknown length counts its route's whole limit.
+    let stream = Body::new(Unsized(Some(axum::body::Bytes::from_static(b"ab"))));
+    assert!(matches!(
+        read_body_within(&budget, wait, stream, 2048, "b").await,
+        Err(BodyError::Busy)
+    ));
+    drop(held);
+    let (again, _held) =
+        read_body_within(&budget, wait, sized(3000), 8192, "b").await.ok().unwrap();
+    assert_eq!(again.len(), 3000);
+    assert_eq!(budget.available_permits(), 1);
+}
+
+/// A body without a declared length (as a chunked request's): one frame, no size hint.
+struct Unsized(Option<axum::body::Bytes>);
+
+impl axum::body::HttpBody for Unsized {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|data| Ok(hyper::body::Frame::data(data))))
+    }
+}

@@ -326,13 +326,14 @@ pub(crate) async fn serve(
         Ok(route) => route,
         Err(err) => return protocol.error(err, &exchange),
     };
-    let body = if protocol.reads_body() {
-        match read_body(body, service.request_bytes_max, "the request body").await {
-            Ok(body) => body,
+    // The body's share of the in-flight budget is held until the answer is built.
+    let (body, _budget) = if protocol.reads_body() {
+        match read_body(&state, body, service.request_bytes_max, "the request body").await {
+            Ok((body, budget)) => (body, Some(budget)),
             Err(err) => return protocol.error(protocol.body_error(err), &exchange),
         }
     } else {
-        axum::body::Bytes::new()
+        (axum::body::Bytes::new(), None)
     };
     let operation = match protocol.operation(&parts, route.operation) {
         Ok(operation) => operation,

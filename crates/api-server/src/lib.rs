@@ -346,3 +346,6 @@ async fn collect_body(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fuzz_corpus;

@@ -89,32 +89,12 @@ async fn handle(call: Arc<Call>) -> OpResult {
     let mut items = Vec::new();
     let mut item_ids = Vec::new();
     for event in submitted {
-        let event_id = ingest::write_model::new_id();
-        let submitted =
-            SubmittedEvent { event_data: &event.event_data, checksum: event.checksum.as_deref() };
-        let destination = Destination {
-            channel_arn: &channel.channel_arn,
-            channel_account_id: &channel.account_id,
-            aws_region: &caller.region,
-            event_id: &event_id,
-            ingested_at_ms: now_ms,
-        };
-        match integration::lake_record(&submitted, &destination) {
-            Ok(record) => {
-                let channel = ingest::write_model::Channel {
-                    id: &channel.channel_id,
-                    arn: &channel.channel_arn,
-                };
-                items.push(ingest::write_model::audit_event(
-                    channel, &event.id, &record, event_id, now_ms,
-                ));
+        match check_event(&event, &channel, &caller.region, now_ms) {
+            Ok(item) => {
+                items.push(item);
                 item_ids.push(event.id);
             }
-            Err(err) => {
-                failed.push(
-                    json!({ "id": event.id, "errorCode": err.code, "errorMessage": err.message }),
-                );
-            }
+            Err(failure) => failed.push(failure),
         }
     }
     let outcomes = match state.ingestor.append(items).await {
@@ -142,6 +122,36 @@ async fn handle(call: Arc<Call>) -> OpResult {
     let last_error = failed.last().and_then(|f| f["errorCode"].as_str());
     state.ingestion.record(&channel.channel_arn, now_ms, last_stored, last_error);
     Ok(json!({ "successful": successful, "failed": failed }))
+}
+
+/// One event's checks: its item for the WAL (under an `eventID` assigned here), or its entry
+/// of the answer's `failed` list.
+fn check_event(
+    event: &Submitted,
+    channel: &catalog::Channel,
+    aws_region: &str,
+    now_ms: i64,
+) -> Result<ingest::Item, serde_json::Value> {
+    let event_id = ingest::write_model::new_id();
+    let submitted =
+        SubmittedEvent { event_data: &event.event_data, checksum: event.checksum.as_deref() };
+    let destination = Destination {
+        channel_arn: &channel.channel_arn,
+        channel_account_id: &channel.account_id,
+        aws_region,
+        event_id: &event_id,
+        ingested_at_ms: now_ms,
+    };
+    match integration::lake_record(&submitted, &destination) {
+        Ok(record) => {
+            let channel =
+                ingest::write_model::Channel { id: &channel.channel_id, arn: &channel.channel_arn };
+            Ok(ingest::write_model::audit_event(channel, &event.id, &record, event_id, now_ms))
+        }
+        Err(err) => {
+            Err(json!({ "id": event.id, "errorCode": err.code, "errorMessage": err.message }))
+        }
+    }
 }
 
 /// Resolves `channelArn`: a full channel ARN or the channel's UUID.
@@ -232,3 +242,6 @@ fn parse_body(body: &[u8]) -> Result<Vec<Submitted>, ApiError> {
     }
     Ok(submitted)
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -393,3 +393,6 @@ async fn collect_body(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fuzz_corpus;

@@ -83,13 +83,57 @@ impl Keys {
         self.principals.get(access_key_id)
     }
 
-    /// Verifies the request's signature for `service` and says who sent it.
+    /// Verifies the request's signature for `service` and says who sent it; errors in AWS's
+    /// JSON protocols' words.
     pub(crate) fn authenticate(
         &self,
         parts: &Parts,
         body: &[u8],
         service: &str,
         now: SystemTime,
+    ) -> Result<Caller, ApiError> {
+        self.authenticate_as(parts, body, service, now, ApiError::from_sigv4)
+    }
+
+    /// [`Keys::authenticate`] with the errors of AWS query services (STS): `InvalidClientTokenId`
+    /// for an unknown key, `SignatureDoesNotMatch` for a wrong or stale signature (403),
+    /// `IncompleteSignature` for a malformed one (400).
+    pub(crate) fn authenticate_query(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        service: &str,
+        now: SystemTime,
+    ) -> Result<Caller, ApiError> {
+        self.authenticate_as(parts, body, service, now, |err| {
+            use axum::http::StatusCode;
+            let (status, code, message) = match err {
+                sigv4::Error::MissingAuthentication => (
+                    StatusCode::FORBIDDEN,
+                    "MissingAuthenticationToken",
+                    "Request is missing Authentication Token".to_owned(),
+                ),
+                sigv4::Error::UnknownAccessKey { .. } => (
+                    StatusCode::FORBIDDEN,
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.".to_owned(),
+                ),
+                _ if err.aws_code() == "InvalidSignatureException" => {
+                    (StatusCode::FORBIDDEN, "SignatureDoesNotMatch", err.aws_message())
+                }
+                _ => (StatusCode::BAD_REQUEST, "IncompleteSignature", err.aws_message()),
+            };
+            ApiError::new(status, code, message)
+        })
+    }
+
+    fn authenticate_as(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        service: &str,
+        now: SystemTime,
+        answer: impl Fn(&sigv4::Error) -> ApiError,
     ) -> Result<Caller, ApiError> {
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(parts.headers.len());
         for (name, value) in &parts.headers {
@@ -110,7 +154,7 @@ impl Keys {
         };
         self.verify(&request, service, sigv4::UriEncoding::Normal, now).map_err(|err| {
             tracing::info!(error = %err, service, "authentication failed");
-            ApiError::from_sigv4(&err)
+            answer(&err)
         })
     }
 

@@ -3,8 +3,8 @@
 //! Routes today: `GET /health`, `GET /ready`, CloudTrail Data `POST /PutAuditEvents`
 //! (rest-json, SigV4 service `cloudtrail-data`), the native `POST /v1/events` (NDJSON or a
 //! log-file body, optionally gzip, SigV4 service `opentrail`), the alarms JSON API under
-//! `/v1/`, and — whatever the path — the AWS JSON APIs (CloudTrail, CloudWatch Logs) and the S3
-//! read API. The AWS APIs are tables served by one layer (`service`). Every answer carries
+//! `/v1/`, and — whatever the path — the AWS JSON APIs (CloudTrail, CloudWatch Logs), the S3
+//! read API and STS (AWS query). The AWS APIs are tables served by one layer (`service`). Every answer carries
 //! `x-amzn-RequestId`; errors use the caller's protocol's error shape.
 
 mod alarms;
@@ -20,6 +20,7 @@ mod native;
 mod records_scan;
 mod s3;
 mod service;
+mod sts;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -242,6 +243,9 @@ async fn fallback(State(state): State<Arc<AppState>>, request: Request) -> Respo
     }
     if s3::is_s3_request(&request) {
         return s3::serve(state, request).await;
+    }
+    if sts::is_sts_request(&request) {
+        return sts::serve(state, request).await;
     }
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -34,7 +34,8 @@ provider "aws" {
   access_key = var.access_key
   secret_key = var.secret_key
 
-  # OpenTrail serves neither STS nor IMDS nor the region list.
+  # These tests are about CloudTrail: no STS round trip (test_sts.py covers it), and OpenTrail
+  # serves neither IMDS nor the region list.
   skip_credentials_validation = true
   skip_requesting_account_id  = true
   skip_metadata_api_check     = true

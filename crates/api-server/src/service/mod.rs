@@ -169,6 +169,12 @@ impl Service {
                 "UnsupportedOperationException",
                 (self.unlisted.unsupported_message)(name),
             )
+        } else if let Protocol::AwsQuery { .. } = self.protocol {
+            // AWS query services' word for an action they do not have.
+            ApiError::bad_request(
+                "InvalidAction",
+                format!("Could not find operation {name} for this version"),
+            )
         } else {
             ApiError::bad_request(
                 "UnknownOperationException",
@@ -335,7 +341,7 @@ pub(crate) async fn serve(
     } else {
         (axum::body::Bytes::new(), None)
     };
-    let operation = match protocol.operation(&parts, route.operation) {
+    let operation = match protocol.operation(&parts, &body, route.operation) {
         Ok(operation) => operation,
         Err(err) => return protocol.error(err, &exchange),
     };
@@ -389,7 +395,7 @@ pub(crate) async fn serve(
         }
     }
     match result {
-        Ok(Reply::Members(value)) => protocol.success(value),
+        Ok(Reply::Members(value)) => protocol.success(value, &operation, &exchange),
         Ok(Reply::Response(response)) => response,
         Err(err) => protocol.error(err, &exchange),
     }
@@ -411,7 +417,7 @@ async fn run(
     request: Received,
 ) -> Result<Reply, ApiError> {
     let Received { body, query, params } = request;
-    let input = service.protocol.input(&body)?;
+    let input = service.protocol.input(&body, &query)?;
     let entry = service.operation(operation);
     let call = Arc::new(Call {
         service,

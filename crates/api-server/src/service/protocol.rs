@@ -1,10 +1,9 @@
 //! The wire protocols of [`super::Service`]s: how a request names its operation and carries its
 //! members, how an answer and an error are framed.
 //!
-//! Today: AWS JSON 1.1 (CloudTrail, CloudWatch Logs), REST with JSON bodies (CloudTrail Data)
-//! and S3's REST-XML. AWS query (form-encoded `Action=` with XML answers: STS, IAM, SNS) and
-//! Smithy RPC v2 CBOR (CloudWatch) are one more variant each, added with the first service that
-//! speaks them.
+//! Today: AWS JSON 1.1 (CloudTrail, CloudWatch Logs), REST with JSON bodies (CloudTrail Data),
+//! S3's REST-XML and AWS query (STS: form-encoded `Action=` with XML answers). Smithy RPC v2
+//! CBOR (CloudWatch) is one more variant, added with the first service that speaks it.
 
 use std::borrow::Cow;
 
@@ -37,6 +36,11 @@ pub(crate) enum Protocol {
     /// responses (XML documents, object bodies with their headers); errors are S3's XML
     /// `<Error>` with the request id, empty for `HEAD`.
     RestXml { route: fn(&Parts) -> Result<Route, ApiError> },
+    /// AWS query: `Action`, `Version` and the members as form parameters (a `POST` body of
+    /// `application/x-www-form-urlencoded`, or the query string of a `GET`, as presigned
+    /// GetCallerIdentity URLs are); answers `<{Action}Response xmlns=…><{Action}Result>` with
+    /// the members as XML elements and the request id, errors as `<ErrorResponse>`.
+    AwsQuery { xmlns: &'static str },
 }
 
 /// What the framing of an answer needs to know of the request it answers.
@@ -71,7 +75,7 @@ impl Protocol {
                         .and_then(|v| v.to_str().ok())
                         .is_some_and(|target| awsjson::addresses(target, target_prefix))
             }
-            Protocol::RestJson | Protocol::RestXml { .. } => false,
+            Protocol::RestJson | Protocol::RestXml { .. } | Protocol::AwsQuery { .. } => false,
         }
     }
 
@@ -80,7 +84,9 @@ impl Protocol {
     pub(crate) fn route(&self, parts: &Parts, route: Route) -> Result<Route, ApiError> {
         match self {
             Protocol::RestXml { route } => route(parts),
-            Protocol::AwsJson11 { .. } | Protocol::RestJson => Ok(route),
+            Protocol::AwsJson11 { .. } | Protocol::RestJson | Protocol::AwsQuery { .. } => {
+                Ok(route)
+            }
         }
     }
 
@@ -115,6 +121,7 @@ impl Protocol {
             Protocol::AwsJson11 { .. } | Protocol::RestJson => {
                 keys.authenticate(parts, body, signing_name, now)
             }
+            Protocol::AwsQuery { .. } => keys.authenticate_query(parts, body, signing_name, now),
             Protocol::RestXml { .. } => {
                 keys.authenticate_s3(parts, signing_name, now).map_err(|err| {
                     let status =
@@ -130,9 +137,19 @@ impl Protocol {
     pub(crate) fn operation(
         &self,
         parts: &Parts,
+        body: &[u8],
         route_operation: Option<&'static str>,
     ) -> Result<String, ApiError> {
         match self {
+            Protocol::AwsQuery { .. } => {
+                let query = parts.uri.query().unwrap_or("");
+                match query_params(body, query).into_iter().find(|(name, _)| name == "Action") {
+                    Some((_, action)) if !action.is_empty() => Ok(action),
+                    _ => {
+                        Err(ApiError::bad_request("MissingAction", "the request names no `Action`"))
+                    }
+                }
+            }
             Protocol::AwsJson11 { target_prefix } => {
                 let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
                 awsjson::operation(target, target_prefix)
@@ -146,11 +163,17 @@ impl Protocol {
         }
     }
 
-    /// The request's members: AWS JSON's object; empty where the handler reads the body.
-    pub(crate) fn input(&self, body: &[u8]) -> Result<awsjson::Input, ApiError> {
+    /// The request's members: AWS JSON's object; AWS query's parameters (but `Action` and
+    /// `Version`) as string members; empty where the handler reads the body.
+    pub(crate) fn input(&self, body: &[u8], query: &str) -> Result<awsjson::Input, ApiError> {
         match self {
             Protocol::AwsJson11 { .. } => awsjson::Input::parse(body)
                 .map_err(|err| ApiError::bad_request(err.code, err.message)),
+            Protocol::AwsQuery { .. } => {
+                let members = query_members(body, query);
+                awsjson::Input::parse(members.to_string().as_bytes())
+                    .map_err(|err| ApiError::bad_request(err.code, err.message))
+            }
             Protocol::RestJson | Protocol::RestXml { .. } => Ok(awsjson::Input::default()),
         }
     }
@@ -165,6 +188,9 @@ impl Protocol {
     ) -> Cow<'a, [u8]> {
         match self {
             Protocol::AwsJson11 { .. } => Cow::Borrowed(body),
+            Protocol::AwsQuery { .. } => {
+                Cow::Owned(query_members(body, "").to_string().into_bytes())
+            }
             Protocol::RestJson | Protocol::RestXml { .. } => {
                 let mut members = match serde_json::from_slice::<serde_json::Value>(body) {
                     Ok(serde_json::Value::Object(members)) => members,
@@ -186,10 +212,31 @@ impl Protocol {
     }
 
     /// A successful answer of result members (REST-XML's handlers answer whole responses).
-    pub(crate) fn success(&self, value: serde_json::Value) -> Response {
+    pub(crate) fn success(
+        &self,
+        value: serde_json::Value,
+        operation: &str,
+        exchange: &Exchange,
+    ) -> Response {
         let content_type = match self {
             Protocol::AwsJson11 { .. } => "application/x-amz-json-1.1",
             Protocol::RestJson | Protocol::RestXml { .. } => "application/json",
+            Protocol::AwsQuery { xmlns } => {
+                let mut body =
+                    format!("<{operation}Response xmlns=\"{xmlns}\">\n  <{operation}Result>\n");
+                if let serde_json::Value::Object(members) = &value {
+                    for (name, member) in members {
+                        write_xml_element(&mut body, name, member, 2);
+                    }
+                }
+                body.push_str(&format!(
+                    "  </{operation}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{operation}Response>\n",
+                    exchange.request_id
+                ));
+                let mut response = (StatusCode::OK, body).into_response();
+                response.headers_mut().insert("content-type", HeaderValue::from_static("text/xml"));
+                return response;
+            }
         };
         let mut response = (StatusCode::OK, value.to_string()).into_response();
         response.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
@@ -201,6 +248,21 @@ impl Protocol {
     pub(crate) fn error(&self, err: ApiError, exchange: &Exchange) -> Response {
         match self {
             Protocol::AwsJson11 { .. } | Protocol::RestJson => err.into_response(),
+            Protocol::AwsQuery { xmlns } => {
+                let kind = if err.status.is_server_error() { "Receiver" } else { "Sender" };
+                let body = format!(
+                    "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+                    err.code,
+                    xml_escape(&err.message),
+                    exchange.request_id
+                );
+                let mut response = (err.status, body).into_response();
+                response.headers_mut().insert("content-type", HeaderValue::from_static("text/xml"));
+                if let Some(seconds) = err.retry_after {
+                    response.headers_mut().insert("retry-after", HeaderValue::from(seconds));
+                }
+                response
+            }
             Protocol::RestXml { .. } => {
                 let resource = err.resource.as_deref().unwrap_or(&exchange.path);
                 let body = format!(
@@ -218,6 +280,55 @@ impl Protocol {
                 response
             }
         }
+    }
+}
+
+/// The form parameters of an AWS query request: the body's (a form) and the query string's,
+/// in that order, percent-decoded.
+fn query_params(body: &[u8], query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .chain(form_urlencoded::parse(query.as_bytes()))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// The members of an AWS query request: every parameter but `Action` and `Version` (and
+/// SigV4's presigning parameters), as strings, the first of a name winning.
+fn query_members(body: &[u8], query: &str) -> serde_json::Value {
+    let mut members = serde_json::Map::new();
+    for (name, value) in query_params(body, query) {
+        if matches!(name.as_str(), "Action" | "Version") || name.starts_with("X-Amz-") {
+            continue;
+        }
+        members.entry(name).or_insert(serde_json::Value::String(value));
+    }
+    serde_json::Value::Object(members)
+}
+
+/// `<name>value</name>` at `depth` (two spaces each): objects as nested elements, arrays as
+/// `<member>` elements (AWS query's list shape), `null` left out.
+fn write_xml_element(out: &mut String, name: &str, value: &serde_json::Value, depth: usize) {
+    let indent = "  ".repeat(depth);
+    match value {
+        serde_json::Value::Null => {}
+        serde_json::Value::Object(members) => {
+            out.push_str(&format!("{indent}<{name}>\n"));
+            for (member, inner) in members {
+                write_xml_element(out, member, inner, depth + 1);
+            }
+            out.push_str(&format!("{indent}</{name}>\n"));
+        }
+        serde_json::Value::Array(items) => {
+            out.push_str(&format!("{indent}<{name}>\n"));
+            for item in items {
+                write_xml_element(out, "member", item, depth + 1);
+            }
+            out.push_str(&format!("{indent}</{name}>\n"));
+        }
+        serde_json::Value::String(text) => {
+            out.push_str(&format!("{indent}<{name}>{}</{name}>\n", xml_escape(text)));
+        }
+        other => out.push_str(&format!("{indent}<{name}>{other}</{name}>\n")),
     }
 }
 

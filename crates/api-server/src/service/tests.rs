@@ -5,8 +5,9 @@ use crate::alarms::{MONITORING, SNS};
 use crate::audit_events::CLOUDTRAIL_DATA;
 use crate::cloudtrail::{API_OPERATIONS, CLOUDTRAIL};
 use crate::logs::LOGS;
+use crate::sts::STS;
 
-const SERVICES: &[&Service] = &[&CLOUDTRAIL, &LOGS, &CLOUDTRAIL_DATA, &MONITORING, &SNS];
+const SERVICES: &[&Service] = &[&CLOUDTRAIL, &LOGS, &CLOUDTRAIL_DATA, &MONITORING, &SNS, &STS];
 
 #[test]
 fn every_operation_has_its_iam_action_and_one_entry() {
@@ -147,4 +148,52 @@ fn s3_requests_are_routed_by_method_path_and_query() {
             Err((StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", Some("/b/k%20x".to_owned())))
         );
     }
+}
+
+#[test]
+fn aws_query_names_its_action_reads_its_members_and_answers_xml() {
+    let protocol = STS.protocol;
+    let parts = |uri: &str| axum::http::Request::get(uri).body(()).unwrap().into_parts().0;
+    let body = b"Action=GetCallerIdentity&Version=2011-06-15";
+    assert_eq!(protocol.operation(&parts("/"), body, None).unwrap(), "GetCallerIdentity");
+    // A presigned GET carries everything in its query string.
+    let presigned = parts("/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60");
+    assert_eq!(protocol.operation(&presigned, b"", None).unwrap(), "GetCallerIdentity");
+    let missing = protocol.operation(&parts("/"), b"Version=2011-06-15", None).unwrap_err();
+    assert_eq!((missing.status, missing.code), (StatusCode::BAD_REQUEST, "MissingAction"));
+    let input = protocol
+        .input(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr&X-Amz-Date=1", "")
+        .unwrap();
+    assert_eq!(input.string("RoleArn").unwrap(), Some("arn:aws:iam::1:role/r"));
+    assert_eq!(input.string("Action").unwrap(), None);
+    assert_eq!(input.string("X-Amz-Date").unwrap(), None);
+
+    let exchange = Exchange { request_id: "r-1".into(), head: false, path: "/".into() };
+    let ok = protocol.success(
+        serde_json::json!({ "Account": "1", "Arn": "a<b", "Nested": { "List": ["x"] }, "Gone": null }),
+        "GetCallerIdentity",
+        &exchange,
+    );
+    assert_eq!(ok.status(), StatusCode::OK);
+    let text = body_text(ok);
+    assert!(text.starts_with(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <GetCallerIdentityResult>\n"
+    ), "{text}");
+    assert!(
+        text.contains("<Arn>a&lt;b</Arn>") && text.contains("<List>\n        <member>x</member>"),
+        "{text}"
+    );
+    assert!(!text.contains("Gone") && text.contains("<RequestId>r-1</RequestId>"), "{text}");
+    let err = protocol.error(ApiError::bad_request("InvalidAction", "no"), &exchange);
+    assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    let text = body_text(err);
+    assert!(text.contains("<Type>Sender</Type>\n    <Code>InvalidAction</Code>"), "{text}");
+    assert_eq!(STS.unlisted_error("NoSuchThing").code, "InvalidAction");
+    assert_eq!(STS.unlisted_error("AssumeRole").code, "UnsupportedOperationException");
+}
+
+fn body_text(response: Response) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
 }

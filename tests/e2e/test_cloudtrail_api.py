@@ -521,6 +521,12 @@ ERROR_CASES = [
     Case("prefix-too-long", "InvalidS3PrefixException", "create_trail",
          {"Name": "err-prefix", "S3BucketName": "err-bucket", "S3KeyPrefix": "p" * 201}),
     Case("prefix-trailing-slash", "InvalidS3PrefixException", "update_trail", {"Name": "err-base", "S3KeyPrefix": "logs/"}),
+    # A prefix no bucket can hold would stall every delivery of the trail: refused up front.
+    Case("prefix-dot-dot", "InvalidS3PrefixException", "update_trail", {"Name": "err-base", "S3KeyPrefix": "x/../y"}),
+    Case("prefix-dot", "InvalidS3PrefixException", "create_trail",
+         {"Name": "err-prefix", "S3BucketName": "err-bucket", "S3KeyPrefix": "./logs"}),
+    Case("prefix-control-character", "InvalidS3PrefixException", "update_trail", {"Name": "err-base", "S3KeyPrefix": "lo\u0007gs"}),
+    Case("prefix-keys-over-1024-bytes", "InvalidS3PrefixException", "update_trail", {"Name": "err-base", "S3KeyPrefix": "\U0001F600" * 200}),
     Case("sns-topic-name", "InvalidSnsTopicNameException", "update_trail", {"Name": "err-base", "SnsTopicName": "t" * 257}),
     Case("kms-key-id", "InvalidKmsKeyIdException", "update_trail", {"Name": "err-base", "KmsKeyId": "not-a-key"}),
     Case("cloudwatch-group-without-role", "InvalidParameterCombinationException", "update_trail",

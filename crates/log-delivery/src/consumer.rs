@@ -12,8 +12,9 @@
 //! A failed upload is retried a few times with backoff; if it still fails, the file goes to the
 //! **spool** ([`crate::spool`], in the state directory) and the cycle completes, so
 //! one unreachable or refusing bucket never holds back the other trails. Spooled files are
-//! retried once per cycle, per bucket, in order, until stored; while a bucket has spooled files
-//! its new files join the spool behind them. GetTrailStatus shows the error meanwhile. Keys are
+//! retried once per cycle, per trail, in order, until stored; while a trail has spooled files
+//! its new files join the spool behind them — a trail whose files a shared bucket refuses (a
+//! key prefix it cannot hold) never holds back another trail's files in that bucket. GetTrailStatus shows the error meanwhile. Keys are
 //! the same whichever way a file travels, so a file uploaded twice (spooled, then re-planned
 //! after a crash) is one object.
 
@@ -138,7 +139,9 @@ impl<U: Uploader> Delivery<U> {
                 continue;
             };
             let file = &mut entry.file;
-            if failed.contains(&file.bucket) {
+            // A trail's files keep their order: behind one that failed, the rest of that
+            // trail's wait; other trails' files (in the same bucket too) go on.
+            if failed.contains(&file.trail_arn) {
                 continue;
             }
             let gzip = std::mem::take(&mut file.gzip);
@@ -160,7 +163,7 @@ impl<U: Uploader> Delivery<U> {
                     self.record_delivery(&file.trail_arn, now_ms, Some(&err.code));
                     crate::metrics::failed(&file.bucket);
                     tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "spooled log file still cannot be stored; next try next cycle");
-                    failed.insert(file.bucket.clone());
+                    failed.insert(file.trail_arn.clone());
                 }
             }
         }
@@ -194,9 +197,9 @@ impl<U: Uploader> Delivery<U> {
         });
         let n_files = files.len();
         let spool = Spool::new(&self.state_dir);
-        let mut spooling = spool.buckets()?;
+        let mut spooling = spool.trails()?;
         for file in files {
-            if spooling.contains(&file.bucket) {
+            if spooling.contains(&file.trail_arn) {
                 spool.add(plan.start, &file)?;
                 continue;
             }
@@ -222,7 +225,7 @@ impl<U: Uploader> Delivery<U> {
                         if n_attempts >= self.config.attempts_before_spool {
                             tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "log file upload keeps failing; spooled, retried every cycle");
                             spool.add(plan.start, &file)?;
-                            spooling.insert(file.bucket.clone());
+                            spooling.insert(file.trail_arn.clone());
                             break;
                         }
                         tracing::warn!(bucket = %file.bucket, key = %file.key, error = %err.message, "log file upload failed; retrying");

@@ -62,13 +62,15 @@ impl Spool {
         Ok(paths)
     }
 
-    /// Buckets with spooled files.
-    pub(crate) fn buckets(&self) -> Result<BTreeSet<String>> {
-        let mut buckets = BTreeSet::new();
+    /// Trails with spooled files (by ARN): each waits behind its own spooled files only, so a
+    /// trail whose files a bucket refuses (a prefix it cannot hold, a policy) never holds back
+    /// another trail's files in the same bucket.
+    pub(crate) fn trails(&self) -> Result<BTreeSet<String>> {
+        let mut trails = BTreeSet::new();
         for path in self.entries()? {
-            buckets.insert(self.read(&path)?.file.bucket);
+            trails.insert(self.read(&path)?.file.trail_arn);
         }
-        Ok(buckets)
+        Ok(trails)
     }
 
     /// Spools `file` of the cycle starting at `cycle_start`, replacing an earlier copy.

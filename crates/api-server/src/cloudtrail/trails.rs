@@ -177,6 +177,37 @@ fn trail_shape(trail: &catalog::Trail, full: bool) -> Map<String, Value> {
     out
 }
 
+/// Whether every key the trail could write under `prefix` is one a bucket holds: no `.` or
+/// `..` segment, no control character, and the longest key (an organization trail's digest,
+/// the longest organization id and region) within S3's 1,024 bytes. A prefix that fails here
+/// would fail every delivery of the trail.
+fn check_key_prefix(prefix: &str, trail_name: &str) -> Result<(), ApiError> {
+    if prefix.chars().any(char::is_control) {
+        return Err(bad(
+            "InvalidS3PrefixException",
+            "S3KeyPrefix must not contain control characters".to_owned(),
+        ));
+    }
+    const LONGEST_ORGANIZATION_ID: &str = "o-abcdefghijklmnopqrstuvwxyz012345";
+    const LONGEST_REGION: &str = "xx-xxxxxxxxxxxxxxxxxx-99";
+    let folder = cloudtrail_model::s3_keys::AccountFolder {
+        s3_key_prefix: Some(prefix),
+        organization_id: Some(LONGEST_ORGANIZATION_ID),
+        account_id: "000000000000",
+    };
+    let longest = folder.digest_key(LONGEST_REGION, trail_name, LONGEST_REGION, 0);
+    blob_store::validate_key(&longest).map_err(|err| {
+        let reason = match err {
+            blob_store::Error::InvalidKey { reason, .. } => reason,
+            _ => "is not a valid object key",
+        };
+        bad(
+            "InvalidS3PrefixException",
+            format!("S3KeyPrefix `{prefix}` cannot hold this trail's files: their keys {reason}"),
+        )
+    })
+}
+
 /// Applies the configuration members shared by CreateTrail and UpdateTrail.
 fn apply_configuration(
     call: &Call,
@@ -201,6 +232,9 @@ fn apply_configuration(
                     "S3KeyPrefix `{prefix}` must not start or end with `/` or contain `//`; log files go under `<prefix>/AWSLogs/`"
                 ),
             ));
+        }
+        if !prefix.is_empty() {
+            check_key_prefix(prefix, &trail.name)?;
         }
         trail.s3_key_prefix = (!prefix.is_empty()).then(|| prefix.to_owned());
     }

@@ -30,6 +30,8 @@ struct MemoryBucket {
     failures: AtomicUsize,
     hang_at: Option<usize>,
     down: Mutex<Vec<String>>,
+    /// Keys starting with one of these are refused (as a store refuses a key it cannot hold).
+    refused_keys: Mutex<Vec<String>>,
     /// Digest signatures (the `signature` user metadata).
     signatures: Mutex<BTreeMap<(String, String), String>>,
 }
@@ -48,6 +50,9 @@ impl Uploader for MemoryBucket {
         }
         if self.down.lock().unwrap().iter().any(|down| down == bucket) {
             return Err(UploadError { code: "AccessDenied".into(), message: "refused".into() });
+        }
+        if self.refused_keys.lock().unwrap().iter().any(|start| key.starts_with(start.as_str())) {
+            return Err(UploadError { code: "InvalidRequest".into(), message: "bad key".into() });
         }
         if self.failures.load(Ordering::SeqCst) > 0 {
             self.failures.fetch_sub(1, Ordering::SeqCst);
@@ -315,6 +320,40 @@ async fn a_refusing_bucket_is_spooled_and_never_holds_back_other_trails() {
         (status.latest_delivery_attempt_succeeded, status.latest_delivery_error),
         (Some(true), None)
     );
+}
+
+#[tokio::test]
+async fn a_trail_whose_files_a_shared_bucket_refuses_never_holds_back_the_other() {
+    let setup = setup();
+    // Both trails deliver into one bucket; west's prefix gives keys the store refuses.
+    for name in ["east", "west"] {
+        let arn = setup.catalog.trails().unwrap().into_iter().find(|t| t.name == name).unwrap();
+        let mut trail = arn;
+        trail.s3_bucket_name = "logs-shared".into();
+        if name == "west" {
+            trail.s3_key_prefix = Some("bad".into());
+        }
+        assert!(setup.catalog.update_trail(&trail).unwrap());
+    }
+    let bucket = Arc::new(MemoryBucket::default());
+    bucket.refused_keys.lock().unwrap().push("bad/".into());
+    let mut delivery = delivery(&setup, Arc::clone(&bucket));
+    for round in 0..3 {
+        ingest_events(&setup, [format!("r{round}"), format!("r{round}w")].into_iter()).await;
+        assert_eq!(delivery.cycle().await.unwrap(), 2);
+        // East's file of this round is stored now, whatever west's wait.
+        assert_eq!(bucket.objects.lock().unwrap().len(), round + 1, "round {round}");
+    }
+    assert!(
+        bucket
+            .objects
+            .lock()
+            .unwrap()
+            .keys()
+            .all(|(b, k)| b == "logs-shared" && k.starts_with("AWSLogs/"))
+    );
+    let spooled = std::fs::read_dir(setup.state_dir.join("spool")).unwrap().count();
+    assert_eq!(spooled, 3, "west's files wait in the spool, in order");
 }
 
 #[tokio::test]

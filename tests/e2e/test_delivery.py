@@ -157,6 +157,49 @@ def test_the_s3_api_serves_delivered_files_read_only(start_server, tmp_path):
     assert not (bucket / "tampered.json.gz").exists(), "nothing can be written through the API"
 
 
+def test_reads_of_a_log_bucket_are_s3_data_events_another_trail_delivers(start_server, tmp_path):
+    """Access to audit logs is itself logged (PCI DSS 10.2.1.3): reading a delivered log file
+    through the S3 API is a `GetObject` data event naming the object and its bucket, and a trail
+    whose advanced selectors watch that bucket delivers it (a failed read too)."""
+    server = start_server("--delivery-interval", INTERVAL)
+    client = server.boto3_client("cloudtrail")
+    client.create_trail(Name="watched", S3BucketName="watched-logs", IsMultiRegionTrail=True)
+    client.start_logging(Name="watched")
+    client.create_trail(Name="watcher", S3BucketName="watcher-logs", IsMultiRegionTrail=True)
+    client.put_event_selectors(TrailName="watcher", AdvancedEventSelectors=[{"Name": "log bucket reads", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::watched-logs/"]},
+    ]}])
+    client.start_logging(Name="watcher")
+    ingest(server, [l for l in generated(server, 40, seed=37) if '"eventCategory":"Management"' in l])
+    watched = server.data_dir / "buckets" / "watched-logs"
+    key = sorted(wait_for(lambda: delivered(watched)))[0]
+    s3 = server.boto3_client("s3")
+    s3.get_object(Bucket="watched-logs", Key=key)["Body"].read()
+    missing = server.aws("s3api", "get-object", "--bucket", "watched-logs", "--key", "AWSLogs/gone.json.gz", str(tmp_path / "x"))
+    assert missing.returncode != 0 and "NoSuchKey" in missing.stderr
+
+    def reads():
+        found = [json.loads(r) for records in delivered(server.data_dir / "buckets" / "watcher-logs").values()
+                 for r in records if '"GetObject"' in r]
+        return found if len(found) >= 2 else None
+
+    found = wait_for(reads, timeout_s=20)
+    [read] = [r for r in found if "errorCode" not in r]
+    assert (read["eventSource"], read["eventCategory"], read["managementEvent"], read["readOnly"]) == (
+        "s3.amazonaws.com", "Data", False, True), read
+    assert read["requestParameters"] == {"bucketName": "watched-logs", "key": key}, read
+    assert read["resources"] == [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::watched-logs/{key}"},
+                                 {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::watched-logs"}], read
+    assert read["userIdentity"]["type"] == "IAMUser" and read["recipientAccountId"] == server.account_id
+    [failed] = [r for r in found if "errorCode" in r]
+    assert failed["errorCode"] == "NoSuchKey", failed
+    # The watched trail takes management events only: no data event in its files.
+    assert not any('"eventCategory":"Data"' in r and "s3.amazonaws.com" in r
+                   for records in delivered(watched).values() for r in records)
+
+
 def test_stop_and_restart_keep_every_logging_window_and_audit_events_stay_off_trails(start_server):
     """An event acknowledged while the trail logged is delivered even if the trail is stopped
     and started again before the next delivery; nothing acknowledged in the gap is. Events sent

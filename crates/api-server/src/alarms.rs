@@ -55,6 +55,7 @@ pub(crate) static MONITORING: Service = Service {
     protocol: Protocol::RestJson,
     audit_source: Some("monitoring.amazonaws.com"),
     audit_redact: None,
+    audit_data: None,
     request_bytes_max: BODY_BYTES_MAX,
     operations: &[
         Operation::blocking(
@@ -144,6 +145,7 @@ pub(crate) static SNS: Service = Service {
     protocol: Protocol::RestJson,
     audit_source: Some("sns.amazonaws.com"),
     audit_redact: Some(redact_endpoints),
+    audit_data: None,
     request_bytes_max: BODY_BYTES_MAX,
     operations: &[
         Operation::blocking("ListTopics", "sns:ListTopics", Authz::Account, list_topics),
@@ -528,6 +530,7 @@ async fn record_unsubscribe(
         },
         request_id: &context.request_id,
         event_id: &event_id,
+        data_resources: None,
     };
     let record = call.record_in(&link.account_id);
     let item = ingest::write_model::self_audit(&record, event_id, now_ms);

@@ -24,6 +24,7 @@ pub(crate) static CLOUDTRAIL_DATA: Service = Service {
     protocol: Protocol::RestJson,
     audit_source: None,
     audit_redact: None,
+    audit_data: None,
     request_bytes_max: limits::AUDIT_REQUEST_BYTES_MAX,
     operations: &[Operation::awaiting(
         "PutAuditEvents",

@@ -22,6 +22,7 @@ pub(crate) static LOGS: Service = Service {
     protocol: Protocol::AwsJson11 { target_prefix: "Logs_20140328." },
     audit_source: Some("logs.amazonaws.com"),
     audit_redact: None,
+    audit_data: None,
     request_bytes_max: 1024 * 1024,
     operations: &[
         Operation::blocking(

@@ -43,8 +43,13 @@ pub(crate) static S3: Service = Service {
     iam_prefix: "s3",
     access_denied_code: "AccessDenied",
     protocol: Protocol::RestXml { route },
-    audit_source: None,
+    // Every call is recorded (PCI DSS 10.2.1.3: access to audit logs is itself logged): object
+    // reads and listings as S3 data events, which trails take by their data-event selectors,
+    // so a trail can watch its own log bucket; ListBuckets and GetBucketLocation as management
+    // events.
+    audit_source: Some("s3.amazonaws.com"),
     audit_redact: None,
+    audit_data: Some(data_resources),
     // REST-XML reads no body: the operations served take none.
     request_bytes_max: 0,
     operations: &[
@@ -62,6 +67,26 @@ pub(crate) static S3: Service = Service {
     ],
     unlisted: Unlisted::NONE,
 };
+
+/// The resources of an S3 data event, as CloudTrail lists them: the object (for object
+/// operations) and its bucket; listings name the bucket's objects (`<bucket>/`) and the bucket.
+fn data_resources(
+    operation: &str,
+    params: &[(&'static str, String)],
+) -> Option<Vec<crate::service::audit::DataResource>> {
+    use crate::service::audit::DataResource;
+    let param = |name: &str| params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+    let bucket = param("bucketName")?;
+    let object = match operation {
+        "GetObject" | "HeadObject" => format!("s3:::{bucket}/{}", param("key")?),
+        "ListObjects" | "ListObjectsV2" => format!("s3:::{bucket}/"),
+        _ => return None,
+    };
+    Some(vec![
+        DataResource { resource_type: "AWS::S3::Object", arn_rest: object },
+        DataResource { resource_type: "AWS::S3::Bucket", arn_rest: format!("s3:::{bucket}") },
+    ])
+}
 
 /// Whether a request is for the S3 API: signed (in the header or a presigned URL) with a
 /// credential scope for service `s3`. Requests signed for other services keep their own

@@ -23,6 +23,7 @@ pub(crate) static STS: Service = Service {
     protocol: Protocol::AwsQuery { xmlns: XMLNS },
     audit_source: Some("sts.amazonaws.com"),
     audit_redact: None,
+    audit_data: None,
     request_bytes_max: 64 * 1024,
     operations: &[Operation::blocking(
         "GetCallerIdentity",

@@ -752,8 +752,31 @@ async fn the_s3_api_answers_in_s3_xml() {
         s3_call(&fixture, s3_request("GET", "/audit-logs", "wrong")).await;
     assert_eq!((status, content_type), (StatusCode::FORBIDDEN, xml));
     assert!(body.contains("<Code>SignatureDoesNotMatch</Code>"), "{body}");
-    // S3 calls are not self-audited (yet).
-    assert!(fixture.self_audit().0.is_empty());
+    // Authenticated calls are recorded, the refused reads too: object reads as data events
+    // naming the object and its bucket. Failed authentication records nothing.
+    let (summary, records) = fixture.self_audit();
+    let s3 = |name: &str, error: Option<&str>| {
+        ("s3.amazonaws.com".to_owned(), name.to_owned(), error.map(str::to_owned))
+    };
+    assert_eq!(
+        summary,
+        [
+            s3("ListBuckets", None),
+            s3("GetObject", Some("AccessDenied")),
+            s3("HeadObject", Some("AccessDenied"))
+        ]
+    );
+    assert_eq!(
+        (&records[0]["eventCategory"], &records[1]["eventCategory"]),
+        (&json!("Management"), &json!("Data"))
+    );
+    assert_eq!(
+        records[1]["resources"],
+        json!([
+            {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::audit-logs/k"},
+            {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::audit-logs"}
+        ])
+    );
 }
 
 mod unsubscribe {

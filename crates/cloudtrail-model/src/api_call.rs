@@ -1,5 +1,6 @@
 //! The CloudTrail record of one of OpenTrail's own API calls (self-audit): `AwsApiCall`,
-//! management event, the caller's identity, request parameters and (for calls that change
+//! management event (or a data event with its `resources`: reads of the log buckets), the
+//! caller's identity, request parameters and (for calls that change
 //! something) response elements with CloudTrail's lower-camel-case member names.
 //!
 //! Pure: the caller passes the time, ids and the request and response JSON as bytes. It is not
@@ -34,6 +35,16 @@ impl CallerIdentity<'static> {
     };
 }
 
+/// A resource a data event touched, as `resources` lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct Resource<'a> {
+    /// `AWS::S3::Object`, `AWS::S3::Bucket`, …
+    pub resource_type: &'a str,
+    pub arn: &'a str,
+    /// The account that owns it, when CloudTrail names it (buckets).
+    pub account_id: Option<&'a str>,
+}
+
 /// The error an API call answered.
 #[derive(Clone, Copy, Debug)]
 pub struct CallError<'a> {
@@ -59,6 +70,9 @@ pub struct ApiCall<'a> {
     pub outcome: Result<Option<&'a [u8]>, CallError<'a>>,
     pub request_id: &'a str,
     pub event_id: &'a str,
+    /// For a data event (S3 object reads): the resources it touched. `None`: a management
+    /// event.
+    pub data_resources: Option<&'a [Resource<'a>]>,
 }
 
 impl ApiCall<'_> {
@@ -116,10 +130,26 @@ impl ApiCall<'_> {
         record.push("requestID", self.request_id.into());
         record.push("eventID", self.event_id.into());
         record.push("readOnly", read_only.into());
+        if let Some(resources) = self.data_resources {
+            let listed = resources
+                .iter()
+                .map(|resource| {
+                    let mut item = Object::with_capacity(3);
+                    if let Some(account) = resource.account_id {
+                        item.push("accountId", account.into());
+                    }
+                    item.push("type", resource.resource_type.into());
+                    item.push("ARN", resource.arn.into());
+                    Value::Object(item)
+                })
+                .collect();
+            record.push("resources", Value::Array(listed));
+        }
         record.push("eventType", "AwsApiCall".into());
-        record.push("managementEvent", true.into());
+        record.push("managementEvent", self.data_resources.is_none().into());
         record.push("recipientAccountId", recipient_account_id.into());
-        record.push("eventCategory", "Management".into());
+        let category = if self.data_resources.is_some() { "Data" } else { "Management" };
+        record.push("eventCategory", category.into());
         let mut out = Vec::with_capacity(1024);
         json::write_object(&record, &mut out);
         out
@@ -213,6 +243,7 @@ mod tests {
             outcome,
             request_id: "r-1",
             event_id: "e-1",
+            data_resources: None,
         }
     }
 
@@ -309,5 +340,28 @@ mod tests {
         // Under the limit, nothing changes.
         let short = String::from_utf8(call("CreateTrail", Ok(None)).record()).unwrap();
         assert!(short.contains(r#""requestParameters":{"name":"main""#));
+    }
+
+    #[test]
+    fn a_data_event_lists_its_resources_and_is_no_management_event() {
+        let resources = [
+            Resource {
+                resource_type: "AWS::S3::Object",
+                arn: "arn:aws:s3:::logs/k",
+                account_id: None,
+            },
+            Resource {
+                resource_type: "AWS::S3::Bucket",
+                arn: "arn:aws:s3:::logs",
+                account_id: Some("123456789012"),
+            },
+        ];
+        let mut read = call("GetObject", Ok(None));
+        read.event_source = "s3.amazonaws.com";
+        read.data_resources = Some(&resources);
+        let text = String::from_utf8(read.record()).unwrap();
+        assert!(text.ends_with(
+            r#""readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::logs/k"},{"accountId":"123456789012","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::logs"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"123456789012","eventCategory":"Data"}"#
+        ), "{text}");
     }
 }

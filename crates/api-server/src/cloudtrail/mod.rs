@@ -21,6 +21,7 @@ pub(crate) static CLOUDTRAIL: Service = Service {
     protocol: Protocol::AwsJson11 { target_prefix: awsjson::CLOUDTRAIL_TARGET_PREFIX },
     audit_source: Some("cloudtrail.amazonaws.com"),
     audit_redact: None,
+    audit_data: None,
     request_bytes_max: 1024 * 1024,
     operations: &[
         Operation::awaiting(

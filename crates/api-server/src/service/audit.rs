@@ -48,6 +48,16 @@ pub(crate) struct Audit<'a> {
     pub(crate) operation: &'a str,
     /// The request's parameters as the protocol records them (JSON).
     pub(crate) request_parameters: Cow<'a, [u8]>,
+    /// A data event's resources (`Service::audit_data`); `None` for a management event.
+    pub(crate) data_resources: Option<Vec<DataResource>>,
+}
+
+/// A resource a data event touched: its type and its ARN after `arn:<partition>:` (the
+/// partition is the caller's region's).
+pub(crate) struct DataResource {
+    pub(crate) resource_type: &'static str,
+    /// `s3:::bucket/key`.
+    pub(crate) arn_rest: String,
 }
 
 impl Audit<'_> {
@@ -68,6 +78,24 @@ impl Audit<'_> {
     ) -> Result<(), ingest::Error> {
         let now_ms = state.now_unix_millis();
         let event_id = new_id();
+        let partition = cloudtrail_model::regions::partition_of(&caller.region);
+        let arns: Vec<String> = self
+            .data_resources
+            .iter()
+            .flatten()
+            .map(|r| format!("arn:{partition}:{}", r.arn_rest))
+            .collect();
+        let resources: Vec<cloudtrail_model::api_call::Resource<'_>> = self
+            .data_resources
+            .iter()
+            .flatten()
+            .zip(&arns)
+            .map(|(r, arn)| cloudtrail_model::api_call::Resource {
+                resource_type: r.resource_type,
+                arn,
+                account_id: None,
+            })
+            .collect();
         let mut call = ApiCall {
             identity: CallerIdentity {
                 principal_type: &caller.principal_type,
@@ -87,6 +115,7 @@ impl Audit<'_> {
             outcome: Ok(None),
             request_id: &self.context.request_id,
             event_id: &event_id,
+            data_resources: self.data_resources.as_ref().map(|_| resources.as_slice()),
         };
         // Read-only answers (LookupEvents pages) are not recorded: don't write them out.
         let response = match outcome {

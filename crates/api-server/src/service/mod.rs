@@ -133,6 +133,10 @@ pub(crate) fn not_supported_yet(operation: &str) -> String {
     format!("OpenTrail does not support `{operation}` yet")
 }
 
+/// Whether a call (operation, route parameters) is a data event, and the resources it touched.
+pub(crate) type DataEventResources =
+    fn(&str, &[(&'static str, String)]) -> Option<Vec<audit::DataResource>>;
+
 /// An AWS-style API: its signing name, protocol, audit source and operations.
 pub(crate) struct Service {
     /// The SigV4 signing name.
@@ -149,6 +153,9 @@ pub(crate) struct Service {
     /// Hides secrets in the request members and response elements its self-audit records keep
     /// (REST-JSON): anyone allowed to look up events reads them, and trails deliver them.
     pub(crate) audit_redact: Option<fn(&mut serde_json::Value)>,
+    /// Which calls are data events, and the resources each touched (from the operation and
+    /// the route's parameters); `None`, or a call it answers `None` for: management events.
+    pub(crate) audit_data: Option<DataEventResources>,
     /// Requests are small; this bounds what is read before authentication (by the protocols
     /// that read the body).
     pub(crate) request_bytes_max: usize,
@@ -350,6 +357,7 @@ pub(crate) async fn serve(
         context: &context,
         operation: &operation,
         request_parameters: protocol.request_parameters(&body, &route.params, service.audit_redact),
+        data_resources: service.audit_data.and_then(|data| data(&operation, &route.params)),
     });
     let caller = match protocol.authenticate(
         &state.keys,

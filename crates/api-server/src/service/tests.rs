@@ -115,7 +115,26 @@ fn every_s3_operation_has_an_s3_action_checked_by_its_handler() {
         assert_eq!(op.authz, Authz::Handler, "{}", op.name);
         assert!(matches!(op.handler, Handler::Raw(_)), "{}", op.name);
     }
-    assert_eq!((S3.signing_name, S3.iam_prefix, S3.audit_source), ("s3", "s3", None));
+    assert_eq!(
+        (S3.signing_name, S3.iam_prefix, S3.audit_source),
+        ("s3", "s3", Some("s3.amazonaws.com"))
+    );
+    // Object reads and listings are data events; the bucket-level reads management events.
+    let params = [("bucketName", "logs".to_owned()), ("key", "AWSLogs/k".to_owned())];
+    let data = |operation: &str| {
+        S3.audit_data.and_then(|data| data(operation, &params)).map(|resources| {
+            resources.into_iter().map(|r| (r.resource_type, r.arn_rest)).collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(
+        data("GetObject"),
+        Some(vec![
+            ("AWS::S3::Object", "s3:::logs/AWSLogs/k".to_owned()),
+            ("AWS::S3::Bucket", "s3:::logs".to_owned())
+        ])
+    );
+    assert_eq!(data("ListObjectsV2").map(|r| r[0].1.clone()), Some("s3:::logs/".to_owned()));
+    assert_eq!((data("ListBuckets"), data("GetBucketLocation")), (None, None));
     assert!(matches!(S3.protocol, Protocol::RestXml { .. }) && !S3.protocol.reads_body());
 }
 

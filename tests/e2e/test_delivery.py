@@ -9,10 +9,13 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
 
+import botocore.exceptions
+import pytest
 from conftest import run_opentrail
 
 INTERVAL = "1s"
@@ -150,6 +153,20 @@ def test_the_s3_api_serves_delivered_files_read_only(start_server, tmp_path):
     assert head["ContentLength"] == target.stat().st_size
     location = s3.get_bucket_location(Bucket="s3api-logs")
     assert location.get("LocationConstraint") in (None, "")
+    # HeadBucket: 200 with the bucket's region; 403 for a bucket no trail of the caller's
+    # account delivers to (the read-only API's rule); 404 for a trail's bucket that is gone.
+    head_bucket = s3.head_bucket(Bucket="s3api-logs")
+    assert head_bucket["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == server.region
+
+    def head_error(name: str) -> str:
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            s3.head_bucket(Bucket=name)
+        return refused.value.response["Error"]["Code"]
+
+    assert head_error("someone-elses-bucket") == "403"
+    client.create_trail(Name="gone", S3BucketName="gone-logs")
+    shutil.rmtree(server.data_dir / "buckets" / "gone-logs")
+    assert head_error("gone-logs") == "404"
     missing = server.aws("s3api", "get-object", "--bucket", "s3api-logs", "--key", "AWSLogs/nope.json.gz", str(tmp_path / "x"))
     assert missing.returncode != 0 and "NoSuchKey" in missing.stderr
     refused = server.aws("s3", "cp", str(target), "s3://s3api-logs/tampered.json.gz")

@@ -54,6 +54,7 @@ pub(crate) static S3: Service = Service {
     request_bytes_max: 0,
     operations: &[
         Operation::raw("ListBuckets", "s3:ListAllMyBuckets", Authz::Handler, list_buckets),
+        Operation::raw("HeadBucket", "s3:ListBucket", Authz::Handler, head_bucket),
         Operation::raw(
             "GetBucketLocation",
             "s3:GetBucketLocation",
@@ -148,6 +149,8 @@ fn route(parts: &Parts) -> Result<Route, ApiError> {
         "ListBuckets"
     } else if !key.is_empty() {
         if parts.method == Method::HEAD { "HeadObject" } else { "GetObject" }
+    } else if parts.method == Method::HEAD {
+        "HeadBucket"
     } else if query.iter().any(|(k, _)| k == "location") {
         "GetBucketLocation"
     } else if param(&query, "list-type") == Some("2") {
@@ -206,18 +209,37 @@ async fn bucket(call: &Arc<Call>) -> Result<&str, ApiError> {
     }
 }
 
+/// The region a bucket is in: the home region of a trail delivering there, else the caller's.
+async fn bucket_region(call: &Arc<Call>) -> Result<String, ApiError> {
+    let region = call
+        .blocking(|call| {
+            let bucket = call.param("bucketName");
+            Ok(call.state.catalog.trails().ok().and_then(|trails| {
+                trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
+            }))
+        })
+        .await?;
+    Ok(region.unwrap_or_else(|| call.caller.region.clone()))
+}
+
+/// HeadBucket: whether the bucket exists and the caller may list it (200, 404, 403, all
+/// without a body), with the bucket's region in `x-amz-bucket-region`, as S3 answers.
+fn head_bucket(call: Arc<Call>) -> BoxFuture<RawResult> {
+    Box::pin(async move {
+        bucket(&call).await?;
+        let region = bucket_region(&call).await?;
+        let mut response = StatusCode::OK.into_response();
+        if let Ok(value) = HeaderValue::from_str(&region) {
+            response.headers_mut().insert("x-amz-bucket-region", value);
+        }
+        Ok(response)
+    })
+}
+
 fn get_bucket_location(call: Arc<Call>) -> BoxFuture<RawResult> {
     Box::pin(async move {
         bucket(&call).await?;
-        let region = call
-            .blocking(|call| {
-                let bucket = call.param("bucketName");
-                Ok(call.state.catalog.trails().ok().and_then(|trails| {
-                    trails.into_iter().find(|t| t.s3_bucket_name == bucket).map(|t| t.home_region)
-                }))
-            })
-            .await?;
-        let region = region.unwrap_or_else(|| call.caller.region.clone());
+        let region = bucket_region(&call).await?;
         // us-east-1 is written as an empty constraint, as S3 does.
         let constraint = if region == "us-east-1" { String::new() } else { region };
         Ok(xml(format!(

@@ -103,6 +103,7 @@ fn every_s3_operation_has_an_s3_action_checked_by_its_handler() {
         actions,
         [
             ("ListBuckets", "s3:ListAllMyBuckets"),
+            ("HeadBucket", "s3:ListBucket"),
             ("GetBucketLocation", "s3:GetBucketLocation"),
             ("ListObjects", "s3:ListBucket"),
             ("ListObjectsV2", "s3:ListBucket"),
@@ -161,6 +162,7 @@ fn s3_requests_are_routed_by_method_path_and_query() {
     assert_eq!(route("GET", "/b/?list-type=2"), Ok(("ListObjectsV2", params("b", ""))));
     assert_eq!(route("GET", "/b/a%20b/c.gz"), Ok(("GetObject", params("b", "a b/c.gz"))));
     assert_eq!(route("HEAD", "/b/k"), Ok(("HeadObject", params("b", "k"))));
+    assert_eq!(route("HEAD", "/b"), Ok(("HeadBucket", params("b", ""))));
     for method in ["PUT", "POST", "DELETE"] {
         assert_eq!(
             route(method, "/b/k%20x"),

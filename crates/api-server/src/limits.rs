@@ -37,6 +37,10 @@ pub const KEEP_ALIVE_IDLE_TIMEOUT: Duration = HEADER_READ_TIMEOUT;
 /// How long reading one request's body may take, from its headers to its last byte: a 16 MiB
 /// native body at 280 KB/s; a client that trickles its body (slowloris) is answered 408.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long writing an answer may wait without progress before the connection is closed: a
+/// client that stops reading (a slow-read attack) holds its connection no longer, and a
+/// graceful stop never waits for it forever.
+pub const RESPONSE_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once. At the cap the server stops accepting until one closes: waiting
 /// clients queue in the kernel's listen backlog, costing the server neither memory nor a file
 /// descriptor, and the timeouts above bound how long any connection keeps its place.

@@ -89,19 +89,9 @@ fn data_resources(
     ])
 }
 
-/// Whether a request is for the S3 API: signed (in the header or a presigned URL) with a
-/// credential scope for service `s3`. Requests signed for other services keep their own
-/// protocol's errors.
+/// Whether a request is for the S3 API: signed with a credential scope for service `s3`.
 pub(crate) fn is_s3_request(request: &Request) -> bool {
-    request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|auth| auth.contains("/s3/aws4_request"))
-        || request
-            .uri()
-            .query()
-            .is_some_and(|q| q.contains("X-Amz-Credential") && q.contains("%2Fs3%2Faws4_request"))
+    service::signed_for(request, S3.signing_name)
 }
 
 /// Serves a request for the S3 API.

@@ -51,18 +51,9 @@ pub(crate) static STS: Service = Service {
     },
 };
 
-/// Whether a request is for STS: signed (in the header or a presigned URL) with a credential
-/// scope for service `sts`.
+/// Whether a request is for STS: signed with a credential scope for service `sts`.
 pub(crate) fn is_sts_request(request: &Request) -> bool {
-    request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|auth| auth.contains("/sts/aws4_request"))
-        || request.uri().query().is_some_and(|q| {
-            q.contains("X-Amz-Credential")
-                && (q.contains("%2Fsts%2Faws4_request") || q.contains("/sts/aws4_request"))
-        })
+    service::signed_for(request, STS.signing_name)
 }
 
 /// Serves a request for STS.

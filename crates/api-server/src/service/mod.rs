@@ -295,6 +295,22 @@ pub(crate) fn decide(
     }
 }
 
+/// Whether `request` is signed (in its `Authorization` header or as a presigned URL) with a
+/// credential scope for `signing_name`: how the services without a framing of their own (S3,
+/// STS) find their requests. Requests signed for other services keep their own errors.
+pub(crate) fn signed_for(request: &Request, signing_name: &str) -> bool {
+    let scope = format!("/{signing_name}/aws4_request");
+    let encoded = format!("%2F{signing_name}%2Faws4_request");
+    request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|auth| auth.contains(&scope))
+        || request.uri().query().is_some_and(|q| {
+            q.contains("X-Amz-Credential") && (q.contains(&encoded) || q.contains(&scope))
+        })
+}
+
 /// The service among `services` a request is addressed to, by its protocol's framing.
 pub(crate) fn addressed(
     services: &[&'static Service],

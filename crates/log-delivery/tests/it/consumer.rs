@@ -95,27 +95,16 @@ fn setup() -> Setup {
         catalog
             .create_trail(
                 &catalog::Trail {
-                    trail_arn: format!("arn:aws:cloudtrail:{region}:{ACCT}:trail/{name}"),
-                    account_id: ACCT.into(),
-                    name: name.into(),
-                    home_region: region.into(),
-                    s3_bucket_name: format!("logs-{name}"),
-                    s3_key_prefix: None,
-                    sns_topic_name: None,
-                    include_global_service_events: true,
-                    is_multi_region_trail: false,
-                    log_file_validation_enabled: false,
-                    cloud_watch_logs_log_group_arn: None,
-                    cloud_watch_logs_role_arn: None,
-                    kms_key_id: None,
-                    is_organization_trail: false,
-                    event_selectors: trail_selectors::Selectors::default_for_new_trail()
-                        .to_storage(),
-                    has_custom_event_selectors: false,
-                    insight_selectors: None,
                     is_logging: true,
                     start_logging_time_ms: Some(0),
-                    stop_logging_time_ms: None,
+                    ..catalog::Trail::new(
+                        format!("arn:aws:cloudtrail:{region}:{ACCT}:trail/{name}"),
+                        ACCT.into(),
+                        name.into(),
+                        region.into(),
+                        format!("logs-{name}"),
+                        trail_selectors::Selectors::default_for_new_trail().to_storage(),
+                    )
                 },
                 0,
             )
